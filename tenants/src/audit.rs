@@ -1,0 +1,121 @@
+//! The tenant's audit log: every change, who made it, and in which request.
+
+use diesel::prelude::*;
+use time::OffsetDateTime;
+
+use crate::clock::{from_db, to_db};
+use crate::db::Id;
+use crate::db::schema::audit_events;
+use crate::error::Result;
+use crate::page::{Page, PageRequest};
+use crate::store::{Actor, TenantScope};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = audit_events)]
+pub(crate) struct AuditRow {
+    tenant_id: Id,
+    id: Id,
+    occurred_at: time::PrimitiveDateTime,
+    actor: String,
+    action: String,
+    target_type: String,
+    target_id: String,
+    request_id: String,
+    detail: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditEvent {
+    pub id: Id,
+    pub occurred_at: OffsetDateTime,
+    pub actor: String,
+    pub action: String,
+    pub target_type: String,
+    pub target_id: String,
+    pub request_id: String,
+    pub detail: serde_json::Value,
+}
+
+impl AuditEvent {
+    pub(crate) fn row(
+        tenant: Id,
+        now: OffsetDateTime,
+        actor: &Actor,
+        action: &str,
+        target_type: &str,
+        target_id: &str,
+        detail: &serde_json::Value,
+    ) -> AuditRow {
+        AuditRow {
+            tenant_id: tenant,
+            id: Id::new(),
+            occurred_at: to_db(now),
+            actor: actor.id.clone(),
+            action: action.to_owned(),
+            target_type: target_type.to_owned(),
+            target_id: target_id.to_owned(),
+            request_id: actor.request_id.clone(),
+            detail: detail.to_string(),
+        }
+    }
+}
+
+impl From<AuditRow> for AuditEvent {
+    fn from(row: AuditRow) -> Self {
+        AuditEvent {
+            id: row.id,
+            occurred_at: from_db(row.occurred_at),
+            actor: row.actor,
+            action: row.action,
+            target_type: row.target_type,
+            target_id: row.target_id,
+            request_id: row.request_id,
+            detail: serde_json::from_str(&row.detail).unwrap_or(serde_json::Value::Null),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    pub action: Option<String>,
+    pub actor: Option<String>,
+}
+
+pub struct AuditLog<'a> {
+    scope: &'a TenantScope,
+}
+
+impl TenantScope {
+    pub fn audit(&self) -> AuditLog<'_> {
+        AuditLog { scope: self }
+    }
+}
+
+impl AuditLog<'_> {
+    /// Newest first. The cursor is the id of the last event seen; ids are
+    /// time-ordered, so the page boundary is an index seek.
+    pub async fn list(&self, query: AuditQuery, page: PageRequest) -> Result<Page<AuditEvent>> {
+        let rows = self
+            .scope
+            .read(move |tx| {
+                let mut q = audit_events::table
+                    .filter(audit_events::tenant_id.eq(tx.tenant))
+                    .select(AuditRow::as_select())
+                    .order(audit_events::id.desc())
+                    .limit(page.fetch())
+                    .into_boxed();
+                if let Some(action) = query.action {
+                    q = q.filter(audit_events::action.eq(action));
+                }
+                if let Some(actor) = query.actor {
+                    q = q.filter(audit_events::actor.eq(actor));
+                }
+                if let Some(after) = page.after {
+                    q = q.filter(audit_events::id.lt(after));
+                }
+                Ok(q.load(tx.conn)?)
+            })
+            .await?;
+        Ok(page.finish(rows, |r| r.id).map(AuditEvent::from))
+    }
+}

@@ -1,0 +1,274 @@
+use std::fmt;
+use std::time::Duration;
+
+use deadpool::Runtime;
+use deadpool::managed::{self, Metrics, RecycleError, RecycleResult};
+use deadpool_sync::SyncWrapper;
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection, SqliteConnection};
+
+use super::{APP_ROLE, TENANT_SETTING};
+use crate::error::{Error, Result};
+
+/// One connection type for both backends; queries are written once against it.
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Postgresql(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+impl DbConnection {
+    pub fn backend(&self) -> Backend {
+        match self {
+            DbConnection::Postgresql(_) => Backend::Postgres,
+            DbConnection::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    /// Binds the rest of the current transaction to one tenant. Row-level
+    /// security on PostgreSQL compares every tenant-scoped row with this
+    /// setting; SQLite has no such policies, and the handles already filter.
+    pub(crate) fn bind_tenant(&mut self, tenant: super::Id) -> Result<()> {
+        if let DbConnection::Postgresql(pg) = self {
+            // The value is lowercase hex of 16 bytes: no quoting issue is possible.
+            let hex = hex::encode(tenant.0.as_bytes());
+            pg.batch_execute(&format!("SET LOCAL {TENANT_SETTING} = '{hex}'"))?;
+        }
+        Ok(())
+    }
+
+    /// Runs `f` in a transaction. On SQLite the transaction takes the write
+    /// lock up front (`BEGIN IMMEDIATE`), so two writers wait on the busy
+    /// timeout instead of failing when a read lock cannot be upgraded.
+    pub(crate) fn write_transaction<T>(
+        &mut self,
+        f: impl FnOnce(&mut DbConnection) -> Result<T>,
+    ) -> Result<T> {
+        match self {
+            DbConnection::Postgresql(_) => self.transaction(f),
+            DbConnection::Sqlite(_) => {
+                self.batch_execute("BEGIN IMMEDIATE")?;
+                match f(self) {
+                    Ok(value) => {
+                        self.batch_execute("COMMIT")?;
+                        Ok(value)
+                    }
+                    Err(err) => {
+                        // The original error matters more than a failed rollback.
+                        let _ = self.batch_execute("ROLLBACK");
+                        Err(err)
+                    }
+                }
+            }
+        }
+    }
+
+    /// A read that must see one consistent snapshot and, on PostgreSQL, needs
+    /// a transaction for `SET LOCAL`.
+    pub(crate) fn read_transaction<T>(
+        &mut self,
+        f: impl FnOnce(&mut DbConnection) -> Result<T>,
+    ) -> Result<T> {
+        match self {
+            DbConnection::Postgresql(_) => self.transaction(f),
+            DbConnection::Sqlite(_) => f(self),
+        }
+    }
+}
+
+/// A database URL that was checked at start. Only `postgres://`,
+/// `postgresql://` and `sqlite://` are accepted: diesel would otherwise treat
+/// any string (a mistyped DSN, say) as an SQLite file name and silently create it.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    Postgres(String),
+    Sqlite(String),
+}
+
+impl DatabaseUrl {
+    pub fn parse(url: &str) -> Result<Self> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(DatabaseUrl::Postgres(url.to_owned()))
+        } else if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err(Error::Config(
+                    "DATABASE_URL: `sqlite://` needs a file path, e.g. sqlite://./latchkey-data/latchkey.db".into(),
+                ));
+            }
+            Ok(DatabaseUrl::Sqlite(path.to_owned()))
+        } else {
+            Err(Error::Config(
+                "DATABASE_URL must start with postgres://, postgresql:// or sqlite://".into(),
+            ))
+        }
+    }
+
+    pub fn sqlite_file(path: &std::path::Path) -> Self {
+        DatabaseUrl::Sqlite(path.display().to_string())
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            DatabaseUrl::Postgres(_) => Backend::Postgres,
+            DatabaseUrl::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    /// Opens one connection without switching role: used for migrations,
+    /// which must run as the owner of the tables.
+    pub fn establish_owner(&self) -> Result<DbConnection> {
+        match self {
+            DatabaseUrl::Postgres(url) => Ok(DbConnection::Postgresql(
+                PgConnection::establish(url).map_err(unreachable_database)?,
+            )),
+            DatabaseUrl::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(path).map_err(unreachable_database)?;
+                conn.batch_execute(SQLITE_PRAGMAS)?;
+                Ok(DbConnection::Sqlite(conn))
+            }
+        }
+    }
+
+    /// Opens one connection for the application: on PostgreSQL it switches to
+    /// the unprivileged role, so row-level security applies even when the URL
+    /// names a superuser.
+    pub fn establish_app(&self) -> Result<DbConnection> {
+        let mut conn = self.establish_owner()?;
+        if let DbConnection::Postgresql(pg) = &mut conn {
+            pg.batch_execute(&format!("SET ROLE {APP_ROLE}"))?;
+        }
+        Ok(conn)
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    // The URL may carry a password; only the backend is worth printing.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DatabaseUrl::Postgres(_) => f.write_str("DatabaseUrl::Postgres(..)"),
+            DatabaseUrl::Sqlite(path) => write!(f, "DatabaseUrl::Sqlite({path})"),
+        }
+    }
+}
+
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
+
+fn unreachable_database(err: diesel::ConnectionError) -> Error {
+    Error::Unavailable(format!(
+        "cannot connect to the database: {}",
+        redact(&err.to_string())
+    ))
+}
+
+/// libpq repeats the connection string in some messages.
+fn redact(message: &str) -> String {
+    message
+        .split_whitespace()
+        .map(|word| if word.contains("://") { "<url>" } else { word })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+pub struct Manager {
+    url: DatabaseUrl,
+}
+
+impl managed::Manager for Manager {
+    type Type = SyncWrapper<DbConnection>;
+    type Error = Error;
+
+    async fn create(&self) -> Result<Self::Type> {
+        let url = self.url.clone();
+        SyncWrapper::new(Runtime::Tokio1, move || url.establish_app()).await
+    }
+
+    async fn recycle(&self, conn: &mut Self::Type, _: &Metrics) -> RecycleResult<Error> {
+        if conn.is_mutex_poisoned() {
+            return Err(RecycleError::message("connection mutex poisoned"));
+        }
+        let healthy = conn
+            .interact(|c| {
+                use diesel::connection::TransactionManager;
+                type Tm = <DbConnection as Connection>::TransactionManager;
+                !Tm::is_broken_transaction_manager(c)
+            })
+            .await
+            .unwrap_or(false);
+        if healthy {
+            Ok(())
+        } else {
+            Err(RecycleError::message(
+                "connection left inside a transaction",
+            ))
+        }
+    }
+}
+
+/// The connection pool shared by every request.
+#[derive(Clone)]
+pub struct Pool {
+    inner: managed::Pool<Manager>,
+    backend: Backend,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct PoolStatus {
+    pub max_size: usize,
+    pub size: usize,
+    pub available: usize,
+    pub waiting: usize,
+}
+
+impl Pool {
+    pub fn new(url: DatabaseUrl, max_size: usize, wait: Duration) -> Result<Self> {
+        let backend = url.backend();
+        let inner = managed::Pool::builder(Manager { url })
+            .max_size(max_size)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(wait))
+            .create_timeout(Some(wait))
+            .recycle_timeout(Some(wait))
+            .build()
+            .map_err(|e| Error::Config(format!("database pool: {e}")))?;
+        Ok(Pool { inner, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn status(&self) -> PoolStatus {
+        let s = self.inner.status();
+        PoolStatus {
+            max_size: s.max_size,
+            size: s.size,
+            available: s.available,
+            waiting: s.waiting,
+        }
+    }
+
+    /// Runs a blocking closure with a pooled connection on a worker thread.
+    pub async fn run<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let conn = self.inner.get().await.map_err(|e| match e {
+            managed::PoolError::Backend(err) => err,
+            managed::PoolError::Timeout(_) => {
+                Error::Unavailable("the database did not answer in time".into())
+            }
+            other => Error::Unavailable(format!("database pool: {other}")),
+        })?;
+        conn.interact(f)
+            .await
+            .map_err(|e| Error::Internal(format!("database worker failed: {e}")))?
+    }
+}

@@ -1,0 +1,20 @@
+//! Storage: one diesel schema over SQLite (embedded default) and PostgreSQL.
+//!
+//! Everything that touches SQL lives under this crate; the rest of the code sees
+//! [`Pool`] and the tenant-bound handles in [`crate::store`].
+
+mod connection;
+mod migrations;
+pub mod schema;
+mod types;
+
+pub use connection::{Backend, DatabaseUrl, DbConnection, Pool, PoolStatus};
+pub use migrations::{migration_names, run_migrations};
+pub use types::Id;
+
+/// The PostgreSQL role every pooled connection switches to. It owns nothing and
+/// is not a superuser, so row-level security applies to it.
+pub const APP_ROLE: &str = "latchkey_app";
+
+/// The setting the row-level security policies compare `tenant_id` with.
+pub const TENANT_SETTING: &str = "latchkey.tenant_id";

@@ -1,0 +1,115 @@
+//! The diesel schema, identical for both backends (see `migrations/`).
+
+diesel::table! {
+    tenants (id) {
+        id -> Binary,
+        slug -> Text,
+        display_name -> Text,
+        status -> Text,
+        plan -> Text,
+        wrapped_data_key -> Nullable<Binary>,
+        master_key_id -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    platform_tokens (id) {
+        id -> Binary,
+        name -> Text,
+        token_hash -> Binary,
+        scopes -> Text,
+        created_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    api_tokens (tenant_id, id) {
+        tenant_id -> Binary,
+        id -> Binary,
+        name -> Text,
+        kind -> Text,
+        token_hash -> Binary,
+        scopes -> Text,
+        created_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    users (tenant_id, id) {
+        tenant_id -> Binary,
+        id -> Binary,
+        user_name -> Text,
+        user_name_key -> Text,
+        external_id -> Nullable<Text>,
+        kind -> Text,
+        email -> Nullable<Text>,
+        display_name -> Nullable<Text>,
+        given_name -> Nullable<Text>,
+        family_name -> Nullable<Text>,
+        active -> Bool,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    groups (tenant_id, id) {
+        tenant_id -> Binary,
+        id -> Binary,
+        display_name -> Text,
+        display_name_key -> Text,
+        external_id -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    group_members (tenant_id, group_id, user_id) {
+        tenant_id -> Binary,
+        group_id -> Binary,
+        user_id -> Binary,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_events (tenant_id, id) {
+        tenant_id -> Binary,
+        id -> Binary,
+        occurred_at -> Timestamp,
+        actor -> Text,
+        action -> Text,
+        target_type -> Text,
+        target_id -> Text,
+        request_id -> Text,
+        detail -> Text,
+    }
+}
+
+diesel::table! {
+    signing_keys (tenant_id, id) {
+        tenant_id -> Binary,
+        id -> Text,
+        alg -> Text,
+        state -> Text,
+        public_jwk -> Text,
+        private_key_sealed -> Binary,
+        created_at -> Timestamp,
+        activated_at -> Nullable<Timestamp>,
+        retired_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(users, groups, group_members);

@@ -1,0 +1,382 @@
+use diesel::prelude::*;
+use serde_json::json;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{contains_pattern, users::User};
+use crate::clock::{from_db, to_db};
+use crate::db::Id;
+use crate::db::schema::{group_members, groups, users};
+use crate::error::{Error, Resource, Result};
+use crate::page::{Page, PageRequest};
+use crate::store::{TenantScope, TenantTx};
+use crate::validate;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    pub id: Id,
+    pub display_name: String,
+    pub external_id: Option<String>,
+    pub version: i64,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+/// A user in a group, and since when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Member {
+    pub user: User,
+    pub added_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = groups)]
+pub(crate) struct GroupRow {
+    tenant_id: Id,
+    id: Id,
+    display_name: String,
+    display_name_key: String,
+    external_id: Option<String>,
+    version: i64,
+    created_at: time::PrimitiveDateTime,
+    updated_at: time::PrimitiveDateTime,
+}
+
+impl From<GroupRow> for Group {
+    fn from(row: GroupRow) -> Self {
+        Group {
+            id: row.id,
+            display_name: row.display_name,
+            external_id: row.external_id,
+            version: row.version,
+            created_at: from_db(row.created_at),
+            updated_at: from_db(row.updated_at),
+        }
+    }
+}
+
+const MAX_GROUP_NAME: usize = 256;
+
+fn name_taken(name: &str) -> Error {
+    Error::Conflict {
+        code: "group-name-taken",
+        message: format!("a group named `{name}` already exists in this tenant"),
+    }
+}
+
+fn find_row(tx: &mut TenantTx<'_>, id: Id) -> Result<GroupRow> {
+    groups::table
+        .find((tx.tenant, id))
+        .select(GroupRow::as_select())
+        .first(tx.conn)
+        .optional()?
+        .ok_or(Error::NotFound(Resource::Group))
+}
+
+fn name_in_use(tx: &mut TenantTx<'_>, key: &str, except: Option<Id>) -> Result<bool> {
+    let mut q = groups::table
+        .filter(groups::tenant_id.eq(tx.tenant))
+        .filter(groups::display_name_key.eq(key))
+        .select(groups::id)
+        .into_boxed();
+    if let Some(id) = except {
+        q = q.filter(groups::id.ne(id));
+    }
+    Ok(q.first::<Id>(tx.conn).optional()?.is_some())
+}
+
+fn user_exists(tx: &mut TenantTx<'_>, id: Id) -> Result<bool> {
+    Ok(users::table
+        .find((tx.tenant, id))
+        .select(users::id)
+        .first::<Id>(tx.conn)
+        .optional()?
+        .is_some())
+}
+
+fn unique_as_taken(name: &str) -> impl Fn(diesel::result::Error) -> Error + '_ {
+    move |e| match e {
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        ) => name_taken(name),
+        other => other.into(),
+    }
+}
+
+pub struct Groups<'a> {
+    scope: &'a TenantScope,
+}
+
+impl TenantScope {
+    pub fn groups(&self) -> Groups<'_> {
+        Groups { scope: self }
+    }
+}
+
+impl Groups<'_> {
+    pub async fn create(&self, display_name: &str, external_id: Option<String>) -> Result<Group> {
+        validate::name("display_name", display_name, MAX_GROUP_NAME)?;
+        if let Some(e) = &external_id {
+            validate::text("external_id", e, MAX_GROUP_NAME)?;
+        }
+        let now = to_db(self.scope.store.now());
+        let name = display_name.trim().to_owned();
+        let row = GroupRow {
+            tenant_id: self.scope.tenant.id,
+            id: Id::new(),
+            display_name_key: name.to_lowercase(),
+            display_name: name,
+            external_id,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        let row = self
+            .scope
+            .write(move |tx| {
+                if name_in_use(tx, &row.display_name_key, None)? {
+                    return Err(name_taken(&row.display_name));
+                }
+                diesel::insert_into(groups::table)
+                    .values(&row)
+                    .execute(tx.conn)
+                    .map_err(unique_as_taken(&row.display_name))?;
+                tx.audit(
+                    "group.create",
+                    "group",
+                    &row.id.to_string(),
+                    json!({ "display_name": row.display_name }),
+                )?;
+                Ok(row)
+            })
+            .await?;
+        Ok(row.into())
+    }
+
+    pub async fn get(&self, id: Uuid) -> Result<Group> {
+        Ok(self
+            .scope
+            .read(move |tx| find_row(tx, Id(id)))
+            .await?
+            .into())
+    }
+
+    pub async fn list(&self, search: Option<String>, page: PageRequest) -> Result<Page<Group>> {
+        let rows = self
+            .scope
+            .read(move |tx| {
+                let mut q = groups::table
+                    .filter(groups::tenant_id.eq(tx.tenant))
+                    .select(GroupRow::as_select())
+                    .order(groups::id)
+                    .limit(page.fetch())
+                    .into_boxed();
+                if let Some(after) = page.after {
+                    q = q.filter(groups::id.gt(after));
+                }
+                if let Some(search) = search.filter(|s| !s.is_empty()) {
+                    q = q.filter(
+                        groups::display_name_key
+                            .like(contains_pattern(&search))
+                            .escape('\\'),
+                    );
+                }
+                Ok(q.load(tx.conn)?)
+            })
+            .await?;
+        Ok(page.finish(rows, |r| r.id).map(Group::from))
+    }
+
+    pub async fn rename(
+        &self,
+        id: Uuid,
+        display_name: &str,
+        if_match: Option<i64>,
+    ) -> Result<Group> {
+        validate::name("display_name", display_name, MAX_GROUP_NAME)?;
+        let (id, name) = (Id(id), display_name.trim().to_owned());
+        let row = self
+            .scope
+            .write(move |tx| {
+                let mut row = find_row(tx, id)?;
+                if let Some(expected) = if_match
+                    && expected != row.version
+                {
+                    return Err(Error::VersionMismatch {
+                        current: row.version,
+                    });
+                }
+                let key = name.to_lowercase();
+                if name_in_use(tx, &key, Some(id))? {
+                    return Err(name_taken(&name));
+                }
+                let read_version = row.version;
+                let before = std::mem::replace(&mut row.display_name, name);
+                row.display_name_key = key;
+                row.version += 1;
+                row.updated_at = tx.now_db();
+                let changed = diesel::update(
+                    groups::table
+                        .find((tx.tenant, id))
+                        .filter(groups::version.eq(read_version)),
+                )
+                .set((
+                    groups::display_name.eq(&row.display_name),
+                    groups::display_name_key.eq(&row.display_name_key),
+                    groups::version.eq(row.version),
+                    groups::updated_at.eq(row.updated_at),
+                ))
+                .execute(tx.conn)
+                .map_err(unique_as_taken(&row.display_name))?;
+                if changed == 0 {
+                    return Err(Error::VersionMismatch {
+                        current: find_row(tx, id)?.version,
+                    });
+                }
+                tx.audit(
+                    "group.rename",
+                    "group",
+                    &id.to_string(),
+                    json!({ "from": before, "to": row.display_name }),
+                )?;
+                Ok(row)
+            })
+            .await?;
+        Ok(row.into())
+    }
+
+    pub async fn delete(&self, id: Uuid, if_match: Option<i64>) -> Result<()> {
+        let id = Id(id);
+        self.scope
+            .write(move |tx| {
+                let row = find_row(tx, id)?;
+                if let Some(expected) = if_match
+                    && expected != row.version
+                {
+                    return Err(Error::VersionMismatch {
+                        current: row.version,
+                    });
+                }
+                diesel::delete(
+                    group_members::table.filter(
+                        group_members::tenant_id
+                            .eq(tx.tenant)
+                            .and(group_members::group_id.eq(id)),
+                    ),
+                )
+                .execute(tx.conn)?;
+                diesel::delete(groups::table.find((tx.tenant, id))).execute(tx.conn)?;
+                tx.audit(
+                    "group.delete",
+                    "group",
+                    &id.to_string(),
+                    json!({ "display_name": row.display_name }),
+                )
+            })
+            .await
+    }
+
+    /// Adds a user to a group. Idempotent: returns `false` when the user was
+    /// already a member. Costs the same whatever the size of the group.
+    pub async fn add_member(&self, group: Uuid, user: Uuid) -> Result<bool> {
+        let (group, user) = (Id(group), Id(user));
+        self.scope
+            .write(move |tx| {
+                find_row(tx, group)?;
+                if !user_exists(tx, user)? {
+                    return Err(Error::NotFound(Resource::User));
+                }
+                let present = group_members::table
+                    .find((tx.tenant, group, user))
+                    .select(group_members::user_id)
+                    .first::<Id>(tx.conn)
+                    .optional()?
+                    .is_some();
+                if present {
+                    return Ok(false);
+                }
+                diesel::insert_into(group_members::table)
+                    .values((
+                        group_members::tenant_id.eq(tx.tenant),
+                        group_members::group_id.eq(group),
+                        group_members::user_id.eq(user),
+                        group_members::created_at.eq(tx.now_db()),
+                    ))
+                    .execute(tx.conn)?;
+                tx.audit(
+                    "group.member.add",
+                    "group",
+                    &group.to_string(),
+                    json!({ "user_id": user.to_string() }),
+                )?;
+                Ok(true)
+            })
+            .await
+    }
+
+    pub async fn remove_member(&self, group: Uuid, user: Uuid) -> Result<()> {
+        let (group, user) = (Id(group), Id(user));
+        self.scope
+            .write(move |tx| {
+                find_row(tx, group)?;
+                let removed = diesel::delete(group_members::table.find((tx.tenant, group, user)))
+                    .execute(tx.conn)?;
+                if removed == 0 {
+                    return Err(Error::NotFound(Resource::Member));
+                }
+                tx.audit(
+                    "group.member.remove",
+                    "group",
+                    &group.to_string(),
+                    json!({ "user_id": user.to_string() }),
+                )
+            })
+            .await
+    }
+
+    /// Members in user-id order; the cursor is the last user id seen.
+    pub async fn members(&self, group: Uuid, page: PageRequest) -> Result<Page<Member>> {
+        let group = Id(group);
+        let rows = self
+            .scope
+            .read(move |tx| {
+                find_row(tx, group)?;
+                let mut q = group_members::table
+                    .inner_join(
+                        users::table.on(users::tenant_id
+                            .eq(group_members::tenant_id)
+                            .and(users::id.eq(group_members::user_id))),
+                    )
+                    .filter(group_members::tenant_id.eq(tx.tenant))
+                    .filter(group_members::group_id.eq(group))
+                    .select((
+                        super::users::UserRow::as_select(),
+                        group_members::created_at,
+                    ))
+                    .order(group_members::user_id)
+                    .limit(page.fetch())
+                    .into_boxed();
+                if let Some(after) = page.after {
+                    q = q.filter(group_members::user_id.gt(after));
+                }
+                Ok(q.load::<(super::users::UserRow, time::PrimitiveDateTime)>(tx.conn)?)
+            })
+            .await?;
+        let page = page.finish(rows, |(u, _)| u.id());
+        let items = page
+            .items
+            .into_iter()
+            .map(|(u, at)| {
+                Ok(Member {
+                    user: u.try_into()?,
+                    added_at: from_db(at),
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok(Page {
+            items,
+            next_cursor: page.next_cursor,
+        })
+    }
+}

@@ -1,0 +1,463 @@
+use std::str::FromStr;
+
+use diesel::prelude::*;
+use serde_json::{Map, Value, json};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::{contains_pattern, lower};
+use crate::clock::from_db;
+use crate::db::Id;
+use crate::db::schema::users;
+use crate::error::{Error, Resource, Result};
+use crate::page::{Page, PageRequest};
+use crate::store::{TenantScope, TenantTx};
+use crate::validate;
+
+/// Workforce (`internal`, counted as seats) or customer (`external`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UserKind {
+    #[default]
+    Internal,
+    External,
+}
+
+impl UserKind {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            UserKind::Internal => "internal",
+            UserKind::External => "external",
+        }
+    }
+}
+
+impl FromStr for UserKind {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "internal" => Ok(UserKind::Internal),
+            "external" => Ok(UserKind::External),
+            _ => Err(Error::invalid("kind", "must be internal or external")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: Id,
+    pub user_name: String,
+    pub external_id: Option<String>,
+    pub kind: UserKind,
+    pub email: Option<String>,
+    pub display_name: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub active: bool,
+    pub version: i64,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = users, primary_key(tenant_id, id), treat_none_as_null = true)]
+pub(crate) struct UserRow {
+    tenant_id: Id,
+    id: Id,
+    user_name: String,
+    user_name_key: String,
+    external_id: Option<String>,
+    kind: String,
+    email: Option<String>,
+    display_name: Option<String>,
+    given_name: Option<String>,
+    family_name: Option<String>,
+    active: bool,
+    version: i64,
+    created_at: time::PrimitiveDateTime,
+    updated_at: time::PrimitiveDateTime,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = Error;
+    fn try_from(row: UserRow) -> Result<Self> {
+        Ok(User {
+            id: row.id,
+            user_name: row.user_name,
+            external_id: row.external_id,
+            kind: row
+                .kind
+                .parse()
+                .map_err(|_| Error::Internal(format!("stored user kind `{}`", row.kind)))?,
+            email: row.email,
+            display_name: row.display_name,
+            given_name: row.given_name,
+            family_name: row.family_name,
+            active: row.active,
+            version: row.version,
+            created_at: from_db(row.created_at),
+            updated_at: from_db(row.updated_at),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct NewUser {
+    pub user_name: String,
+    pub external_id: Option<String>,
+    pub kind: UserKind,
+    pub email: Option<String>,
+    pub display_name: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub active: bool,
+}
+
+/// A partial update: `None` leaves a field alone, `Some(None)` clears it.
+#[derive(Debug, Clone, Default)]
+pub struct UserPatch {
+    pub user_name: Option<String>,
+    pub external_id: Option<Option<String>>,
+    pub kind: Option<UserKind>,
+    pub email: Option<Option<String>>,
+    pub display_name: Option<Option<String>>,
+    pub given_name: Option<Option<String>>,
+    pub family_name: Option<Option<String>>,
+    pub active: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct UserQuery {
+    /// Case-insensitive substring of user name, email, display, given or family name.
+    pub search: Option<String>,
+    pub active: Option<bool>,
+    pub kind: Option<UserKind>,
+}
+
+const MAX_USER_NAME: usize = 256;
+const MAX_NAME: usize = 256;
+
+fn check_user_name(v: &str) -> Result<()> {
+    validate::name("user_name", v, MAX_USER_NAME)
+}
+
+fn check_optional(field: &str, v: &Option<String>) -> Result<()> {
+    match v {
+        Some(v) if field == "email" => validate::email(field, v),
+        Some(v) => validate::text(field, v, MAX_NAME),
+        None => Ok(()),
+    }
+}
+
+impl NewUser {
+    fn validate(&self) -> Result<()> {
+        check_user_name(&self.user_name)?;
+        check_optional("external_id", &self.external_id)?;
+        check_optional("email", &self.email)?;
+        check_optional("display_name", &self.display_name)?;
+        check_optional("given_name", &self.given_name)?;
+        check_optional("family_name", &self.family_name)
+    }
+}
+
+impl UserPatch {
+    fn validate(&self) -> Result<()> {
+        if let Some(v) = &self.user_name {
+            check_user_name(v)?;
+        }
+        for (field, value) in [
+            ("external_id", &self.external_id),
+            ("email", &self.email),
+            ("display_name", &self.display_name),
+            ("given_name", &self.given_name),
+            ("family_name", &self.family_name),
+        ] {
+            if let Some(v) = value {
+                check_optional(field, v)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The changed fields, for the audit log.
+    fn describe(&self) -> Value {
+        let mut m = Map::new();
+        if let Some(v) = &self.user_name {
+            m.insert("user_name".into(), json!(v));
+        }
+        for (field, value) in [
+            ("external_id", &self.external_id),
+            ("email", &self.email),
+            ("display_name", &self.display_name),
+            ("given_name", &self.given_name),
+            ("family_name", &self.family_name),
+        ] {
+            if let Some(v) = value {
+                m.insert(field.into(), json!(v));
+            }
+        }
+        if let Some(v) = self.kind {
+            m.insert("kind".into(), json!(v.as_str()));
+        }
+        if let Some(v) = self.active {
+            m.insert("active".into(), json!(v));
+        }
+        Value::Object(m)
+    }
+
+    fn apply(self, row: &mut UserRow) {
+        if let Some(v) = self.user_name {
+            row.user_name_key = v.to_lowercase();
+            row.user_name = v;
+        }
+        if let Some(v) = self.external_id {
+            row.external_id = v;
+        }
+        if let Some(v) = self.kind {
+            row.kind = v.as_str().into();
+        }
+        if let Some(v) = self.email {
+            row.email = v;
+        }
+        if let Some(v) = self.display_name {
+            row.display_name = v;
+        }
+        if let Some(v) = self.given_name {
+            row.given_name = v;
+        }
+        if let Some(v) = self.family_name {
+            row.family_name = v;
+        }
+        if let Some(v) = self.active {
+            row.active = v;
+        }
+    }
+}
+
+fn user_name_taken(user_name: &str) -> Error {
+    Error::Conflict {
+        code: "user-name-taken",
+        message: format!("a user named `{user_name}` already exists in this tenant"),
+    }
+}
+
+fn find_row(tx: &mut TenantTx<'_>, id: Id) -> Result<UserRow> {
+    users::table
+        .find((tx.tenant, id))
+        .select(UserRow::as_select())
+        .first(tx.conn)
+        .optional()?
+        .ok_or(Error::NotFound(Resource::User))
+}
+
+fn name_in_use(tx: &mut TenantTx<'_>, key: &str, except: Option<Id>) -> Result<bool> {
+    let mut q = users::table
+        .filter(users::tenant_id.eq(tx.tenant))
+        .filter(users::user_name_key.eq(key))
+        .select(users::id)
+        .into_boxed();
+    if let Some(id) = except {
+        q = q.filter(users::id.ne(id));
+    }
+    Ok(q.first::<Id>(tx.conn).optional()?.is_some())
+}
+
+/// A unique index is the last line of defence against two racing creates;
+/// its violation means the same as the check before it.
+fn unique_as_taken(user_name: &str) -> impl Fn(diesel::result::Error) -> Error + '_ {
+    move |e| match e {
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        ) => user_name_taken(user_name),
+        other => other.into(),
+    }
+}
+
+pub struct Users<'a> {
+    scope: &'a TenantScope,
+}
+
+impl TenantScope {
+    pub fn users(&self) -> Users<'_> {
+        Users { scope: self }
+    }
+}
+
+impl Users<'_> {
+    pub async fn create(&self, new: NewUser) -> Result<User> {
+        new.validate()?;
+        let now = crate::clock::to_db(self.scope.store.now());
+        let row = UserRow {
+            tenant_id: self.scope.tenant.id,
+            id: Id::new(),
+            user_name_key: new.user_name.to_lowercase(),
+            user_name: new.user_name,
+            external_id: new.external_id,
+            kind: new.kind.as_str().into(),
+            email: new.email,
+            display_name: new.display_name,
+            given_name: new.given_name,
+            family_name: new.family_name,
+            active: new.active,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        let row = self
+            .scope
+            .write(move |tx| {
+                if name_in_use(tx, &row.user_name_key, None)? {
+                    return Err(user_name_taken(&row.user_name));
+                }
+                diesel::insert_into(users::table)
+                    .values(&row)
+                    .execute(tx.conn)
+                    .map_err(unique_as_taken(&row.user_name))?;
+                tx.audit(
+                    "user.create",
+                    "user",
+                    &row.id.to_string(),
+                    json!({ "user_name": row.user_name, "kind": row.kind, "active": row.active }),
+                )?;
+                Ok(row)
+            })
+            .await?;
+        row.try_into()
+    }
+
+    pub async fn get(&self, id: Uuid) -> Result<User> {
+        self.scope
+            .read(move |tx| find_row(tx, Id(id)))
+            .await?
+            .try_into()
+    }
+
+    pub async fn list(&self, query: UserQuery, page: PageRequest) -> Result<Page<User>> {
+        let rows = self
+            .scope
+            .read(move |tx| {
+                let mut q = users::table
+                    .filter(users::tenant_id.eq(tx.tenant))
+                    .select(UserRow::as_select())
+                    .order(users::id)
+                    .limit(page.fetch())
+                    .into_boxed();
+                if let Some(after) = page.after {
+                    q = q.filter(users::id.gt(after));
+                }
+                if let Some(active) = query.active {
+                    q = q.filter(users::active.eq(active));
+                }
+                if let Some(kind) = query.kind {
+                    q = q.filter(users::kind.eq(kind.as_str()));
+                }
+                if let Some(search) = query.search.filter(|s| !s.is_empty()) {
+                    let p = contains_pattern(&search);
+                    q = q.filter(
+                        users::user_name_key
+                            .like(p.clone())
+                            .escape('\\')
+                            .or(lower(users::email).like(p.clone()).escape('\\'))
+                            .or(lower(users::display_name).like(p.clone()).escape('\\'))
+                            .or(lower(users::given_name).like(p.clone()).escape('\\'))
+                            .or(lower(users::family_name).like(p).escape('\\')),
+                    );
+                }
+                Ok(q.load(tx.conn)?)
+            })
+            .await?;
+        let page = page.finish(rows, |r| r.id);
+        let items = page
+            .items
+            .into_iter()
+            .map(User::try_from)
+            .collect::<Result<_>>()?;
+        Ok(Page {
+            items,
+            next_cursor: page.next_cursor,
+        })
+    }
+
+    /// Applies a partial update. With `if_match`, refuses unless the stored
+    /// version is that one; either way the write is conditional on the
+    /// version read, so a concurrent change is never silently overwritten.
+    pub async fn update(&self, id: Uuid, patch: UserPatch, if_match: Option<i64>) -> Result<User> {
+        patch.validate()?;
+        let id = Id(id);
+        let row = self
+            .scope
+            .write(move |tx| {
+                let mut row = find_row(tx, id)?;
+                if let Some(expected) = if_match
+                    && expected != row.version
+                {
+                    return Err(Error::VersionMismatch {
+                        current: row.version,
+                    });
+                }
+                let detail = patch.describe();
+                let read_version = row.version;
+                patch.apply(&mut row);
+                if name_in_use(tx, &row.user_name_key, Some(id))? {
+                    return Err(user_name_taken(&row.user_name));
+                }
+                row.version += 1;
+                row.updated_at = tx.now_db();
+                let changed = diesel::update(
+                    users::table
+                        .find((tx.tenant, id))
+                        .filter(users::version.eq(read_version)),
+                )
+                .set(&row)
+                .execute(tx.conn)
+                .map_err(unique_as_taken(&row.user_name))?;
+                if changed == 0 {
+                    return Err(Error::VersionMismatch {
+                        current: find_row(tx, id)?.version,
+                    });
+                }
+                tx.audit("user.update", "user", &id.to_string(), detail)?;
+                Ok(row)
+            })
+            .await?;
+        row.try_into()
+    }
+
+    /// Deletes the user and their memberships (by cascade) in one transaction.
+    pub async fn delete(&self, id: Uuid, if_match: Option<i64>) -> Result<()> {
+        let id = Id(id);
+        self.scope
+            .write(move |tx| {
+                let row = find_row(tx, id)?;
+                if let Some(expected) = if_match
+                    && expected != row.version
+                {
+                    return Err(Error::VersionMismatch {
+                        current: row.version,
+                    });
+                }
+                diesel::delete(
+                    crate::db::schema::group_members::table.filter(
+                        crate::db::schema::group_members::tenant_id
+                            .eq(tx.tenant)
+                            .and(crate::db::schema::group_members::user_id.eq(id)),
+                    ),
+                )
+                .execute(tx.conn)?;
+                diesel::delete(users::table.find((tx.tenant, id))).execute(tx.conn)?;
+                tx.audit(
+                    "user.delete",
+                    "user",
+                    &id.to_string(),
+                    json!({ "user_name": row.user_name }),
+                )
+            })
+            .await
+    }
+}
+
+impl UserRow {
+    pub(crate) fn id(&self) -> Id {
+        self.id
+    }
+}

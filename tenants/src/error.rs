@@ -1,0 +1,124 @@
+use std::fmt;
+
+use diesel::result::DatabaseErrorKind;
+
+/// What went wrong, in terms a caller can act on. The HTTP layer maps each
+/// variant to one status and one stable problem code, in one place.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Input that breaks a rule; `field` names the offending field.
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+
+    /// The resource does not exist *for this caller*. Resources of other
+    /// tenants are reported exactly like missing ones.
+    #[error("{0} not found")]
+    NotFound(Resource),
+
+    /// The change collides with stored state (a taken slug or name).
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+
+    /// `If-Match` named a version that is no longer current.
+    #[error("version mismatch: the resource is at version {current}")]
+    VersionMismatch { current: i64 },
+
+    #[error("{0}")]
+    Unauthenticated(AuthFailure),
+
+    #[error("this token lacks the `{0}` scope")]
+    InsufficientScope(&'static str),
+
+    #[error("tenant `{0}` is suspended")]
+    TenantSuspended(String),
+
+    #[error("tenant `{0}` is being deleted")]
+    TenantDeleting(String),
+
+    #[error("{0}")]
+    Unavailable(String),
+
+    #[error("configuration: {0}")]
+    Config(String),
+
+    /// A bug or a broken invariant. The message is for logs, never for clients.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    Tenant,
+    User,
+    Group,
+    Member,
+    Token,
+    SigningKey,
+}
+
+impl fmt::Display for Resource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Resource::Tenant => "tenant",
+            Resource::User => "user",
+            Resource::Group => "group",
+            Resource::Member => "group member",
+            Resource::Token => "token",
+            Resource::SigningKey => "signing key",
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthFailure {
+    Missing,
+    Malformed,
+    Unknown,
+    Expired,
+    Revoked,
+}
+
+impl fmt::Display for AuthFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AuthFailure::Missing => "no bearer token was given",
+            AuthFailure::Malformed => "the bearer token is not a Latchkey token",
+            AuthFailure::Unknown => "the bearer token is not valid",
+            AuthFailure::Expired => "the bearer token has expired",
+            AuthFailure::Revoked => "the bearer token has been revoked",
+        })
+    }
+}
+
+impl Error {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Invalid {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<diesel::result::Error> for Error {
+    fn from(err: diesel::result::Error) -> Self {
+        match err {
+            diesel::result::Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                Error::Conflict {
+                    code: "conflict",
+                    message: "the change collides with an existing resource".into(),
+                }
+            }
+            diesel::result::Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
+                Error::Unavailable("the database connection was lost".into())
+            }
+            diesel::result::Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
+                Error::Unavailable(
+                    "the database could not serialise a concurrent change; retry".into(),
+                )
+            }
+            other => Error::Internal(format!("database: {other}")),
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,6 @@
+//! Key material of the installation and its tenants: the master key and data
+//! keys (envelope encryption), signing keys, and API tokens.
+
+pub mod sealing;
+pub mod signing;
+pub mod tokens;

@@ -1,0 +1,19 @@
+//! Everything that lives inside a Latchkey tenant, and the storage under it.
+//!
+//! No HTTP here: the `latchkey-api` crate maps these types to the wire.
+
+pub mod audit;
+mod cache;
+pub mod clock;
+pub mod db;
+pub mod directory;
+pub mod error;
+pub mod keys;
+pub mod page;
+pub mod store;
+pub mod tenant;
+mod validate;
+
+pub use db::Id;
+pub use error::{Error, Result};
+pub use store::{Actor, Store, StoreConfig, TenantScope};

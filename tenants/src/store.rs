@@ -1,0 +1,285 @@
+//! The entry point to all data: a [`Store`] hands out handles, and the only
+//! handle that reaches tenant data is a [`TenantScope`], bound to one tenant.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use diesel::prelude::*;
+use time::OffsetDateTime;
+
+use crate::audit::AuditEvent;
+use crate::cache::TtlCache;
+use crate::clock::{Clock, SystemClock, to_db};
+use crate::db::schema::{audit_events, tenants};
+use crate::db::{DatabaseUrl, DbConnection, Id, Pool, run_migrations};
+use crate::error::{Error, Resource, Result};
+use crate::keys::sealing::{DataKey, MasterKey};
+use crate::keys::tokens::CachedToken;
+use crate::tenant::Tenant;
+
+pub struct StoreConfig {
+    pub database: DatabaseUrl,
+    pub pool_size: usize,
+    /// How long a request may wait for a connection before it gets 503.
+    pub pool_wait: Duration,
+    pub master_key: MasterKey,
+    pub clock: Arc<dyn Clock>,
+    /// How long a node may serve a token or tenant from memory. Bounds how
+    /// long a revocation or suspension made on another node takes to apply.
+    pub cache_ttl: Duration,
+}
+
+impl StoreConfig {
+    pub fn new(database: DatabaseUrl, master_key: MasterKey) -> Self {
+        StoreConfig {
+            database,
+            pool_size: 16,
+            pool_wait: Duration::from_secs(5),
+            master_key,
+            clock: Arc::new(SystemClock),
+            cache_ttl: Duration::from_secs(2),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub(crate) pool: Pool,
+    pub(crate) master: MasterKey,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) tenants_by_slug: TtlCache<String, Tenant>,
+    pub(crate) tokens: TtlCache<[u8; 32], CachedToken>,
+    pub(crate) data_keys: TtlCache<Id, Arc<DataKey>>,
+}
+
+/// Who is acting, for the audit log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    /// `platform-token:<id>`, `token:<id>` or `cli`.
+    pub id: String,
+    pub request_id: String,
+}
+
+impl Actor {
+    pub fn cli() -> Self {
+        Actor {
+            id: "cli".into(),
+            request_id: Id::new().to_string(),
+        }
+    }
+}
+
+impl Store {
+    /// Runs pending migrations, opens the pool and checks that the master key
+    /// is the one the data keys were wrapped with.
+    pub async fn open(config: StoreConfig) -> Result<Store> {
+        let url = config.database.clone();
+        tokio::task::spawn_blocking(move || run_migrations(&url))
+            .await
+            .map_err(|e| Error::Internal(format!("migration task: {e}")))??;
+        let pool = Pool::new(config.database, config.pool_size, config.pool_wait)?;
+        let store = Store {
+            inner: Arc::new(Inner {
+                pool,
+                master: config.master_key,
+                clock: config.clock,
+                tenants_by_slug: TtlCache::new(config.cache_ttl, 10_000),
+                tokens: TtlCache::new(config.cache_ttl, 100_000),
+                data_keys: TtlCache::new(config.cache_ttl, 10_000),
+            }),
+        };
+        store.check_master_key().await?;
+        Ok(store)
+    }
+
+    async fn check_master_key(&self) -> Result<()> {
+        let ids: Vec<String> = self
+            .pool()
+            .run(|conn| {
+                Ok(tenants::table
+                    .filter(tenants::wrapped_data_key.is_not_null())
+                    .select(tenants::master_key_id)
+                    .distinct()
+                    .load(conn)?)
+            })
+            .await?;
+        let mine = self.inner.master.id();
+        if let Some(other) = ids.iter().find(|id| id.as_str() != mine) {
+            return Err(Error::Config(format!(
+                "LATCHKEY_MASTER_KEY (key id {mine}) is not the key the stored data keys are wrapped with (key id {other}); \
+                 start with the old key, or run `latchkey keys rewrap`"
+            )));
+        }
+        Ok(())
+    }
+
+    pub fn pool(&self) -> &Pool {
+        &self.inner.pool
+    }
+
+    pub fn now(&self) -> OffsetDateTime {
+        self.inner.clock.now()
+    }
+
+    pub fn master_key_id(&self) -> &str {
+        self.inner.master.id()
+    }
+
+    /// A handle bound to one tenant; every query through it is confined to
+    /// that tenant, by a `WHERE` and, on PostgreSQL, by row-level security.
+    pub fn tenant(&self, tenant: Tenant, actor: Actor) -> TenantScope {
+        TenantScope {
+            store: self.clone(),
+            tenant,
+            actor,
+        }
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        self.pool()
+            .run(|conn| {
+                diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>("1"))
+                    .execute(conn)?;
+                Ok(())
+            })
+            .await
+    }
+
+    pub(crate) fn forget_tenant(&self, slug: &str, id: Id) {
+        self.inner
+            .tenants_by_slug
+            .remove_where(|k, v| k == slug || v.id == id);
+        self.inner
+            .tokens
+            .remove_where(|_, t| t.tenant_id == Some(id));
+        self.inner.data_keys.remove_where(|k, _| *k == id);
+    }
+
+    /// The tenant's data key, unwrapped (briefly cached).
+    pub(crate) async fn data_key(&self, tenant: Id) -> Result<Arc<DataKey>> {
+        if let Some(key) = self.inner.data_keys.get(&tenant) {
+            return Ok(key);
+        }
+        let wrapped: Option<Vec<u8>> = self
+            .pool()
+            .run(move |conn| {
+                Ok(tenants::table
+                    .find(tenant)
+                    .select(tenants::wrapped_data_key)
+                    .first::<Option<Vec<u8>>>(conn)
+                    .optional()?
+                    .flatten())
+            })
+            .await?;
+        let wrapped = wrapped.ok_or(Error::NotFound(Resource::Tenant))?;
+        let key = Arc::new(self.inner.master.unwrap(tenant, &wrapped)?);
+        self.inner.data_keys.insert(tenant, key.clone());
+        Ok(key)
+    }
+}
+
+/// Everything inside one tenant, reached only through this handle.
+#[derive(Clone)]
+pub struct TenantScope {
+    pub(crate) store: Store,
+    pub(crate) tenant: Tenant,
+    pub(crate) actor: Actor,
+}
+
+impl TenantScope {
+    pub fn tenant(&self) -> &Tenant {
+        &self.tenant
+    }
+
+    pub fn actor(&self) -> &Actor {
+        &self.actor
+    }
+
+    /// Runs a read inside this tenant.
+    pub(crate) async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut TenantTx<'_>) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (tenant, actor, now) = (self.tenant.id, self.actor.clone(), self.store.now());
+        self.store
+            .pool()
+            .run(move |conn| {
+                conn.read_transaction(|conn| {
+                    conn.bind_tenant(tenant)?;
+                    f(&mut TenantTx {
+                        conn,
+                        tenant,
+                        actor: &actor,
+                        now,
+                    })
+                })
+            })
+            .await
+    }
+
+    /// Runs a change inside this tenant, in one transaction with its audit events.
+    pub(crate) async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut TenantTx<'_>) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (tenant, actor, now) = (self.tenant.id, self.actor.clone(), self.store.now());
+        self.store
+            .pool()
+            .run(move |conn| {
+                conn.write_transaction(|conn| {
+                    conn.bind_tenant(tenant)?;
+                    f(&mut TenantTx {
+                        conn,
+                        tenant,
+                        actor: &actor,
+                        now,
+                    })
+                })
+            })
+            .await
+    }
+}
+
+/// An open transaction bound to one tenant.
+pub(crate) struct TenantTx<'a> {
+    pub(crate) conn: &'a mut DbConnection,
+    pub(crate) tenant: Id,
+    pub(crate) actor: &'a Actor,
+    pub(crate) now: OffsetDateTime,
+}
+
+impl TenantTx<'_> {
+    /// Records a change in the tenant's audit log, inside the same transaction.
+    pub(crate) fn audit(
+        &mut self,
+        action: &str,
+        target_type: &str,
+        target_id: &str,
+        detail: serde_json::Value,
+    ) -> Result<()> {
+        let event = AuditEvent::row(
+            self.tenant,
+            self.now,
+            self.actor,
+            action,
+            target_type,
+            target_id,
+            &detail,
+        );
+        diesel::insert_into(audit_events::table)
+            .values(&event)
+            .execute(self.conn)?;
+        Ok(())
+    }
+
+    pub(crate) fn now_db(&self) -> time::PrimitiveDateTime {
+        to_db(self.now)
+    }
+}
