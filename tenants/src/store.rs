@@ -96,6 +96,23 @@ impl Store {
         Ok(store)
     }
 
+    /// A store over a pool that connects on first use, without migrating or
+    /// checking anything: for work that never reaches the database, such as
+    /// printing the OpenAPI document.
+    pub fn unconnected(config: StoreConfig) -> Result<Store> {
+        let pool = Pool::new(config.database, 1, config.pool_wait)?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                pool,
+                master: config.master_key,
+                clock: config.clock,
+                tenants_by_slug: TtlCache::new(config.cache_ttl, 1),
+                tokens: TtlCache::new(config.cache_ttl, 1),
+                data_keys: TtlCache::new(config.cache_ttl, 1),
+            }),
+        })
+    }
+
     async fn check_master_key(&self) -> Result<()> {
         let ids: Vec<String> = self
             .pool()

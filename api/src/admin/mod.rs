@@ -1,0 +1,14 @@
+//! The tenant API: everything inside one tenant, for its own tokens or a
+//! platform token.
+
+mod events;
+mod groups;
+mod keys;
+mod tokens;
+mod users;
+
+pub use events::EventsApi;
+pub use groups::GroupsApi;
+pub use keys::KeysApi;
+pub use tokens::TokensApi;
+pub use users::UsersApi;

@@ -1,0 +1,378 @@
+//! The `latchkey` command: the server and the operator's shell commands.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+use latchkey_tenants::keys::sealing::MasterKey;
+use latchkey_tenants::keys::tokens::{NewToken, PlatformTokens, Scope};
+use latchkey_tenants::page::PageRequest;
+use latchkey_tenants::tenant::NewTenant;
+use latchkey_tenants::{Actor, Store, StoreConfig};
+use poem::listener::TcpListener;
+
+use crate::app::{self, AppState, HttpLimits};
+use crate::config::{Settings, write_secret_file};
+use crate::metrics::Metrics;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "latchkey",
+    version,
+    about = "Latchkey: a multi-tenant identity control plane"
+)]
+pub struct Cli {
+    /// A TOML file with settings (environment variables override it).
+    #[arg(long, global = true, env = "LATCHKEY_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default is embedded SQLite in ./latchkey-data).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Manage tenants.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Manage the master key.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant.
+    Create {
+        slug: String,
+        /// Display name (default: the slug).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// List tenants.
+    List,
+    /// Suspend a tenant: its surfaces refuse requests, its data stays.
+    Suspend { slug: String },
+    /// Resume a suspended tenant.
+    Resume { slug: String },
+    /// Delete a tenant: destroys its data key, then its rows.
+    Delete {
+        slug: String,
+        /// Confirm the irreversible deletion.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print its secret once.
+    Create(CreateTokenArgs),
+    /// Revoke a token by id.
+    Revoke {
+        id: uuid::Uuid,
+        /// The tenant of a tenant token (omit for a platform token).
+        #[arg(long)]
+        tenant: Option<String>,
+    },
+    /// Print a fresh platform token secret without storing it, for
+    /// LATCHKEY_BOOTSTRAP_TOKEN.
+    Generate,
+}
+
+#[derive(Debug, Args)]
+pub struct CreateTokenArgs {
+    /// A tenant token for this tenant; without it, a platform token.
+    #[arg(long)]
+    tenant: Option<String>,
+    #[arg(long, default_value = "cli")]
+    name: String,
+    /// Comma-separated scopes for a tenant token: admin, read, scim.
+    #[arg(long, value_delimiter = ',', default_value = "admin")]
+    scopes: Vec<String>,
+    /// Expire after this many days.
+    #[arg(long)]
+    expires_in_days: Option<u32>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Re-wrap every tenant's data key under a new master key.
+    Rewrap {
+        /// The new key (32 bytes, base64). Without it one is generated: it is
+        /// written to the data folder when the current key lives there, and
+        /// printed otherwise.
+        #[arg(long, env = "LATCHKEY_NEW_MASTER_KEY", hide_env_values = true)]
+        new_master_key: Option<String>,
+    },
+}
+
+pub async fn run(cli: Cli) -> Result<()> {
+    let settings = Settings::load(cli.config.as_deref())?;
+    match cli.command {
+        Command::Serve => serve(settings).await,
+        Command::Openapi => {
+            print!("{}", openapi_document()?);
+            Ok(())
+        }
+        Command::Migrate => {
+            let _telemetry = crate::telemetry::init(&settings.log_format, None)?;
+            let url = settings.database()?;
+            let applied =
+                tokio::task::spawn_blocking(move || latchkey_tenants::db::run_migrations(&url))
+                    .await??;
+            println!("{} migration(s) applied", applied.len());
+            Ok(())
+        }
+        Command::Tenant(cmd) => tenant(open_store(&settings).await?, cmd).await,
+        Command::Token(TokenCommand::Generate) => {
+            println!("{}", PlatformTokens::generate_secret());
+            Ok(())
+        }
+        Command::Token(cmd) => token(open_store(&settings).await?, cmd).await,
+        Command::Keys(KeysCommand::Rewrap { new_master_key }) => {
+            rewrap(&settings, new_master_key).await
+        }
+    }
+}
+
+/// The OpenAPI document, generated from the code without a database.
+pub fn openapi_document() -> Result<String> {
+    let url = latchkey_tenants::db::DatabaseUrl::parse("sqlite://:memory:")?;
+    let store = Store::unconnected(StoreConfig::new(url, MasterKey::generate()))?;
+    Ok(app::openapi_json(&AppState {
+        store,
+        metrics: Arc::new(Metrics::default()),
+    }))
+}
+
+async fn open_store(settings: &Settings) -> Result<Store> {
+    let mut config = StoreConfig::new(settings.database()?, settings.master_key()?);
+    config.pool_size = settings.pool_size;
+    config.cache_ttl = Duration::from_millis(settings.cache_ttl_ms);
+    Ok(Store::open(config).await?)
+}
+
+async fn serve(settings: Settings) -> Result<()> {
+    let telemetry =
+        crate::telemetry::init(&settings.log_format, settings.otlp_endpoint.as_deref())?;
+    let result = serve_until_shutdown(&settings).await;
+    telemetry.shutdown();
+    result
+}
+
+async fn serve_until_shutdown(settings: &Settings) -> Result<()> {
+    let addr = settings.listen_addr()?;
+    let store = open_store(settings).await?;
+    if let Some(issued) = store
+        .platform_tokens()
+        .bootstrap(settings.bootstrap_token.as_deref())
+        .await?
+    {
+        let base = settings
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{addr}"));
+        // Printed once, to stdout, never to the log.
+        println!(
+            "\nA platform token was created for this installation. It is shown only this once:\n\n    {secret}\n\n\
+             Next: create your first tenant\n\n    curl -X POST {base}/api/v1/tenants \\\n      -H 'Authorization: Bearer {secret}' \\\n      \
+             -H 'Content-Type: application/json' \\\n      -d '{{\"slug\":\"acme\",\"display_name\":\"Acme\"}}'\n\n\
+             API docs: {base}/api/docs\n",
+            secret = issued.secret,
+        );
+    }
+    let state = AppState {
+        store,
+        metrics: Arc::new(Metrics::default()),
+    };
+    let limits = HttpLimits {
+        max_body_bytes: settings.max_body_bytes,
+        timeout: settings.timeout(),
+    };
+    let listener = TcpListener::bind(addr);
+    tracing::info!(%addr, "latchkey listening");
+    poem::Server::new(listener)
+        .run_with_graceful_shutdown(
+            app::endpoint(state, limits),
+            shutdown_signal(),
+            Some(Duration::from_secs(20)),
+        )
+        .await
+        .with_context(|| format!("cannot serve on {addr}"))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+async fn tenant(store: Store, cmd: TenantCommand) -> Result<()> {
+    let actor = Actor::cli();
+    match cmd {
+        TenantCommand::Create { slug, name } => {
+            let display_name = name.unwrap_or_else(|| slug.clone());
+            let t = store
+                .tenants()
+                .create(NewTenant { slug, display_name }, &actor)
+                .await?;
+            println!("created tenant {} ({})", t.slug, t.id);
+        }
+        TenantCommand::List => {
+            let mut cursor: Option<String> = None;
+            println!("{:<40} {:<24} {:<10} NAME", "ID", "SLUG", "STATUS");
+            loop {
+                let page = store
+                    .tenants()
+                    .list(PageRequest::parse(Some(200), cursor.as_deref())?)
+                    .await?;
+                for t in &page.items {
+                    println!(
+                        "{:<40} {:<24} {:<10} {}",
+                        t.id, t.slug, t.status, t.display_name
+                    );
+                }
+                match page.next_cursor {
+                    Some(next) => cursor = Some(next),
+                    None => break,
+                }
+            }
+        }
+        TenantCommand::Suspend { slug } => {
+            store.tenants().suspend(&slug, &actor).await?;
+            println!("suspended {slug}");
+        }
+        TenantCommand::Resume { slug } => {
+            store.tenants().resume(&slug, &actor).await?;
+            println!("resumed {slug}");
+        }
+        TenantCommand::Delete { slug, yes } => {
+            if !yes {
+                bail!("deleting a tenant is irreversible; repeat with --yes");
+            }
+            let d = store.tenants().delete(&slug).await?;
+            println!(
+                "deleted {}: data key destroyed, {} rows deleted",
+                d.slug, d.rows_deleted
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn token(store: Store, cmd: TokenCommand) -> Result<()> {
+    match cmd {
+        TokenCommand::Create(args) => {
+            let expires_at = args
+                .expires_in_days
+                .map(|d| store.now() + time::Duration::days(i64::from(d)));
+            let issued = match args.tenant {
+                None => {
+                    store
+                        .platform_tokens()
+                        .create(&args.name, expires_at)
+                        .await?
+                }
+                Some(slug) => {
+                    let t = store.tenants().get(&slug).await?;
+                    let scopes = args
+                        .scopes
+                        .iter()
+                        .map(|s| s.parse())
+                        .collect::<Result<Vec<Scope>, _>>()?;
+                    store
+                        .tenant(t, Actor::cli())
+                        .tokens()
+                        .create(NewToken {
+                            name: args.name,
+                            scopes,
+                            expires_at,
+                        })
+                        .await?
+                }
+            };
+            eprintln!(
+                "token {} created; the secret is shown only this once:",
+                issued.token.id
+            );
+            println!("{}", issued.secret);
+        }
+        TokenCommand::Revoke { id, tenant } => {
+            match tenant {
+                None => store.platform_tokens().revoke(id.into()).await?,
+                Some(slug) => {
+                    let t = store.tenants().get(&slug).await?;
+                    store.tenant(t, Actor::cli()).tokens().revoke(id).await?
+                }
+            };
+            println!("revoked {id}");
+        }
+        TokenCommand::Generate => println!("{}", PlatformTokens::generate_secret()),
+    }
+    Ok(())
+}
+
+async fn rewrap(settings: &Settings, new_key: Option<String>) -> Result<()> {
+    let store = open_store(settings).await?;
+    let (key, generated) = match new_key {
+        Some(k) => (MasterKey::from_base64(&k)?, false),
+        None => (MasterKey::generate(), true),
+    };
+    if key.id() == store.master_key_id() {
+        bail!("the new master key is the current one");
+    }
+    // Write the new key beside the old one before the database commits, so a
+    // crash in between never leaves data wrapped under a key nobody kept.
+    let key_file = settings.master_key_file();
+    let pending = key_file.as_ref().map(|p| p.with_extension("key.new"));
+    if let Some(pending) = &pending {
+        write_secret_file(pending, key.to_base64().as_bytes())?;
+    }
+    let n = store.rewrap(&key).await?;
+    match (key_file, pending) {
+        (Some(file), Some(pending)) => {
+            std::fs::rename(&pending, &file)
+                .with_context(|| format!("cannot replace {}", file.display()))?;
+            println!(
+                "re-wrapped {n} data key(s); the new master key is in {}",
+                file.display()
+            );
+        }
+        _ => {
+            println!(
+                "re-wrapped {n} data key(s). Set LATCHKEY_MASTER_KEY to the new key on every node before restarting."
+            );
+            if generated {
+                println!("{}", key.to_base64().as_str());
+            }
+        }
+    }
+    Ok(())
+}

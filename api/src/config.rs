@@ -1,0 +1,267 @@
+//! Settings: defaults, then a TOML file (`--config`), then `LATCHKEY_*`
+//! environment variables and `DATABASE_URL`. A bad setting stops the start
+//! with a message naming it.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use latchkey_tenants::db::DatabaseUrl;
+use latchkey_tenants::keys::sealing::MasterKey;
+use serde::{Deserialize, Serialize};
+
+/// Every setting, with the name it has in the TOML file; the environment
+/// variable is the same name upper-cased with `LATCHKEY_` in front.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Address to listen on.
+    pub listen: String,
+    /// Folder for the embedded database and the generated master key.
+    pub data_dir: PathBuf,
+    /// `postgres://…` or `sqlite://…`; default: SQLite in `data_dir`.
+    pub database_url: Option<String>,
+    /// 32 bytes, standard base64. Default: generated once into `data_dir/master.key`.
+    pub master_key: Option<String>,
+    /// The URL clients reach this service at (for links in responses and docs).
+    pub public_url: Option<String>,
+    /// OTLP/HTTP collector base URL, e.g. `http://127.0.0.1:4318`.
+    pub otlp_endpoint: Option<String>,
+    /// A platform token to create on start, for automation.
+    pub bootstrap_token: Option<String>,
+    /// Database connections per node.
+    pub pool_size: usize,
+    /// Largest accepted request body.
+    pub max_body_bytes: usize,
+    /// Requests running longer are answered with 503.
+    pub request_timeout_secs: u64,
+    /// How long a node trusts its cached tokens and tenants (revocation delay).
+    pub cache_ttl_ms: u64,
+    /// `text` or `json` logs.
+    pub log_format: String,
+}
+
+const ENV_KEYS: &[&str] = &[
+    "listen",
+    "data_dir",
+    "database_url",
+    "master_key",
+    "public_url",
+    "otlp_endpoint",
+    "bootstrap_token",
+    "pool_size",
+    "max_body_bytes",
+    "request_timeout_secs",
+    "cache_ttl_ms",
+    "log_format",
+];
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./latchkey-data"),
+            database_url: None,
+            master_key: None,
+            public_url: None,
+            otlp_endpoint: None,
+            bootstrap_token: None,
+            pool_size: 16,
+            max_body_bytes: 1024 * 1024,
+            request_timeout_secs: 30,
+            cache_ttl_ms: 2000,
+            log_format: "text".into(),
+        }
+    }
+}
+
+impl Settings {
+    pub fn load(config_file: Option<&Path>) -> Result<Settings> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(path) = config_file {
+            if !path.exists() {
+                bail!("config file {} does not exist", path.display());
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment = figment
+            .merge(Env::prefixed("LATCHKEY_").only(ENV_KEYS))
+            .merge(
+                Env::raw()
+                    .only(&["DATABASE_URL"])
+                    .map(|_| "database_url".into()),
+            );
+        let settings: Settings = figment
+            .extract()
+            .map_err(|e| anyhow::anyhow!("invalid setting: {e}"))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<()> {
+        self.listen_addr()?;
+        if let Some(url) = &self.database_url {
+            DatabaseUrl::parse(url).map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        if let Some(key) = &self.master_key {
+            MasterKey::from_base64(key).map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            bail!("LATCHKEY_LOG_FORMAT (log_format) must be `text` or `json`");
+        }
+        if self.pool_size == 0 {
+            bail!("LATCHKEY_POOL_SIZE (pool_size) must be at least 1");
+        }
+        if self.request_timeout_secs == 0 {
+            bail!("LATCHKEY_REQUEST_TIMEOUT_SECS (request_timeout_secs) must be at least 1");
+        }
+        if let Some(url) = &self.otlp_endpoint
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            bail!("LATCHKEY_OTLP_ENDPOINT (otlp_endpoint) must be an http:// or https:// URL");
+        }
+        Ok(())
+    }
+
+    pub fn listen_addr(&self) -> Result<SocketAddr> {
+        self.listen.parse().with_context(|| {
+            format!(
+                "LATCHKEY_LISTEN (listen) must be an address like 127.0.0.1:8080, not `{}`",
+                self.listen
+            )
+        })
+    }
+
+    pub fn database(&self) -> Result<DatabaseUrl> {
+        match &self.database_url {
+            Some(url) => DatabaseUrl::parse(url).map_err(|e| anyhow::anyhow!("{e}")),
+            None => {
+                std::fs::create_dir_all(&self.data_dir).with_context(|| {
+                    format!("cannot create the data folder {}", self.data_dir.display())
+                })?;
+                Ok(DatabaseUrl::sqlite_file(&self.data_dir.join("latchkey.db")))
+            }
+        }
+    }
+
+    /// The configured master key, or the one generated into the data folder
+    /// on the first start (with a warning: fine for one machine, not for a
+    /// cluster, whose nodes must share one key).
+    pub fn master_key(&self) -> Result<MasterKey> {
+        if let Some(key) = &self.master_key {
+            return MasterKey::from_base64(key).map_err(|e| anyhow::anyhow!("{e}"));
+        }
+        let path = self.data_dir.join("master.key");
+        if path.exists() {
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            return MasterKey::from_base64(&text)
+                .with_context(|| format!("{} is not a valid master key", path.display()));
+        }
+        std::fs::create_dir_all(&self.data_dir).with_context(|| {
+            format!("cannot create the data folder {}", self.data_dir.display())
+        })?;
+        let key = MasterKey::generate();
+        write_secret_file(&path, key.to_base64().as_bytes())?;
+        tracing::warn!(
+            path = %path.display(),
+            "no LATCHKEY_MASTER_KEY set: generated a master key into the data folder; \
+             back it up, and set LATCHKEY_MASTER_KEY when running more than one node"
+        );
+        Ok(key)
+    }
+
+    pub fn master_key_file(&self) -> Option<PathBuf> {
+        self.master_key
+            .is_none()
+            .then(|| self.data_dir.join("master.key"))
+    }
+
+    pub fn timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs)
+    }
+}
+
+/// Writes a file readable by its owner only.
+pub fn write_secret_file(path: &Path, contents: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    file.write_all(contents)?;
+    file.sync_all()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_listen_on_localhost_8080() {
+        assert_eq!(
+            Settings::default().listen_addr().unwrap().to_string(),
+            "127.0.0.1:8080"
+        );
+    }
+
+    #[test]
+    fn a_bad_listen_address_is_refused_with_the_setting_named() {
+        let s = Settings {
+            listen: "nope".into(),
+            ..Settings::default()
+        };
+        assert!(
+            s.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("LATCHKEY_LISTEN")
+        );
+    }
+
+    #[test]
+    fn a_database_url_that_is_no_url_is_refused() {
+        let s = Settings {
+            database_url: Some("host=localhost dbname=x".into()),
+            ..Settings::default()
+        };
+        assert!(
+            s.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("DATABASE_URL")
+        );
+    }
+
+    #[test]
+    fn an_unknown_key_in_the_config_file_is_refused() {
+        let dir = std::env::temp_dir().join(format!("latchkey-config-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("latchkey.toml");
+        std::fs::write(&file, "listen = \"127.0.0.1:9000\"\nlisten_port = 1\n").unwrap();
+        let err = Settings::load(Some(&file)).unwrap_err().to_string();
+        std::fs::remove_dir_all(&dir).ok();
+        assert!(err.contains("listen_port"), "{err}");
+    }
+
+    #[test]
+    fn a_wrongly_typed_value_in_the_config_file_names_the_key() {
+        let dir = std::env::temp_dir().join(format!("latchkey-config-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("latchkey.toml");
+        std::fs::write(&file, "pool_size = \"many\"\n").unwrap();
+        let err = Settings::load(Some(&file)).unwrap_err().to_string();
+        std::fs::remove_dir_all(&dir).ok();
+        assert!(err.contains("pool_size"), "{err}");
+    }
+}

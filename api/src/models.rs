@@ -1,0 +1,427 @@
+//! The JSON shapes of the REST API (snake_case), converted from domain types.
+
+use latchkey_tenants::audit::AuditEvent;
+use latchkey_tenants::directory::{Group, Member, User, UserKind};
+use latchkey_tenants::keys::signing::{KeyState, SigningKey};
+use latchkey_tenants::keys::tokens::ApiToken;
+use latchkey_tenants::page::Page;
+use latchkey_tenants::tenant::{Tenant, TenantStatus};
+use poem_openapi::types::MaybeUndefined;
+use poem_openapi::{Enum, Object};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, Enum)]
+#[oai(rename_all = "lowercase")]
+pub enum TenantStatusDto {
+    Active,
+    Suspended,
+    Deleting,
+}
+
+/// A tenant: an isolated organisation with its own directory, keys and tokens.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "Tenant")]
+pub struct TenantDto {
+    pub id: Uuid,
+    /// Immutable DNS label naming the tenant in every URL.
+    pub slug: String,
+    pub display_name: String,
+    pub status: TenantStatusDto,
+    pub plan: String,
+    /// Increases with every change; send it back in `If-Match`.
+    pub version: i64,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+impl From<Tenant> for TenantDto {
+    fn from(t: Tenant) -> Self {
+        TenantDto {
+            id: t.id.as_uuid(),
+            slug: t.slug,
+            display_name: t.display_name,
+            status: match t.status {
+                TenantStatus::Active => TenantStatusDto::Active,
+                TenantStatus::Suspended => TenantStatusDto::Suspended,
+                TenantStatus::Deleting => TenantStatusDto::Deleting,
+            },
+            plan: t.plan,
+            version: t.version,
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Object)]
+#[oai(example)]
+pub struct CreateTenant {
+    /// 3–63 characters: lowercase letters, digits and hyphens, starting with a letter.
+    pub slug: String,
+    pub display_name: String,
+}
+
+impl poem_openapi::types::Example for CreateTenant {
+    fn example() -> Self {
+        CreateTenant {
+            slug: "acme".into(),
+            display_name: "Acme Corporation".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct UpdateTenant {
+    pub display_name: String,
+}
+
+/// The result of deleting a tenant.
+#[derive(Debug, Clone, Object)]
+pub struct DeletedTenantDto {
+    pub id: Uuid,
+    pub slug: String,
+    /// The tenant's data key was destroyed before its rows: every secret
+    /// sealed with it is unreadable from now on, in backups too.
+    pub data_key_destroyed: bool,
+    pub rows_deleted: u64,
+}
+
+#[derive(Debug, Clone, Copy, Enum, Default)]
+#[oai(rename_all = "lowercase")]
+pub enum UserKindDto {
+    /// Workforce: counted as a seat.
+    #[default]
+    Internal,
+    /// A customer or partner.
+    External,
+}
+
+impl From<UserKindDto> for UserKind {
+    fn from(k: UserKindDto) -> Self {
+        match k {
+            UserKindDto::Internal => UserKind::Internal,
+            UserKindDto::External => UserKind::External,
+        }
+    }
+}
+
+impl From<UserKind> for UserKindDto {
+    fn from(k: UserKind) -> Self {
+        match k {
+            UserKind::Internal => UserKindDto::Internal,
+            UserKind::External => UserKindDto::External,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "User")]
+pub struct UserDto {
+    pub id: Uuid,
+    /// Unique in the tenant, ignoring case.
+    pub user_name: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub external_id: Option<String>,
+    pub kind: UserKindDto,
+    pub email: Option<String>,
+    pub display_name: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    pub active: bool,
+    pub version: i64,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+impl From<User> for UserDto {
+    fn from(u: User) -> Self {
+        UserDto {
+            id: u.id.as_uuid(),
+            user_name: u.user_name,
+            external_id: u.external_id,
+            kind: u.kind.into(),
+            email: u.email,
+            display_name: u.display_name,
+            given_name: u.given_name,
+            family_name: u.family_name,
+            active: u.active,
+            version: u.version,
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Object)]
+#[oai(example)]
+pub struct CreateUser {
+    pub user_name: String,
+    pub email: Option<String>,
+    pub display_name: Option<String>,
+    pub given_name: Option<String>,
+    pub family_name: Option<String>,
+    /// Defaults to `true`.
+    pub active: Option<bool>,
+    /// Defaults to `internal`.
+    pub kind: Option<UserKindDto>,
+    pub external_id: Option<String>,
+}
+
+impl poem_openapi::types::Example for CreateUser {
+    fn example() -> Self {
+        CreateUser {
+            user_name: "ada".into(),
+            email: Some("ada@example.com".into()),
+            display_name: Some("Ada Lovelace".into()),
+            given_name: Some("Ada".into()),
+            family_name: Some("Lovelace".into()),
+            active: None,
+            kind: None,
+            external_id: None,
+        }
+    }
+}
+
+/// A partial update: absent fields stay as they are, `null` clears a field.
+#[derive(Debug, Clone, Object)]
+pub struct UpdateUser {
+    #[oai(default)]
+    pub user_name: MaybeUndefined<String>,
+    #[oai(default)]
+    pub email: MaybeUndefined<String>,
+    #[oai(default)]
+    pub display_name: MaybeUndefined<String>,
+    #[oai(default)]
+    pub given_name: MaybeUndefined<String>,
+    #[oai(default)]
+    pub family_name: MaybeUndefined<String>,
+    #[oai(default)]
+    pub external_id: MaybeUndefined<String>,
+    #[oai(default)]
+    pub active: MaybeUndefined<bool>,
+    #[oai(default)]
+    pub kind: MaybeUndefined<UserKindDto>,
+}
+
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "Group")]
+pub struct GroupDto {
+    pub id: Uuid,
+    pub display_name: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub external_id: Option<String>,
+    pub version: i64,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+}
+
+impl From<Group> for GroupDto {
+    fn from(g: Group) -> Self {
+        GroupDto {
+            id: g.id.as_uuid(),
+            display_name: g.display_name,
+            external_id: g.external_id,
+            version: g.version,
+            created_at: g.created_at,
+            updated_at: g.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct CreateGroup {
+    pub display_name: String,
+    pub external_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct UpdateGroup {
+    pub display_name: String,
+}
+
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "Member")]
+pub struct MemberDto {
+    pub user: UserDto,
+    pub added_at: OffsetDateTime,
+}
+
+impl From<Member> for MemberDto {
+    fn from(m: Member) -> Self {
+        MemberDto {
+            user: m.user.into(),
+            added_at: m.added_at,
+        }
+    }
+}
+
+/// A token as listed: never its secret.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "Token")]
+pub struct TokenDto {
+    pub id: Uuid,
+    pub name: String,
+    /// `platform`, `tenant` or `scim`: what the prefix of the secret says.
+    pub kind: String,
+    pub scopes: Vec<String>,
+    pub created_at: OffsetDateTime,
+    pub expires_at: Option<OffsetDateTime>,
+    pub last_used_at: Option<OffsetDateTime>,
+    pub revoked_at: Option<OffsetDateTime>,
+}
+
+impl From<ApiToken> for TokenDto {
+    fn from(t: ApiToken) -> Self {
+        TokenDto {
+            id: t.id.as_uuid(),
+            name: t.name,
+            kind: t.kind.as_str().to_owned(),
+            scopes: t.scopes.iter().map(|s| s.as_str().to_owned()).collect(),
+            created_at: t.created_at,
+            expires_at: t.expires_at,
+            last_used_at: t.last_used_at,
+            revoked_at: t.revoked_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Object)]
+#[oai(example)]
+pub struct CreateToken {
+    pub name: String,
+    /// `admin` (read and change everything), `read`, or `scim` (SCIM only, alone).
+    pub scopes: Vec<String>,
+    pub expires_at: Option<OffsetDateTime>,
+}
+
+impl poem_openapi::types::Example for CreateToken {
+    fn example() -> Self {
+        CreateToken {
+            name: "terraform".into(),
+            scopes: vec!["admin".into()],
+            expires_at: None,
+        }
+    }
+}
+
+/// A token just created. `token` is shown this once and never again.
+#[derive(Debug, Clone, Object)]
+pub struct CreatedToken {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: String,
+    pub scopes: Vec<String>,
+    pub created_at: OffsetDateTime,
+    pub expires_at: Option<OffsetDateTime>,
+    /// The secret. Store it now: only its hash is kept.
+    pub token: String,
+}
+
+#[derive(Debug, Clone, Copy, Enum)]
+#[oai(rename_all = "lowercase")]
+pub enum KeyStateDto {
+    Next,
+    Active,
+    Retired,
+}
+
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "SigningKey")]
+pub struct SigningKeyDto {
+    /// The RFC 7638 thumbprint of the public key.
+    pub kid: String,
+    /// `ES256` or `RS256`.
+    pub alg: String,
+    pub state: KeyStateDto,
+    pub public_jwk: serde_json::Value,
+    pub created_at: OffsetDateTime,
+    pub activated_at: Option<OffsetDateTime>,
+    pub retired_at: Option<OffsetDateTime>,
+}
+
+impl From<SigningKey> for SigningKeyDto {
+    fn from(k: SigningKey) -> Self {
+        SigningKeyDto {
+            kid: k.kid,
+            alg: k.alg.as_str().to_owned(),
+            state: match k.state {
+                KeyState::Next => KeyStateDto::Next,
+                KeyState::Active => KeyStateDto::Active,
+                KeyState::Retired => KeyStateDto::Retired,
+            },
+            public_jwk: k.public_jwk,
+            created_at: k.created_at,
+            activated_at: k.activated_at,
+            retired_at: k.retired_at,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct SigningKeyList {
+    pub items: Vec<SigningKeyDto>,
+}
+
+#[derive(Debug, Clone, Object, Default)]
+pub struct RotateKeys {
+    /// Algorithms to rotate (`ES256`, `RS256`); all when absent or empty.
+    pub algs: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "AuditEvent")]
+pub struct AuditEventDto {
+    pub id: Uuid,
+    pub occurred_at: OffsetDateTime,
+    /// `platform-token:<id>`, `token:<id>` or `cli`.
+    pub actor: String,
+    /// e.g. `user.create`, `group.member.add`, `token.revoke`.
+    pub action: String,
+    pub target_type: String,
+    pub target_id: String,
+    pub request_id: String,
+    pub detail: serde_json::Value,
+}
+
+impl From<AuditEvent> for AuditEventDto {
+    fn from(e: AuditEvent) -> Self {
+        AuditEventDto {
+            id: e.id.as_uuid(),
+            occurred_at: e.occurred_at,
+            actor: e.actor,
+            action: e.action,
+            target_type: e.target_type,
+            target_id: e.target_id,
+            request_id: e.request_id,
+            detail: e.detail,
+        }
+    }
+}
+
+macro_rules! list_type {
+    ($name:ident, $item:ty) => {
+        /// One page; pass `next_cursor` as `cursor` for the next (null on the last page).
+        #[derive(Debug, Clone, Object)]
+        pub struct $name {
+            pub items: Vec<$item>,
+            pub next_cursor: Option<String>,
+        }
+
+        impl<T: Into<$item>> From<Page<T>> for $name {
+            fn from(page: Page<T>) -> Self {
+                $name {
+                    items: page.items.into_iter().map(Into::into).collect(),
+                    next_cursor: page.next_cursor,
+                }
+            }
+        }
+    };
+}
+
+list_type!(TenantList, TenantDto);
+list_type!(UserList, UserDto);
+list_type!(GroupList, GroupDto);
+list_type!(MemberList, MemberDto);
+list_type!(TokenList, TokenDto);
+list_type!(AuditEventList, AuditEventDto);

@@ -1,0 +1,181 @@
+//! What every request passes through: a request id, a tracing span (joined to
+//! the caller's W3C trace context), a body size limit, a timeout, metrics, and
+//! the translation of stray errors into problem documents.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use opentelemetry::propagation::{Extractor, TextMapPropagator};
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use poem::http::{HeaderValue, StatusCode};
+use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
+use tracing::Instrument;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+
+use crate::error::{Problem, problem_for_poem_error};
+use crate::metrics::Metrics;
+
+tokio::task_local! {
+    static REQUEST_ID: String;
+}
+
+/// The id of the request being served, if any.
+pub fn current_request_id() -> Option<String> {
+    REQUEST_ID.try_with(Clone::clone).ok()
+}
+
+pub struct Observe {
+    pub metrics: Arc<Metrics>,
+    pub max_body_bytes: usize,
+    pub timeout: Duration,
+}
+
+impl<E: Endpoint> Middleware<E> for Observe {
+    type Output = ObserveEndpoint<E>;
+
+    fn transform(&self, ep: E) -> Self::Output {
+        ObserveEndpoint {
+            inner: ep,
+            metrics: self.metrics.clone(),
+            max_body_bytes: self.max_body_bytes,
+            timeout: self.timeout,
+        }
+    }
+}
+
+pub struct ObserveEndpoint<E> {
+    inner: E,
+    metrics: Arc<Metrics>,
+    max_body_bytes: usize,
+    timeout: Duration,
+}
+
+struct HeaderExtractor<'a>(&'a poem::http::HeaderMap);
+
+impl Extractor for HeaderExtractor<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|v| v.to_str().ok())
+    }
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(|k| k.as_str()).collect()
+    }
+}
+
+/// A caller's request id is kept only when it is short and printable, so it
+/// cannot smuggle anything into logs.
+fn request_id_from(req: &Request) -> String {
+    req.headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string())
+}
+
+fn problem_response(problem: Problem) -> Response {
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body =
+        serde_json::to_vec(&poem_openapi::types::ToJSON::to_json(&problem)).unwrap_or_default();
+    Response::builder()
+        .status(status)
+        .content_type("application/problem+json")
+        .body(body)
+}
+
+impl<E: Endpoint> Endpoint for ObserveEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, mut req: Request) -> poem::Result<Response> {
+        let started = Instant::now();
+        let request_id = request_id_from(&req);
+        let method = req.method().to_string();
+        let span = tracing::info_span!(
+            "http.request",
+            otel.name = tracing::field::Empty,
+            http.request.method = %method,
+            url.path = %req.uri().path(),
+            http.route = tracing::field::Empty,
+            http.response.status_code = tracing::field::Empty,
+            tenant = tracing::field::Empty,
+            request_id = %request_id,
+        );
+        let parent = TraceContextPropagator::new().extract(&HeaderExtractor(req.headers()));
+        let _ = span.set_parent(parent);
+
+        let inner = &self.inner;
+        let (max, timeout) = (self.max_body_bytes, self.timeout);
+        let work = async move {
+            let declared = req
+                .headers()
+                .get(poem::http::header::CONTENT_LENGTH)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<usize>().ok());
+            if declared.is_some_and(|n| n > max) {
+                return too_large(max);
+            }
+            match req.take_body().into_bytes_limit(max).await {
+                Ok(bytes) => req.set_body(bytes),
+                Err(poem::error::ReadBodyError::PayloadTooLarge) => return too_large(max),
+                Err(e) => {
+                    return problem_response(Problem::new(
+                        StatusCode::BAD_REQUEST,
+                        "invalid-body",
+                        format!("the request body could not be read: {e}"),
+                    ));
+                }
+            }
+            match tokio::time::timeout(timeout, inner.call(req)).await {
+                Ok(Ok(resp)) => resp.into_response(),
+                Ok(Err(err)) if err.is_from_response() => err.into_response(),
+                Ok(Err(err)) => {
+                    let operation = err.data::<poem_openapi::OperationId>().copied();
+                    let mut resp = problem_response(problem_for_poem_error(&err));
+                    if let Some(op) = operation {
+                        resp.set_data(op);
+                    }
+                    resp
+                }
+                Err(_) => problem_response(Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "timeout",
+                    format!("the request did not finish within {} s", timeout.as_secs()),
+                )),
+            }
+        };
+        let mut resp = REQUEST_ID
+            .scope(request_id.clone(), work.instrument(span.clone()))
+            .await;
+
+        let status = resp.status().as_u16();
+        let route = resp
+            .data::<poem_openapi::OperationId>()
+            .map(|op| op.0)
+            .unwrap_or("unmatched");
+        span.record("http.route", route);
+        span.record("otel.name", format!("{method} {route}"));
+        span.record("http.response.status_code", status);
+        let elapsed = started.elapsed();
+        self.metrics
+            .observe_request(&method, route, status, elapsed);
+        if let Ok(value) = HeaderValue::from_str(&request_id) {
+            resp.headers_mut().insert("x-request-id", value);
+        }
+        span.in_scope(|| {
+            tracing::info!(
+                status,
+                route,
+                latency_ms = elapsed.as_secs_f64() * 1000.0,
+                "request"
+            );
+        });
+        Ok(resp)
+    }
+}
+
+fn too_large(max: usize) -> Response {
+    problem_response(Problem::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload-too-large",
+        format!("the request body is larger than {max} bytes"),
+    ))
+}
