@@ -93,10 +93,30 @@ pub fn api_service(
 }
 
 /// The spec as `latchkey openapi` prints it and `openapi/openapi.json` holds it.
+///
+/// Object keys are sorted: whether serde_json keeps insertion order depends
+/// on which crates are in the build (test builds differ from the binary), and
+/// the checked-in file must not.
 pub fn openapi_json(state: &AppState) -> String {
-    let mut spec = api_service(state).spec();
-    spec.push('\n');
-    spec
+    let spec = api_service(state).spec();
+    let value: serde_json::Value = serde_json::from_str(&spec).unwrap_or(serde_json::Value::Null);
+    let mut out = serde_json::to_string_pretty(&sorted(value)).unwrap_or(spec);
+    out.push('\n');
+    out
+}
+
+fn sorted(value: serde_json::Value) -> serde_json::Value {
+    match value {
+        serde_json::Value::Object(map) => {
+            let mut entries: Vec<_> = map.into_iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(&b.0));
+            serde_json::Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+        }
+        serde_json::Value::Array(items) => {
+            serde_json::Value::Array(items.into_iter().map(sorted).collect())
+        }
+        other => other,
+    }
 }
 
 pub fn endpoint(state: AppState, limits: HttpLimits) -> impl Endpoint {

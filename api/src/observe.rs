@@ -91,7 +91,6 @@ impl<E: Endpoint> Endpoint for ObserveEndpoint<E> {
         let method = req.method().to_string();
         let span = tracing::info_span!(
             "http.request",
-            otel.name = tracing::field::Empty,
             http.request.method = %method,
             url.path = %req.uri().path(),
             http.route = tracing::field::Empty,
@@ -152,7 +151,6 @@ impl<E: Endpoint> Endpoint for ObserveEndpoint<E> {
             .map(|op| op.0)
             .unwrap_or("unmatched");
         span.record("http.route", route);
-        span.record("otel.name", format!("{method} {route}"));
         span.record("http.response.status_code", status);
         let elapsed = started.elapsed();
         self.metrics
