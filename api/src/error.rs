@@ -94,6 +94,9 @@ pub enum ApiError {
     /// The request body is larger than the configured limit.
     #[oai(status = 413, content_type = "application/problem+json")]
     PayloadTooLarge(Json<Problem>),
+    /// The body is not `application/json` (or no `Content-Type` was sent).
+    #[oai(status = 415, content_type = "application/problem+json")]
+    UnsupportedMediaType(Json<Problem>),
     /// A fault on our side; the detail never carries internals.
     #[oai(status = 500, content_type = "application/problem+json")]
     Internal(Json<Problem>),
@@ -113,6 +116,7 @@ impl ApiError {
             409 => ApiError::Conflict(p),
             412 => ApiError::PreconditionFailed(p),
             413 => ApiError::PayloadTooLarge(p),
+            415 => ApiError::UnsupportedMediaType(p),
             503 => ApiError::Unavailable(p),
             _ => ApiError::Internal(p),
         }

@@ -124,9 +124,13 @@ pub struct UserDto {
     #[oai(skip_serializing_if_is_none)]
     pub external_id: Option<String>,
     pub kind: UserKindDto,
+    #[oai(nullable)]
     pub email: Option<String>,
+    #[oai(nullable)]
     pub display_name: Option<String>,
+    #[oai(nullable)]
     pub given_name: Option<String>,
+    #[oai(nullable)]
     pub family_name: Option<String>,
     pub active: bool,
     pub version: i64,
@@ -157,14 +161,21 @@ impl From<User> for UserDto {
 #[oai(example)]
 pub struct CreateUser {
     pub user_name: String,
+    #[oai(nullable)]
     pub email: Option<String>,
+    #[oai(nullable)]
     pub display_name: Option<String>,
+    #[oai(nullable)]
     pub given_name: Option<String>,
+    #[oai(nullable)]
     pub family_name: Option<String>,
     /// Defaults to `true`.
+    #[oai(nullable)]
     pub active: Option<bool>,
     /// Defaults to `internal`.
+    #[oai(nullable)]
     pub kind: Option<UserKindDto>,
+    #[oai(nullable)]
     pub external_id: Option<String>,
 }
 
@@ -183,24 +194,19 @@ impl poem_openapi::types::Example for CreateUser {
     }
 }
 
+// No `#[oai(default)]` on these fields: poem-openapi turns an explicit `null`
+// into the default (`Undefined`) for a field with a default, which would make
+// `null` a no-op instead of clearing the field.
 /// A partial update: absent fields stay as they are, `null` clears a field.
 #[derive(Debug, Clone, Object)]
 pub struct UpdateUser {
-    #[oai(default)]
     pub user_name: MaybeUndefined<String>,
-    #[oai(default)]
     pub email: MaybeUndefined<String>,
-    #[oai(default)]
     pub display_name: MaybeUndefined<String>,
-    #[oai(default)]
     pub given_name: MaybeUndefined<String>,
-    #[oai(default)]
     pub family_name: MaybeUndefined<String>,
-    #[oai(default)]
     pub external_id: MaybeUndefined<String>,
-    #[oai(default)]
     pub active: MaybeUndefined<bool>,
-    #[oai(default)]
     pub kind: MaybeUndefined<UserKindDto>,
 }
 
@@ -232,6 +238,7 @@ impl From<Group> for GroupDto {
 #[derive(Debug, Clone, Object)]
 pub struct CreateGroup {
     pub display_name: String,
+    #[oai(nullable)]
     pub external_id: Option<String>,
 }
 
@@ -266,8 +273,11 @@ pub struct TokenDto {
     pub kind: String,
     pub scopes: Vec<String>,
     pub created_at: OffsetDateTime,
+    #[oai(nullable)]
     pub expires_at: Option<OffsetDateTime>,
+    #[oai(nullable)]
     pub last_used_at: Option<OffsetDateTime>,
+    #[oai(nullable)]
     pub revoked_at: Option<OffsetDateTime>,
 }
 
@@ -292,6 +302,7 @@ pub struct CreateToken {
     pub name: String,
     /// `admin` (read and change everything), `read`, or `scim` (SCIM only, alone).
     pub scopes: Vec<String>,
+    #[oai(nullable)]
     pub expires_at: Option<OffsetDateTime>,
 }
 
@@ -313,6 +324,7 @@ pub struct CreatedToken {
     pub kind: String,
     pub scopes: Vec<String>,
     pub created_at: OffsetDateTime,
+    #[oai(nullable)]
     pub expires_at: Option<OffsetDateTime>,
     /// The secret. Store it now: only its hash is kept.
     pub token: String,
@@ -336,7 +348,9 @@ pub struct SigningKeyDto {
     pub state: KeyStateDto,
     pub public_jwk: serde_json::Value,
     pub created_at: OffsetDateTime,
+    #[oai(nullable)]
     pub activated_at: Option<OffsetDateTime>,
+    #[oai(nullable)]
     pub retired_at: Option<OffsetDateTime>,
 }
 
@@ -366,6 +380,7 @@ pub struct SigningKeyList {
 #[derive(Debug, Clone, Object, Default)]
 pub struct RotateKeys {
     /// Algorithms to rotate (`ES256`, `RS256`); all when absent or empty.
+    #[oai(nullable)]
     pub algs: Option<Vec<String>>,
 }
 
@@ -405,6 +420,7 @@ macro_rules! list_type {
         #[derive(Debug, Clone, Object)]
         pub struct $name {
             pub items: Vec<$item>,
+            #[oai(nullable)]
             pub next_cursor: Option<String>,
         }
 

@@ -32,7 +32,7 @@ impl EventsApi {
         tenant: Path<String>,
         action: Query<Option<String>>,
         actor: Query<Option<String>>,
-        limit: Query<Option<u32>>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))] limit: Query<Option<u32>>,
         cursor: Query<Option<String>>,
     ) -> ApiResult<Json<AuditEventList>> {
         let scope = self.state.tenant(&auth, &tenant.0, Scope::Read).await?;

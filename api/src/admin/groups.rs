@@ -86,7 +86,7 @@ impl GroupsApi {
         auth: BearerToken,
         tenant: Path<String>,
         q: Query<Option<String>>,
-        limit: Query<Option<u32>>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))] limit: Query<Option<u32>>,
         cursor: Query<Option<String>>,
     ) -> ApiResult<Json<GroupList>> {
         let scope = self.state.tenant(&auth, &tenant.0, Scope::Read).await?;
@@ -167,7 +167,7 @@ impl GroupsApi {
         auth: BearerToken,
         tenant: Path<String>,
         id: Path<Uuid>,
-        limit: Query<Option<u32>>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))] limit: Query<Option<u32>>,
         cursor: Query<Option<String>>,
     ) -> ApiResult<Json<MemberList>> {
         let scope = self.state.tenant(&auth, &tenant.0, Scope::Read).await?;

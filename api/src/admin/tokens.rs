@@ -78,7 +78,7 @@ impl TokensApi {
         &self,
         auth: BearerToken,
         tenant: Path<String>,
-        limit: Query<Option<u32>>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))] limit: Query<Option<u32>>,
         cursor: Query<Option<String>>,
     ) -> ApiResult<Json<TokenList>> {
         let scope = self.state.tenant(&auth, &tenant.0, Scope::Read).await?;

@@ -120,7 +120,7 @@ impl UsersApi {
         q: Query<Option<String>>,
         active: Query<Option<bool>>,
         kind: Query<Option<UserKindDto>>,
-        limit: Query<Option<u32>>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))] limit: Query<Option<u32>>,
         cursor: Query<Option<String>>,
     ) -> ApiResult<Json<UserList>> {
         let scope = self.state.tenant(&auth, &tenant.0, Scope::Read).await?;

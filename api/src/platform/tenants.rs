@@ -58,7 +58,7 @@ impl TenantsApi {
     async fn list(
         &self,
         auth: BearerToken,
-        limit: Query<Option<u32>>,
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))] limit: Query<Option<u32>>,
         cursor: Query<Option<String>>,
     ) -> ApiResult<Json<TenantList>> {
         self.state.platform(&auth).await?;

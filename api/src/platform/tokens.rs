@@ -16,6 +16,7 @@ pub struct PlatformTokensApi {
 #[derive(Debug, Clone, Object)]
 pub struct CreatePlatformToken {
     pub name: String,
+    #[oai(nullable)]
     pub expires_at: Option<OffsetDateTime>,
 }
 
