@@ -147,3 +147,61 @@ async fn a_user_created_on_one_node_is_read_on_the_other() {
     );
     assert_eq!(status_on(&b, &path, &a.platform).await, StatusCode::OK);
 }
+
+/// With caches that would trust a token for ten minutes, the revocation still
+/// reaches the other node at once: it is pushed over LISTEN/NOTIFY.
+#[tokio::test]
+async fn a_revocation_is_pushed_to_the_other_node_without_waiting_for_its_cache() {
+    let db = TestDb::postgres();
+    let long = Duration::from_secs(600);
+    let a = db.store_with(|c| c.cache_ttl = long).await;
+    let b = TestClient::new(node(db.store_with(|c| c.cache_ttl = long).await));
+    let a = TestApp::on_store(db, a).await;
+    a.tenant("acme").await;
+    let created = a
+        .post(
+            "/api/v1/tenants/acme/tokens",
+            &a.platform,
+            json!({"name": "ci", "scopes": ["read"]}),
+        )
+        .await
+        .expect(StatusCode::CREATED)
+        .body;
+    let token = created["token"].as_str().unwrap();
+    let path = "/api/v1/tenants/acme/users";
+    assert_eq!(
+        status_on(&b, path, token).await,
+        StatusCode::OK,
+        "node B caches the token"
+    );
+
+    a.delete(
+        &format!(
+            "/api/v1/tenants/acme/tokens/{}",
+            created["id"].as_str().unwrap()
+        ),
+        &a.platform,
+    )
+    .await
+    .expect(StatusCode::OK);
+    eventually(
+        &b,
+        path,
+        token,
+        StatusCode::UNAUTHORIZED,
+        Duration::from_secs(1),
+    )
+    .await;
+
+    a.post("/api/v1/tenants/acme/suspend", &a.platform, json!({}))
+        .await
+        .expect(StatusCode::OK);
+    eventually(
+        &b,
+        path,
+        &a.platform,
+        StatusCode::FORBIDDEN,
+        Duration::from_secs(1),
+    )
+    .await;
+}

@@ -8,10 +8,13 @@ pub mod clock;
 pub mod db;
 pub mod directory;
 pub mod error;
+mod invalidation;
 pub mod keys;
 pub mod page;
 pub mod store;
 pub mod tenant;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 mod validate;
 
 pub use db::Id;

@@ -81,6 +81,10 @@ impl Store {
         tokio::task::spawn_blocking(move || run_migrations(&url))
             .await
             .map_err(|e| Error::Internal(format!("migration task: {e}")))??;
+        let listen_url = match &config.database {
+            DatabaseUrl::Postgres(url) => Some(url.clone()),
+            DatabaseUrl::Sqlite(_) => None,
+        };
         let pool = Pool::new(config.database, config.pool_size, config.pool_wait)?;
         let store = Store {
             inner: Arc::new(Inner {
@@ -93,6 +97,9 @@ impl Store {
             }),
         };
         store.check_master_key().await?;
+        if let Some(url) = listen_url {
+            crate::invalidation::spawn_listener(url, Arc::downgrade(&store.inner));
+        }
         Ok(store)
     }
 

@@ -14,6 +14,7 @@ use crate::db::schema::{
 };
 use crate::db::{DbConnection, Id};
 use crate::error::{Error, Resource, Result};
+use crate::invalidation::Invalidation;
 use crate::keys::sealing::DataKey;
 use crate::keys::signing::initial_keys;
 use crate::page::{Page, PageRequest};
@@ -457,7 +458,7 @@ impl Tenants<'_> {
                     diesel::insert_into(audit_events::table)
                         .values(&event)
                         .execute(conn)?;
-                    Ok(())
+                    Invalidation::Tenant(id).send(conn)
                 })
             })
             .await?;
@@ -484,7 +485,7 @@ impl Tenants<'_> {
                             tenants::updated_at.eq(now),
                         ))
                         .execute(conn)?;
-                    Ok(())
+                    Invalidation::Tenant(id).send(conn)
                 })?;
                 conn.write_transaction(|conn| delete_rows(conn, id))
             })

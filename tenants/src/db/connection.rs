@@ -157,8 +157,11 @@ impl fmt::Debug for DatabaseUrl {
     }
 }
 
-const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
+// `busy_timeout` comes first: switching to WAL needs a lock too, and without
+// the timeout a connection opened while another one closes (and checkpoints)
+// fails at once with "database is locked".
+const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
 
 fn unreachable_database(err: diesel::ConnectionError) -> Error {
     Error::Unavailable(format!(

@@ -262,7 +262,7 @@ impl TenantScope {
 impl SigningKeys<'_> {
     /// Every key of the tenant, newest first, public halves only.
     pub async fn list(&self) -> Result<Vec<SigningKey>> {
-        let rows = self.scope.read(|tx| load_rows(tx)).await?;
+        let rows = self.scope.read(load_rows).await?;
         rows.iter().map(SigningKeyRow::public).collect()
     }
 

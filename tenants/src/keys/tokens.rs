@@ -22,6 +22,7 @@ use crate::clock::{from_db, to_db};
 use crate::db::Id;
 use crate::db::schema::{api_tokens, platform_tokens};
 use crate::error::{AuthFailure, Error, Resource, Result};
+use crate::invalidation::Invalidation;
 use crate::page::{Page, PageRequest};
 use crate::store::{Store, TenantScope};
 use crate::validate;
@@ -211,6 +212,12 @@ pub(crate) struct CachedToken {
     scopes: Scopes,
     expires_at: Option<OffsetDateTime>,
     revoked: bool,
+}
+
+impl CachedToken {
+    pub(crate) fn token_id(&self) -> Id {
+        self.token_id
+    }
 }
 
 struct ParsedToken {
@@ -549,6 +556,7 @@ impl PlatformTokens<'_> {
                     )
                     .set(platform_tokens::revoked_at.eq(Some(now)))
                     .execute(conn)?;
+                    Invalidation::Token(id).send(conn)?;
                     platform_tokens::table
                         .find(id)
                         .select(PlatformTokenRow::as_select())
@@ -700,6 +708,7 @@ impl Tokens<'_> {
                         &id.to_string(),
                         json!({ "name": row.name }),
                     )?;
+                    Invalidation::Token(id).send(tx.conn)?;
                 }
                 Ok(row)
             })

@@ -1,0 +1,127 @@
+//! Cross-node cache invalidation over PostgreSQL `LISTEN/NOTIFY`.
+//!
+//! A change that must reach every node at once (a revoked token, a suspended
+//! or deleted tenant) sends a notification inside its own transaction, so it
+//! is delivered exactly when the change commits. Every node listens on one
+//! dedicated connection and drops the matching cache entries. The caches'
+//! short lifetime remains the backstop when a notification is missed (a
+//! listener reconnecting, say).
+
+use std::sync::Weak;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::sql_types::Text;
+use diesel::{Connection, PgConnection, RunQueryDsl};
+
+use crate::db::{DbConnection, Id};
+use crate::error::Result;
+use crate::store::Inner;
+
+const CHANNEL: &str = "latchkey_cache";
+/// How often the listener looks for notifications that arrived.
+const POLL: Duration = Duration::from_millis(50);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Invalidation {
+    Token(Id),
+    Tenant(Id),
+}
+
+impl Invalidation {
+    fn payload(&self) -> String {
+        match self {
+            Invalidation::Token(id) => format!("token:{id}"),
+            Invalidation::Tenant(id) => format!("tenant:{id}"),
+        }
+    }
+
+    fn parse(payload: &str) -> Option<Self> {
+        let (kind, id) = payload.split_once(':')?;
+        let id = Id(uuid::Uuid::parse_str(id).ok()?);
+        match kind {
+            "token" => Some(Invalidation::Token(id)),
+            "tenant" => Some(Invalidation::Tenant(id)),
+            _ => None,
+        }
+    }
+
+    /// Queues the notification in the current transaction (PostgreSQL only;
+    /// an SQLite installation is one node).
+    pub(crate) fn send(&self, conn: &mut DbConnection) -> Result<()> {
+        if let DbConnection::Postgresql(pg) = conn {
+            diesel::sql_query(format!("SELECT pg_notify('{CHANNEL}', $1)"))
+                .bind::<Text, _>(self.payload())
+                .execute(pg)?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn apply(&self, inner: &Inner) {
+        match *self {
+            Invalidation::Token(id) => inner.tokens.remove_where(|_, t| t.token_id() == id),
+            Invalidation::Tenant(id) => {
+                inner.tenants_by_slug.remove_where(|_, t| t.id == id);
+                inner.tokens.remove_where(|_, t| t.tenant_id == Some(id));
+                inner.data_keys.remove_where(|k, _| *k == id);
+            }
+        }
+    }
+}
+
+/// Listens until the store is dropped, reconnecting after failures.
+pub(crate) fn spawn_listener(url: String, store: Weak<Inner>) {
+    let spawned = std::thread::Builder::new().name("latchkey-listen".into()).spawn(move || {
+        while store.strong_count() > 0 {
+            if let Err(e) = listen(&url, &store) {
+                tracing::warn!(error = %e, "cache invalidation listener lost its connection; reconnecting");
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        }
+    });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start the cache invalidation listener; caches expire on their own");
+    }
+}
+
+fn listen(url: &str, store: &Weak<Inner>) -> std::result::Result<(), String> {
+    let mut conn = PgConnection::establish(url).map_err(|e| e.to_string())?;
+    conn.batch_execute(&format!("LISTEN {CHANNEL}"))
+        .map_err(|e| e.to_string())?;
+    loop {
+        for notification in conn.notifications_iter() {
+            let notification = notification.map_err(|e| e.to_string())?;
+            let Some(inner) = store.upgrade() else {
+                return Ok(());
+            };
+            if let Some(change) = Invalidation::parse(&notification.payload) {
+                change.apply(&inner);
+            }
+        }
+        if store.strong_count() == 0 {
+            return Ok(());
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_payload_round_trips() {
+        for change in [
+            Invalidation::Token(Id::new()),
+            Invalidation::Tenant(Id::new()),
+        ] {
+            assert_eq!(Invalidation::parse(&change.payload()), Some(change));
+        }
+    }
+
+    #[test]
+    fn a_foreign_payload_is_ignored() {
+        assert_eq!(Invalidation::parse("user:123"), None);
+        assert_eq!(Invalidation::parse("garbage"), None);
+    }
+}

@@ -1,0 +1,17 @@
+//! Storage and isolation of the tenants crate, proven against real
+//! databases. Every test written with `both_backends!` runs twice, as
+//! `<name>::sqlite` and `<name>::postgres`, each on a fresh database of its
+//! own; `postgres` holds the checks only PostgreSQL can make (row-level
+//! security and the application role).
+
+mod support;
+
+mod directory;
+mod groups;
+mod isolation;
+mod lifecycle;
+mod migrations;
+mod nodes;
+mod postgres;
+mod tenants;
+mod tokens;

@@ -1,0 +1,239 @@
+//! What only PostgreSQL enforces: row-level security under every
+//! tenant-scoped table, and an application role that cannot get around it.
+//! These run on PostgreSQL alone; a missing server fails them.
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_query;
+use diesel::sql_types::{BigInt, Bool, Text};
+
+use crate::support::*;
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+#[derive(QueryableByName, Debug)]
+struct TableSecurity {
+    #[diesel(sql_type = Text)]
+    table_name: String,
+    #[diesel(sql_type = Bool)]
+    rls: bool,
+    #[diesel(sql_type = BigInt)]
+    policies: i64,
+}
+
+#[derive(QueryableByName)]
+struct Name {
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+#[derive(QueryableByName)]
+struct RoleFlags {
+    #[diesel(sql_type = Bool)]
+    rolsuper: bool,
+    #[diesel(sql_type = Bool)]
+    rolbypassrls: bool,
+}
+
+/// A migrated PostgreSQL database with two tenants: acme with three users,
+/// globex with one.
+async fn two_tenants() -> (TestDb, Id, Id) {
+    let db = TestDb::postgres();
+    let store = db.store().await;
+    let acme = new_tenant(&store, "acme").await;
+    let globex = new_tenant(&store, "globex").await;
+    for name in ["ada", "grace", "katherine"] {
+        create_user(&acme, name).await;
+    }
+    create_user(&globex, "hank").await;
+    let ids = (acme.tenant().id, globex.tenant().id);
+    (db, ids.0, ids.1)
+}
+
+fn pg(conn: DbConnection) -> PgConnection {
+    match conn {
+        DbConnection::Postgresql(pg) => pg,
+        DbConnection::Sqlite(_) => panic!("expected a PostgreSQL connection"),
+    }
+}
+
+/// A connection as the application role, as the pool opens them.
+fn app_connection(db: &TestDb) -> PgConnection {
+    pg(db.url().establish_app().unwrap())
+}
+
+/// The setting's value for a tenant, as the store writes it.
+fn tenant_hex(id: Id) -> String {
+    id.0.simple().to_string()
+}
+
+/// `SELECT count(*) FROM users` — no `WHERE` — in a transaction bound to
+/// `tenant` (or to none).
+fn count_users(conn: &mut PgConnection, tenant: Option<Id>) -> i64 {
+    conn.transaction(|c| {
+        if let Some(tenant) = tenant {
+            c.batch_execute(&format!(
+                "SET LOCAL latchkey.tenant_id = '{}'",
+                tenant_hex(tenant)
+            ))?;
+        }
+        sql_query("SELECT count(*) AS n FROM users").get_result::<Count>(c)
+    })
+    .unwrap()
+    .n
+}
+
+#[tokio::test]
+async fn an_unfiltered_query_bound_to_one_tenant_sees_only_that_tenants_rows() {
+    let (db, acme, globex) = two_tenants().await;
+    let conn = &mut app_connection(&db);
+
+    assert_eq!(
+        count_users(conn, Some(globex)),
+        1,
+        "globex sees its one user"
+    );
+    assert_eq!(
+        count_users(conn, Some(acme)),
+        3,
+        "acme sees its three users"
+    );
+    let stranger = Id::new();
+    assert_eq!(
+        count_users(conn, Some(stranger)),
+        0,
+        "an unknown tenant sees nothing"
+    );
+}
+
+#[tokio::test]
+async fn an_unfiltered_query_bound_to_no_tenant_sees_no_rows() {
+    let (db, acme, _) = two_tenants().await;
+
+    let fresh = &mut app_connection(&db);
+    assert_eq!(count_users(fresh, None), 0, "the setting was never made");
+
+    let reused = &mut app_connection(&db);
+    assert_eq!(count_users(reused, Some(acme)), 3);
+    assert_eq!(
+        count_users(reused, None),
+        0,
+        "SET LOCAL ended with its transaction"
+    );
+}
+
+#[tokio::test]
+async fn a_connection_bound_to_one_tenant_cannot_write_rows_of_another() {
+    let (db, acme, globex) = two_tenants().await;
+    let conn = &mut app_connection(&db);
+
+    let insert = conn.transaction(|c| {
+        c.batch_execute(&format!(
+            "SET LOCAL latchkey.tenant_id = '{}'",
+            tenant_hex(acme)
+        ))?;
+        c.batch_execute(&format!(
+            "INSERT INTO audit_events (tenant_id, id, occurred_at, actor, action, target_type, \
+             target_id, request_id, detail) VALUES (decode('{}', 'hex'), decode('{}', 'hex'), \
+             now(), 'x', 'x', 'x', 'x', 'x', '{{}}')",
+            tenant_hex(globex),
+            tenant_hex(Id::new())
+        ))
+    });
+    let message = insert
+        .expect_err("a row of another tenant was written")
+        .to_string();
+    assert!(message.contains("row-level security"), "{message}");
+
+    let deleted = conn
+        .transaction(|c| {
+            c.batch_execute(&format!(
+                "SET LOCAL latchkey.tenant_id = '{}'",
+                tenant_hex(acme)
+            ))?;
+            sql_query("DELETE FROM users").execute(c)
+        })
+        .unwrap();
+    assert_eq!(
+        deleted, 3,
+        "an unfiltered DELETE reaches only the bound tenant"
+    );
+    assert_eq!(count_users(conn, Some(globex)), 1, "globex keeps its user");
+}
+
+#[tokio::test]
+async fn every_table_with_a_tenant_id_has_row_level_security_and_a_policy() {
+    let db = TestDb::postgres();
+    db.store().await;
+    let conn = &mut pg(db.url().establish_owner().unwrap());
+
+    let tables: Vec<TableSecurity> = sql_query(
+        "SELECT c.relname::text AS table_name, c.relrowsecurity AS rls, \
+                (SELECT count(*) FROM pg_policies p \
+                  WHERE p.schemaname = n.nspname AND p.tablename = c.relname) AS policies \
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+          WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') \
+            AND EXISTS (SELECT 1 FROM pg_attribute a \
+                         WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' \
+                           AND NOT a.attisdropped) \
+          ORDER BY 1",
+    )
+    .load(conn)
+    .unwrap();
+
+    let names: Vec<&str> = tables.iter().map(|t| t.table_name.as_str()).collect();
+    for expected in [
+        "api_tokens",
+        "audit_events",
+        "group_members",
+        "groups",
+        "signing_keys",
+        "users",
+    ] {
+        assert!(
+            names.contains(&expected),
+            "{expected} is missing from {names:?}"
+        );
+    }
+    for table in &tables {
+        assert!(table.rls, "{} has no row-level security", table.table_name);
+        assert!(table.policies >= 1, "{} has no policy", table.table_name);
+    }
+}
+
+#[tokio::test]
+async fn the_application_role_is_unprivileged_and_owns_no_table() {
+    let db = TestDb::postgres();
+    db.store().await;
+
+    let app = &mut app_connection(&db);
+    let who: Name = sql_query("SELECT current_user::text AS name")
+        .get_result(app)
+        .unwrap();
+    assert_eq!(who.name, "latchkey_app");
+
+    let owner = &mut pg(db.url().establish_owner().unwrap());
+    let flags: RoleFlags =
+        sql_query("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = 'latchkey_app'")
+            .get_result(owner)
+            .unwrap();
+    assert!(!flags.rolsuper, "latchkey_app is a superuser");
+    assert!(
+        !flags.rolbypassrls,
+        "latchkey_app bypasses row-level security"
+    );
+    let owned: Count = sql_query(
+        "SELECT count(*) AS n FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner \
+          WHERE r.rolname = 'latchkey_app'",
+    )
+    .get_result(owner)
+    .unwrap();
+    assert_eq!(
+        owned.n, 0,
+        "latchkey_app owns tables, so their policies would not bind it"
+    );
+}
