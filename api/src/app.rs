@@ -12,6 +12,7 @@ use crate::metrics::Metrics;
 use crate::observe::Observe;
 use crate::ops::OpsApi;
 use crate::platform::{PlatformTokensApi, TenantsApi};
+use crate::ratelimit::{RateLimiter, RateLimits};
 
 #[derive(Tags)]
 pub enum ApiTags {
@@ -41,13 +42,16 @@ pub struct AppState {
 pub struct HttpLimits {
     pub max_body_bytes: usize,
     pub timeout: Duration,
+    pub rate: RateLimits,
 }
 
 impl Default for HttpLimits {
+    /// No rate limits: `latchkey serve` sets them from its settings.
     fn default() -> Self {
         HttpLimits {
             max_body_bytes: 1024 * 1024,
             timeout: Duration::from_secs(30),
+            rate: RateLimits::default(),
         }
     }
 }
@@ -131,5 +135,6 @@ pub fn endpoint(state: AppState, limits: HttpLimits) -> impl Endpoint {
             metrics: state.metrics.clone(),
             max_body_bytes: limits.max_body_bytes,
             timeout: limits.timeout,
+            limiter: Arc::new(RateLimiter::new(limits.rate)),
         })
 }

@@ -16,6 +16,7 @@ use poem::listener::TcpListener;
 use crate::app::{self, AppState, HttpLimits};
 use crate::config::{Settings, write_secret_file};
 use crate::metrics::Metrics;
+use crate::ratelimit::RateLimits;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -199,6 +200,10 @@ async fn serve_until_shutdown(settings: &Settings) -> Result<()> {
     let limits = HttpLimits {
         max_body_bytes: settings.max_body_bytes,
         timeout: settings.timeout(),
+        rate: RateLimits {
+            per_address: settings.rate_limit_per_address,
+            per_token: settings.rate_limit_per_token,
+        },
     };
     let listener = TcpListener::bind(addr);
     tracing::info!(%addr, "latchkey listening");

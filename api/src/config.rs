@@ -42,6 +42,10 @@ pub struct Settings {
     pub cache_ttl_ms: u64,
     /// `text` or `json` logs.
     pub log_format: String,
+    /// Requests per second per client address (bursts of twice that); 0 = off.
+    pub rate_limit_per_address: u32,
+    /// Requests per second per bearer token (bursts of twice that); 0 = off.
+    pub rate_limit_per_token: u32,
 }
 
 const ENV_KEYS: &[&str] = &[
@@ -57,6 +61,8 @@ const ENV_KEYS: &[&str] = &[
     "request_timeout_secs",
     "cache_ttl_ms",
     "log_format",
+    "rate_limit_per_address",
+    "rate_limit_per_token",
 ];
 
 impl Default for Settings {
@@ -74,6 +80,8 @@ impl Default for Settings {
             request_timeout_secs: 30,
             cache_ttl_ms: 2000,
             log_format: "text".into(),
+            rate_limit_per_address: 200,
+            rate_limit_per_token: 100,
         }
     }
 }

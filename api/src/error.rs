@@ -97,6 +97,9 @@ pub enum ApiError {
     /// The body is not `application/json` (or no `Content-Type` was sent).
     #[oai(status = 415, content_type = "application/problem+json")]
     UnsupportedMediaType(Json<Problem>),
+    /// Too many requests from this address or with this token; see `Retry-After`.
+    #[oai(status = 429, content_type = "application/problem+json")]
+    TooManyRequests(Json<Problem>),
     /// A fault on our side; the detail never carries internals.
     #[oai(status = 500, content_type = "application/problem+json")]
     Internal(Json<Problem>),
@@ -117,6 +120,7 @@ impl ApiError {
             412 => ApiError::PreconditionFailed(p),
             413 => ApiError::PayloadTooLarge(p),
             415 => ApiError::UnsupportedMediaType(p),
+            429 => ApiError::TooManyRequests(p),
             503 => ApiError::Unavailable(p),
             _ => ApiError::Internal(p),
         }

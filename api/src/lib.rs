@@ -12,4 +12,5 @@ pub mod models;
 pub mod observe;
 pub mod ops;
 pub mod platform;
+pub mod ratelimit;
 pub mod telemetry;

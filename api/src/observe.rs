@@ -14,6 +14,7 @@ use tracing_opentelemetry::OpenTelemetrySpanExt;
 
 use crate::error::{Problem, problem_for_poem_error};
 use crate::metrics::Metrics;
+use crate::ratelimit::RateLimiter;
 
 tokio::task_local! {
     static REQUEST_ID: String;
@@ -28,6 +29,7 @@ pub struct Observe {
     pub metrics: Arc<Metrics>,
     pub max_body_bytes: usize,
     pub timeout: Duration,
+    pub limiter: Arc<RateLimiter>,
 }
 
 impl<E: Endpoint> Middleware<E> for Observe {
@@ -39,6 +41,7 @@ impl<E: Endpoint> Middleware<E> for Observe {
             metrics: self.metrics.clone(),
             max_body_bytes: self.max_body_bytes,
             timeout: self.timeout,
+            limiter: self.limiter.clone(),
         }
     }
 }
@@ -48,6 +51,7 @@ pub struct ObserveEndpoint<E> {
     metrics: Arc<Metrics>,
     max_body_bytes: usize,
     timeout: Duration,
+    limiter: Arc<RateLimiter>,
 }
 
 struct HeaderExtractor<'a>(&'a poem::http::HeaderMap);
@@ -103,7 +107,27 @@ impl<E: Endpoint> Endpoint for ObserveEndpoint<E> {
 
         let inner = &self.inner;
         let (max, timeout) = (self.max_body_bytes, self.timeout);
+        let address = req.remote_addr().as_socket_addr().map(|a| a.ip());
+        let bearer = req
+            .headers()
+            .get(poem::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::to_owned);
+        let limited = self.limiter.check(address, bearer.as_deref());
         let work = async move {
+            if let Err(retry_after) = limited {
+                let mut resp = problem_response(Problem::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate-limited",
+                    format!("too many requests; retry in {} s", retry_after.as_secs()),
+                ));
+                resp.headers_mut().insert(
+                    poem::http::header::RETRY_AFTER,
+                    HeaderValue::from(retry_after.as_secs()),
+                );
+                return resp;
+            }
             let declared = req
                 .headers()
                 .get(poem::http::header::CONTENT_LENGTH)

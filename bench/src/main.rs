@@ -51,14 +51,24 @@ impl Drop for Server {
         let _ = std::fs::remove_dir_all(&self.dir);
         if let Some(db) = &self.database {
             let _ = Command::new("psql")
-                .args(["-q", "-h", "127.0.0.1", "-U", "postgres", "-c", &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")])
+                .args([
+                    "-q",
+                    "-h",
+                    "127.0.0.1",
+                    "-U",
+                    "postgres",
+                    "-c",
+                    &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
+                ])
                 .status();
         }
     }
 }
 
 fn free_port() -> Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 async fn start(args: &Args, backend: &str, token: &str) -> Result<Server> {
@@ -71,6 +81,8 @@ async fn start(args: &Args, backend: &str, token: &str) -> Result<Server> {
         .env("LATCHKEY_DATA_DIR", &dir)
         .env("LATCHKEY_BOOTSTRAP_TOKEN", token)
         .env("LATCHKEY_POOL_SIZE", "32")
+        .env("LATCHKEY_RATE_LIMIT_PER_ADDRESS", "0")
+        .env("LATCHKEY_RATE_LIMIT_PER_TOKEN", "0")
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit());
@@ -78,17 +90,35 @@ async fn start(args: &Args, backend: &str, token: &str) -> Result<Server> {
     if backend == "postgres" {
         let name = format!("latchkey_bench_{port}");
         let ok = Command::new("psql")
-            .args(["-q", "-h", "127.0.0.1", "-U", "postgres", "-c", &format!("CREATE DATABASE {name}")])
+            .args([
+                "-q",
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-c",
+                &format!("CREATE DATABASE {name}"),
+            ])
             .status()?
             .success();
         if !ok {
             bail!("cannot create the benchmark database");
         }
-        cmd.env("DATABASE_URL", format!("{}/{name}", args.postgres.trim_end_matches('/')));
+        cmd.env(
+            "DATABASE_URL",
+            format!("{}/{name}", args.postgres.trim_end_matches('/')),
+        );
         database = Some(name);
     }
-    let child = cmd.spawn().with_context(|| format!("cannot start {}", args.server.display()))?;
-    let server = Server { child, base: format!("http://127.0.0.1:{port}"), dir, database };
+    let child = cmd
+        .spawn()
+        .with_context(|| format!("cannot start {}", args.server.display()))?;
+    let server = Server {
+        child,
+        base: format!("http://127.0.0.1:{port}"),
+        dir,
+        database,
+    };
     let client = reqwest::Client::new();
     for _ in 0..200 {
         if let Ok(r) = client.get(format!("{}/readyz", server.base)).send().await
@@ -101,15 +131,28 @@ async fn start(args: &Args, backend: &str, token: &str) -> Result<Server> {
     bail!("the server did not become ready")
 }
 
-async fn call(client: &reqwest::Client, method: reqwest::Method, url: &str, token: &str, body: Option<&Value>) -> Result<(u16, Value)> {
-    let mut req = client.request(method, url).header("Authorization", format!("Bearer {token}"));
+async fn call(
+    client: &reqwest::Client,
+    method: reqwest::Method,
+    url: &str,
+    token: &str,
+    body: Option<&Value>,
+) -> Result<(u16, Value)> {
+    let mut req = client
+        .request(method, url)
+        .header("Authorization", format!("Bearer {token}"));
     if let Some(b) = body {
-        req = req.header("Content-Type", "application/json").body(b.to_string());
+        req = req
+            .header("Content-Type", "application/json")
+            .body(b.to_string());
     }
     let resp = req.send().await?;
     let status = resp.status().as_u16();
     let bytes = resp.bytes().await?;
-    Ok((status, serde_json::from_slice(&bytes).unwrap_or(Value::Null)))
+    Ok((
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    ))
 }
 
 struct Stats {
@@ -162,20 +205,54 @@ where
     }
     let elapsed = started.elapsed().as_secs_f64();
     all.sort();
-    let pct = |p: f64| all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1))).map_or(0.0, |d| d.as_secs_f64() * 1000.0);
-    Stats { workload, concurrency, ok: all.len(), errors, per_sec: all.len() as f64 / elapsed, p50_ms: pct(0.50), p99_ms: pct(0.99) }
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    };
+    Stats {
+        workload,
+        concurrency,
+        ok: all.len(),
+        errors,
+        per_sec: all.len() as f64 / elapsed,
+        p50_ms: pct(0.50),
+        p99_ms: pct(0.99),
+    }
 }
 
 async fn bench_backend(args: &Args, backend: &str) -> Result<Vec<Stats>> {
-    let platform = String::from_utf8(Command::new(&args.server).args(["token", "generate"]).output()?.stdout)?.trim().to_owned();
+    let platform = String::from_utf8(
+        Command::new(&args.server)
+            .args(["token", "generate"])
+            .output()?
+            .stdout,
+    )?
+    .trim()
+    .to_owned();
     let server = start(args, backend, &platform).await?;
-    let client = reqwest::Client::builder().pool_max_idle_per_host(256).build()?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(256)
+        .build()?;
     let base = server.base.clone();
-    let (s, _) = call(&client, reqwest::Method::POST, &format!("{base}/api/v1/tenants"), &platform, Some(&json!({"slug": "bench", "display_name": "Bench"}))).await?;
+    let (s, _) = call(
+        &client,
+        reqwest::Method::POST,
+        &format!("{base}/api/v1/tenants"),
+        &platform,
+        Some(&json!({"slug": "bench", "display_name": "Bench"})),
+    )
+    .await?;
     if s != 201 {
         bail!("creating the tenant answered {s}");
     }
-    let (s, tok) = call(&client, reqwest::Method::POST, &format!("{base}/api/v1/tenants/bench/tokens"), &platform, Some(&json!({"name": "bench", "scopes": ["admin"]}))).await?;
+    let (s, tok) = call(
+        &client,
+        reqwest::Method::POST,
+        &format!("{base}/api/v1/tenants/bench/tokens"),
+        &platform,
+        Some(&json!({"name": "bench", "scopes": ["admin"]})),
+    )
+    .await?;
     if s != 201 {
         bail!("creating the token answered {s}");
     }
@@ -185,7 +262,12 @@ async fn bench_backend(args: &Args, backend: &str) -> Result<Vec<Stats>> {
 
     let mut results = Vec::new();
     for &c in &args.concurrency {
-        let (client2, token2, url2, ids2) = (client.clone(), token.clone(), users_url.clone(), ids.clone());
+        let (client2, token2, url2, ids2) = (
+            client.clone(),
+            token.clone(),
+            users_url.clone(),
+            ids.clone(),
+        );
         let run_id = format!("c{c}");
         results.push(
             run("create user", args.requests, c, move |i| {
@@ -211,13 +293,29 @@ async fn bench_backend(args: &Args, backend: &str) -> Result<Vec<Stats>> {
         bail!("no user was created");
     }
     for &c in &args.concurrency {
-        let (client2, token2, url2, ids2) = (client.clone(), token.clone(), users_url.clone(), id_list.clone());
+        let (client2, token2, url2, ids2) = (
+            client.clone(),
+            token.clone(),
+            users_url.clone(),
+            id_list.clone(),
+        );
         results.push(
             run("get user by id", args.requests, c, move |i| {
-                let (client, token, url, ids) = (client2.clone(), token2.clone(), url2.clone(), ids2.clone());
+                let (client, token, url, ids) =
+                    (client2.clone(), token2.clone(), url2.clone(), ids2.clone());
                 async move {
                     let id = &ids[(i * 7919) % ids.len()];
-                    matches!(call(&client, reqwest::Method::GET, &format!("{url}/{id}"), &token, None).await, Ok((200, _)))
+                    matches!(
+                        call(
+                            &client,
+                            reqwest::Method::GET,
+                            &format!("{url}/{id}"),
+                            &token,
+                            None
+                        )
+                        .await,
+                        Ok((200, _))
+                    )
                 }
             })
             .await,
@@ -232,7 +330,17 @@ async fn bench_backend(args: &Args, backend: &str) -> Result<Vec<Stats>> {
                 async move {
                     // A substring that matches exactly one user among all of them.
                     let q = format!("user{}.", (i * 7919) % total);
-                    matches!(call(&client, reqwest::Method::GET, &format!("{url}?q={q}&limit=20"), &token, None).await, Ok((200, _)))
+                    matches!(
+                        call(
+                            &client,
+                            reqwest::Method::GET,
+                            &format!("{url}?q={q}&limit=20"),
+                            &token,
+                            None
+                        )
+                        .await,
+                        Ok((200, _))
+                    )
                 }
             })
             .await,
@@ -246,7 +354,10 @@ async fn bench_backend(args: &Args, backend: &str) -> Result<Vec<Stats>> {
 async fn main() -> Result<()> {
     let args = Args::parse();
     if !args.server.exists() {
-        bail!("{} does not exist; run `cargo build --release --bin latchkey` first", args.server.display());
+        bail!(
+            "{} does not exist; run `cargo build --release --bin latchkey` first",
+            args.server.display()
+        );
     }
     let backends: Vec<&str> = match args.backend.as_str() {
         "both" => vec!["sqlite", "postgres"],

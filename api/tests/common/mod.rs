@@ -212,17 +212,19 @@ impl TestApp {
 
 /// One node of the service over `store`, as `latchkey serve` builds it.
 pub fn node(store: Store) -> BoxEndpoint<'static, Response> {
-    let state = AppState {
+    node_with(
         store,
-        metrics: Arc::new(Metrics::default()),
-    };
-    app::endpoint(
-        state,
         HttpLimits {
             max_body_bytes: 64 * 1024,
             ..HttpLimits::default()
         },
     )
-    .map_to_response()
-    .boxed()
+}
+
+pub fn node_with(store: Store, limits: HttpLimits) -> BoxEndpoint<'static, Response> {
+    let state = AppState {
+        store,
+        metrics: Arc::new(Metrics::default()),
+    };
+    app::endpoint(state, limits).map_to_response().boxed()
 }

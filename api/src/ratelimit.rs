@@ -1,0 +1,132 @@
+//! Rate limits per client address and per bearer token: token buckets kept
+//! in memory on each node (a cluster of N nodes allows up to N times the rate;
+//! the limit is a guard against runaway clients, not a quota).
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha256};
+
+/// Requests per second, sustained; bursts of twice that are allowed. Zero
+/// switches the limit off.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RateLimits {
+    pub per_address: u32,
+    pub per_token: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Key {
+    Address(IpAddr),
+    /// A digest of the token: the secret itself is never kept.
+    Token([u8; 16]),
+}
+
+struct Bucket {
+    tokens: f64,
+    refilled: Instant,
+}
+
+pub struct RateLimiter {
+    limits: RateLimits,
+    buckets: Mutex<HashMap<Key, Bucket>>,
+}
+
+/// Buckets beyond this many are swept of idle entries.
+const SWEEP_AT: usize = 100_000;
+
+impl RateLimiter {
+    pub fn new(limits: RateLimits) -> Self {
+        RateLimiter {
+            limits,
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Takes one request from the address's and the token's buckets; on
+    /// refusal, says when to retry.
+    pub fn check(&self, address: Option<IpAddr>, bearer: Option<&str>) -> Result<(), Duration> {
+        let mut keys = Vec::with_capacity(2);
+        if let (Some(ip), n) = (address, self.limits.per_address)
+            && n > 0
+        {
+            keys.push((Key::Address(ip), n));
+        }
+        if let (Some(token), n) = (bearer, self.limits.per_token)
+            && n > 0
+        {
+            let digest = Sha256::digest(token.as_bytes());
+            let mut short = [0u8; 16];
+            short.copy_from_slice(&digest[..16]);
+            keys.push((Key::Token(short), n));
+        }
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let now = Instant::now();
+        let Ok(mut buckets) = self.buckets.lock() else {
+            return Ok(());
+        };
+        if buckets.len() > SWEEP_AT {
+            buckets.retain(|_, b| now.duration_since(b.refilled) < Duration::from_secs(60));
+        }
+        for (key, rate) in keys {
+            let rate = f64::from(rate);
+            let burst = rate * 2.0;
+            let bucket = buckets.entry(key).or_insert(Bucket {
+                tokens: burst,
+                refilled: now,
+            });
+            let elapsed = now.duration_since(bucket.refilled).as_secs_f64();
+            bucket.tokens = (bucket.tokens + elapsed * rate).min(burst);
+            bucket.refilled = now;
+            if bucket.tokens < 1.0 {
+                return Err(Duration::from_secs_f64((1.0 - bucket.tokens) / rate)
+                    .max(Duration::from_secs(1)));
+            }
+            bucket.tokens -= 1.0;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const IP: Option<IpAddr> = Some(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
+
+    #[test]
+    fn a_burst_of_twice_the_rate_is_allowed_and_then_refused() {
+        let limiter = RateLimiter::new(RateLimits {
+            per_address: 5,
+            per_token: 0,
+        });
+        for _ in 0..10 {
+            assert!(limiter.check(IP, None).is_ok());
+        }
+        assert!(limiter.check(IP, None).is_err());
+    }
+
+    #[test]
+    fn tokens_are_limited_apart_from_each_other() {
+        let limiter = RateLimiter::new(RateLimits {
+            per_address: 0,
+            per_token: 1,
+        });
+        assert!(limiter.check(IP, Some("a")).is_ok());
+        assert!(limiter.check(IP, Some("a")).is_ok());
+        assert!(limiter.check(IP, Some("a")).is_err());
+        assert!(limiter.check(IP, Some("b")).is_ok());
+    }
+
+    #[test]
+    fn zero_switches_the_limits_off() {
+        let limiter = RateLimiter::new(RateLimits::default());
+        for _ in 0..1000 {
+            assert!(limiter.check(IP, Some("a")).is_ok());
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! Runaway clients are slowed down with 429 and `Retry-After`.
+
+mod common;
+use common::*;
+
+use latchkey_api::app::HttpLimits;
+use latchkey_api::ratelimit::RateLimits;
+use latchkey_tenants::testing::TestDb;
+use poem::http::StatusCode;
+use poem::test::TestClient;
+
+#[tokio::test]
+async fn a_token_over_its_rate_gets_429_with_retry_after() {
+    let db = TestDb::sqlite();
+    let store = db.store().await;
+    let token = store
+        .platform_tokens()
+        .create("t", None)
+        .await
+        .unwrap()
+        .secret;
+    let limits = HttpLimits {
+        rate: RateLimits {
+            per_address: 0,
+            per_token: 2,
+        },
+        ..HttpLimits::default()
+    };
+    let client = TestClient::new(node_with(store, limits));
+    let call = || {
+        client
+            .get("/api/v1/tenants")
+            .header("Authorization", format!("Bearer {token}"))
+            .send()
+    };
+    // A burst of twice the rate passes …
+    for _ in 0..4 {
+        call().await.assert_status_is_ok();
+    }
+    // … and then the token must wait.
+    let resp = call().await.0;
+    assert_eq!(resp.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(resp.headers().get("retry-after").is_some());
+    assert_eq!(
+        resp.headers().get("content-type").unwrap(),
+        "application/problem+json"
+    );
+    let body: serde_json::Value = resp.into_body().into_json().await.unwrap();
+    assert_eq!(body["code"], "rate-limited");
+}
+
+#[tokio::test]
+async fn another_token_is_not_slowed_down_by_a_busy_one() {
+    let db = TestDb::sqlite();
+    let store = db.store().await;
+    let busy = store
+        .platform_tokens()
+        .create("busy", None)
+        .await
+        .unwrap()
+        .secret;
+    let calm = store
+        .platform_tokens()
+        .create("calm", None)
+        .await
+        .unwrap()
+        .secret;
+    let limits = HttpLimits {
+        rate: RateLimits {
+            per_address: 0,
+            per_token: 1,
+        },
+        ..HttpLimits::default()
+    };
+    let client = TestClient::new(node_with(store, limits));
+    for _ in 0..3 {
+        client
+            .get("/healthz")
+            .header("Authorization", format!("Bearer {busy}"))
+            .send()
+            .await;
+    }
+    client
+        .get("/api/v1/tenants")
+        .header("Authorization", format!("Bearer {calm}"))
+        .send()
+        .await
+        .assert_status_is_ok();
+}
