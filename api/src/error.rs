@@ -184,8 +184,13 @@ impl From<Error> for ApiError {
                 Problem::new(StatusCode::FORBIDDEN, "tenant-deleting", detail)
             }
             Error::Unavailable(_) => {
+                // The cause (host, port, driver message) is for the log only.
                 tracing::warn!(error = %detail, "service unavailable");
-                Problem::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", detail)
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "the service cannot reach its database right now; retry later",
+                )
             }
             Error::Config(_) | Error::Internal(_) => {
                 // Internals go to the log, tied to the request id; never to the client.

@@ -108,6 +108,14 @@ impl From<diesel::result::Error> for Error {
                     message: "the change collides with an existing resource".into(),
                 }
             }
+            // Only reachable when a concurrent change removed what a write
+            // refers to (a tenant deleted mid-request, say).
+            diesel::result::Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
+                Error::Conflict {
+                    code: "conflict",
+                    message: "the change refers to something that was removed meanwhile".into(),
+                }
+            }
             diesel::result::Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
                 Error::Unavailable("the database connection was lost".into())
             }
