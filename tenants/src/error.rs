@@ -124,6 +124,12 @@ impl From<diesel::result::Error> for Error {
                     "the database could not serialise a concurrent change; retry".into(),
                 )
             }
+            // SQLite gave up waiting for the write lock (busy_timeout).
+            diesel::result::Error::DatabaseError(_, info)
+                if info.message().contains("database is locked") =>
+            {
+                Error::Unavailable("the database is busy; retry".into())
+            }
             other => Error::Internal(format!("database: {other}")),
         }
     }
