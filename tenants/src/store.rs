@@ -11,7 +11,7 @@ use crate::audit::AuditEvent;
 use crate::cache::TtlCache;
 use crate::clock::{Clock, SystemClock, to_db};
 use crate::db::schema::{audit_events, tenants};
-use crate::db::{DatabaseUrl, DbConnection, Id, Pool, run_migrations};
+use crate::db::{DatabaseUrl, DbConnection, Id, Pool, TxMode, run_migrations};
 use crate::error::{Error, Resource, Result};
 use crate::keys::sealing::{DataKey, MasterKey};
 use crate::keys::tokens::CachedToken;
@@ -234,8 +234,7 @@ impl TenantScope {
         self.store
             .pool()
             .run(move |conn| {
-                conn.read_transaction(|conn| {
-                    conn.bind_tenant(tenant)?;
+                conn.in_transaction(Some(tenant), TxMode::Read, |conn| {
                     f(&mut TenantTx {
                         conn,
                         tenant,
@@ -256,9 +255,8 @@ impl TenantScope {
         let (tenant, actor, now) = (self.tenant.id, self.actor.clone(), self.store.now());
         self.store
             .pool()
-            .run(move |conn| {
-                conn.write_transaction(|conn| {
-                    conn.bind_tenant(tenant)?;
+            .run_write(move |conn| {
+                conn.in_transaction(Some(tenant), TxMode::Write, |conn| {
                     f(&mut TenantTx {
                         conn,
                         tenant,

@@ -12,7 +12,7 @@ use crate::clock::{from_db, to_db};
 use crate::db::schema::{
     api_tokens, audit_events, group_members, groups, signing_keys, tenants, users,
 };
-use crate::db::{DbConnection, Id};
+use crate::db::{DbConnection, Id, TxMode};
 use crate::error::{Error, Resource, Result};
 use crate::invalidation::Invalidation;
 use crate::keys::sealing::DataKey;
@@ -241,8 +241,8 @@ impl Tenants<'_> {
         let slug = new.slug.clone();
         self.store
             .pool()
-            .run(move |conn| {
-                conn.write_transaction(|conn| {
+            .run_write(move |conn| {
+                conn.in_transaction(Some(id), TxMode::Write, |conn| {
                     let taken: i64 = tenants::table
                         .filter(tenants::slug.eq(&row.slug))
                         .count()
@@ -260,7 +260,6 @@ impl Tenants<'_> {
                             ) => slug_taken(&row.slug),
                             other => other.into(),
                         })?;
-                    conn.bind_tenant(id)?;
                     // One statement per row: multi-row VALUES is not portable across MultiConnection.
                     for key in &key_rows {
                         diesel::insert_into(signing_keys::table)
@@ -426,8 +425,8 @@ impl Tenants<'_> {
         let status_str = status.map(|s| s.as_str().to_owned());
         self.store
             .pool()
-            .run(move |conn| {
-                conn.write_transaction(|conn| {
+            .run_write(move |conn| {
+                conn.in_transaction(Some(id), TxMode::Write, |conn| {
                     let target = tenants::table.find(id).filter(tenants::version.eq(version));
                     let changed = diesel::update(target)
                         .set((
@@ -444,7 +443,6 @@ impl Tenants<'_> {
                             .first(conn)?;
                         return Err(Error::VersionMismatch { current });
                     }
-                    conn.bind_tenant(id)?;
                     let detail = json!({ "status": status_str, "display_name": name });
                     let event = AuditEvent::row(
                         id,
@@ -476,7 +474,7 @@ impl Tenants<'_> {
         let rows_deleted = self
             .store
             .pool()
-            .run(move |conn| {
+            .run_write(move |conn| {
                 conn.write_transaction(|conn| {
                     diesel::update(tenants::table.find(id))
                         .set((
@@ -487,7 +485,7 @@ impl Tenants<'_> {
                         .execute(conn)?;
                     Invalidation::Tenant(id).send(conn)
                 })?;
-                conn.write_transaction(|conn| delete_rows(conn, id))
+                conn.in_transaction(Some(id), TxMode::Write, |conn| delete_rows(conn, id))
             })
             .await?;
         self.store.forget_tenant(slug, id);
@@ -501,7 +499,6 @@ impl Tenants<'_> {
 }
 
 fn delete_rows(conn: &mut DbConnection, id: Id) -> Result<usize> {
-    conn.bind_tenant(id)?;
     let mut n = 0;
     n += diesel::delete(group_members::table.filter(group_members::tenant_id.eq(id)))
         .execute(conn)?;
@@ -548,7 +545,7 @@ impl Store {
         let count = rewrapped.len();
         let new_id = new_key.id().to_owned();
         self.pool()
-            .run(move |conn| {
+            .run_write(move |conn| {
                 conn.write_transaction(|conn| {
                     for (id, old_wrapped, new_wrapped) in rewrapped {
                         // Compare-and-set: a concurrent delete or rewrap wins.

@@ -104,9 +104,10 @@ impl UsersApi {
 
     /// List users
     ///
-    /// In creation order, paginated with `limit` and `cursor`. `q` searches
-    /// user name, email, display, given and family name (case-insensitive
-    /// substring); `active` and `kind` filter.
+    /// In creation order, paginated with `limit` and `cursor`. `q` matches
+    /// the start of the user name, email, display, given or family name,
+    /// ignoring case (`q=ada` finds `Ada.Lovelace` and `ada@example.com`),
+    /// served by an index on each; `active` and `kind` filter.
     #[oai(
         path = "/api/v1/tenants/:tenant/users",
         method = "get",

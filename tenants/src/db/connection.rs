@@ -1,10 +1,11 @@
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use deadpool::Runtime;
 use deadpool::managed::{self, Metrics, RecycleError, RecycleResult};
 use deadpool_sync::SyncWrapper;
-use diesel::connection::SimpleConnection;
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::{Connection, PgConnection, SqliteConnection};
 
 use super::{APP_ROLE, TENANT_SETTING};
@@ -31,55 +32,84 @@ impl DbConnection {
         }
     }
 
-    /// Binds the rest of the current transaction to one tenant. Row-level
-    /// security on PostgreSQL compares every tenant-scoped row with this
-    /// setting; SQLite has no such policies, and the handles already filter.
-    pub(crate) fn bind_tenant(&mut self, tenant: super::Id) -> Result<()> {
-        if let DbConnection::Postgresql(pg) = self {
-            // The value is lowercase hex of 16 bytes: no quoting issue is possible.
-            let hex = hex::encode(tenant.0.as_bytes());
-            pg.batch_execute(&format!("SET LOCAL {TENANT_SETTING} = '{hex}'"))?;
-        }
-        Ok(())
-    }
-
-    /// Runs `f` in a transaction. On SQLite the transaction takes the write
-    /// lock up front (`BEGIN IMMEDIATE`), so two writers wait on the busy
-    /// timeout instead of failing when a read lock cannot be upgraded.
-    pub(crate) fn write_transaction<T>(
+    /// Runs `f` in one transaction, bound to `tenant` when given: on
+    /// PostgreSQL the transaction opens with `SET LOCAL latchkey.tenant_id`,
+    /// which every row-level security policy compares with, in the same
+    /// round trip as `BEGIN`. On SQLite a write takes the write lock up front
+    /// (`BEGIN IMMEDIATE`), so it never fails upgrading a read lock; a read
+    /// needs no transaction there.
+    pub(crate) fn in_transaction<T>(
         &mut self,
+        tenant: Option<super::Id>,
+        mode: TxMode,
         f: impl FnOnce(&mut DbConnection) -> Result<T>,
     ) -> Result<T> {
-        match self {
-            DbConnection::Postgresql(_) => self.transaction(f),
-            DbConnection::Sqlite(_) => {
-                self.batch_execute("BEGIN IMMEDIATE")?;
-                match f(self) {
-                    Ok(value) => {
-                        self.batch_execute("COMMIT")?;
-                        Ok(value)
-                    }
-                    Err(err) => {
-                        // The original error matters more than a failed rollback.
-                        let _ = self.batch_execute("ROLLBACK");
-                        Err(err)
+        let begun = match self {
+            DbConnection::Postgresql(pg) => {
+                let mut begin = String::from(match mode {
+                    TxMode::Read => "BEGIN READ ONLY",
+                    TxMode::Write => "BEGIN",
+                });
+                if let Some(tenant) = tenant {
+                    // Lowercase hex of 16 bytes: nothing to quote.
+                    let hex = hex::encode(tenant.0.as_bytes());
+                    begin.push_str(&format!("; SET LOCAL {TENANT_SETTING} = '{hex}'"));
+                }
+                AnsiTransactionManager::begin_transaction_sql(pg, &begin)?;
+                true
+            }
+            DbConnection::Sqlite(sqlite) => match mode {
+                TxMode::Read => false,
+                TxMode::Write => {
+                    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+                    true
+                }
+            },
+        };
+        let result = f(self);
+        if !begun {
+            return result;
+        }
+        match result {
+            Ok(value) => {
+                match self {
+                    DbConnection::Postgresql(pg) => AnsiTransactionManager::commit_transaction(pg)?,
+                    DbConnection::Sqlite(sqlite) => {
+                        AnsiTransactionManager::commit_transaction(sqlite)?
                     }
                 }
+                Ok(value)
+            }
+            Err(err) => {
+                // The original error matters more than a failed rollback; a
+                // connection left broken is discarded by the pool's recycle check.
+                let _ = match self {
+                    DbConnection::Postgresql(pg) => {
+                        AnsiTransactionManager::rollback_transaction(pg)
+                    }
+                    DbConnection::Sqlite(sqlite) => {
+                        AnsiTransactionManager::rollback_transaction(sqlite)
+                    }
+                };
+                Err(err)
             }
         }
     }
 
-    /// A read that must see one consistent snapshot and, on PostgreSQL, needs
-    /// a transaction for `SET LOCAL`.
-    pub(crate) fn read_transaction<T>(
+    /// A write that touches no tenant's rows (the tenants and platform
+    /// tokens tables).
+    pub(crate) fn write_transaction<T>(
         &mut self,
         f: impl FnOnce(&mut DbConnection) -> Result<T>,
     ) -> Result<T> {
-        match self {
-            DbConnection::Postgresql(_) => self.transaction(f),
-            DbConnection::Sqlite(_) => f(self),
-        }
+        self.in_transaction(None, TxMode::Write, f)
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TxMode {
+    Read,
+    Write,
 }
 
 /// A database URL that was checked at start. Only `postgres://`,
@@ -219,6 +249,10 @@ impl managed::Manager for Manager {
 pub struct Pool {
     inner: managed::Pool<Manager>,
     backend: Backend,
+    /// SQLite has one writer at a time. Queuing writers here, in arrival
+    /// order, beats SQLite's busy handler, which polls with growing sleeps
+    /// and turns contention into long tail latencies.
+    sqlite_writer: Option<Arc<tokio::sync::Mutex<()>>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -240,7 +274,13 @@ impl Pool {
             .recycle_timeout(Some(wait))
             .build()
             .map_err(|e| Error::Config(format!("database pool: {e}")))?;
-        Ok(Pool { inner, backend })
+        let sqlite_writer =
+            (backend == Backend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(())));
+        Ok(Pool {
+            inner,
+            backend,
+            sqlite_writer,
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -255,6 +295,20 @@ impl Pool {
             available: s.available,
             waiting: s.waiting,
         }
+    }
+
+    /// Runs a blocking closure that writes, with a pooled connection on a
+    /// worker thread (after the writers before it, on SQLite).
+    pub async fn run_write<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let _turn = match &self.sqlite_writer {
+            Some(lock) => Some(lock.lock().await),
+            None => None,
+        };
+        self.run(f).await
     }
 
     /// Runs a blocking closure with a pooled connection on a worker thread.

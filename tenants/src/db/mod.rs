@@ -8,6 +8,7 @@ mod migrations;
 pub mod schema;
 mod types;
 
+pub(crate) use connection::TxMode;
 pub use connection::{Backend, DatabaseUrl, DbConnection, Pool, PoolStatus};
 pub use migrations::{migration_names, run_migrations};
 pub use types::Id;

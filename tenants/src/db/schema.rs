@@ -59,6 +59,10 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        email_key -> Nullable<Text>,
+        display_name_key -> Nullable<Text>,
+        given_name_key -> Nullable<Text>,
+        family_name_key -> Nullable<Text>,
     }
 }
 

@@ -135,9 +135,7 @@ impl Groups<'_> {
         let row = self
             .scope
             .write(move |tx| {
-                if name_in_use(tx, &row.display_name_key, None)? {
-                    return Err(name_taken(&row.display_name));
-                }
+                // The unique index decides, in the same statement.
                 diesel::insert_into(groups::table)
                     .values(&row)
                     .execute(tx.conn)

@@ -5,9 +5,11 @@ use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{contains_pattern, lower};
+use super::prefix_range;
 use crate::clock::from_db;
-use crate::db::Id;
+use crate::db::{DbConnection, Id};
+
+type Db = <DbConnection as diesel::Connection>::Backend;
 use crate::db::schema::users;
 use crate::error::{Error, Resource, Result};
 use crate::page::{Page, PageRequest};
@@ -75,6 +77,22 @@ pub(crate) struct UserRow {
     version: i64,
     created_at: time::PrimitiveDateTime,
     updated_at: time::PrimitiveDateTime,
+    email_key: Option<String>,
+    display_name_key: Option<String>,
+    given_name_key: Option<String>,
+    family_name_key: Option<String>,
+}
+
+impl UserRow {
+    /// Recomputes the lowercased search keys from the fields.
+    fn refresh_keys(&mut self) {
+        let key = |v: &Option<String>| v.as_deref().map(str::to_lowercase);
+        self.user_name_key = self.user_name.to_lowercase();
+        self.email_key = key(&self.email);
+        self.display_name_key = key(&self.display_name);
+        self.given_name_key = key(&self.given_name);
+        self.family_name_key = key(&self.family_name);
+    }
 }
 
 impl TryFrom<UserRow> for User {
@@ -230,6 +248,7 @@ impl UserPatch {
         if let Some(v) = self.active {
             row.active = v;
         }
+        row.refresh_keys();
     }
 }
 
@@ -302,13 +321,18 @@ impl Users<'_> {
             version: 1,
             created_at: now,
             updated_at: now,
+            email_key: None,
+            display_name_key: None,
+            given_name_key: None,
+            family_name_key: None,
         };
+        let mut row = row;
+        row.refresh_keys();
         let row = self
             .scope
             .write(move |tx| {
-                if name_in_use(tx, &row.user_name_key, None)? {
-                    return Err(user_name_taken(&row.user_name));
-                }
+                // The unique index decides, in the same statement: no
+                // separate check that a concurrent create could slip past.
                 diesel::insert_into(users::table)
                     .values(&row)
                     .execute(tx.conn)
@@ -336,34 +360,63 @@ impl Users<'_> {
         let rows = self
             .scope
             .read(move |tx| {
-                let mut q = users::table
-                    .filter(users::tenant_id.eq(tx.tenant))
-                    .select(UserRow::as_select())
-                    .order(users::id)
-                    .limit(page.fetch())
-                    .into_boxed();
-                if let Some(after) = page.after {
-                    q = q.filter(users::id.gt(after));
+                let tenant = tx.tenant;
+                let sqlite = tx.conn.backend() == crate::db::Backend::Sqlite;
+                let base = |search: bool| {
+                    let mut q = users::table
+                        .filter(users::tenant_id.eq(tenant))
+                        .select(UserRow::as_select())
+                        .order(users::id)
+                        .limit(page.fetch())
+                        .into_boxed::<Db>();
+                    match page.after {
+                        // SQLite would walk the primary key for `id > ?` and
+                        // its ORDER BY instead of the search key's range; the
+                        // unary `+` keeps the comparison off that index.
+                        Some(after) if search && sqlite => {
+                            q = q.filter(
+                                diesel::dsl::sql::<diesel::sql_types::Bool>("+users.id > ")
+                                    .bind::<diesel::sql_types::Binary, _>(after),
+                            );
+                        }
+                        Some(after) => q = q.filter(users::id.gt(after)),
+                        None => {}
+                    }
+                    if let Some(active) = query.active {
+                        q = q.filter(users::active.eq(active));
+                    }
+                    if let Some(kind) = query.kind {
+                        q = q.filter(users::kind.eq(kind.as_str()));
+                    }
+                    q
+                };
+                let Some(search) = query.search.as_deref().filter(|s| !s.is_empty()) else {
+                    return Ok(base(false).load(tx.conn)?);
+                };
+                // One index range per field, merged here: each query is a
+                // plain range scan on both backends, where one query with
+                // five ORs leaves the plan to each planner's mood.
+                let (from, to) = prefix_range(search);
+                let mut found = std::collections::BTreeMap::new();
+                macro_rules! by {
+                    ($key:expr) => {
+                        for row in base(true)
+                            .filter($key.ge(from.clone()))
+                            .filter($key.lt(to.clone()))
+                            .load::<UserRow>(tx.conn)?
+                        {
+                            found.insert(row.id, row);
+                        }
+                    };
                 }
-                if let Some(active) = query.active {
-                    q = q.filter(users::active.eq(active));
-                }
-                if let Some(kind) = query.kind {
-                    q = q.filter(users::kind.eq(kind.as_str()));
-                }
-                if let Some(search) = query.search.filter(|s| !s.is_empty()) {
-                    let p = contains_pattern(&search);
-                    q = q.filter(
-                        users::user_name_key
-                            .like(p.clone())
-                            .escape('\\')
-                            .or(lower(users::email).like(p.clone()).escape('\\'))
-                            .or(lower(users::display_name).like(p.clone()).escape('\\'))
-                            .or(lower(users::given_name).like(p.clone()).escape('\\'))
-                            .or(lower(users::family_name).like(p).escape('\\')),
-                    );
-                }
-                Ok(q.load(tx.conn)?)
+                by!(users::user_name_key);
+                by!(users::email_key);
+                by!(users::display_name_key);
+                by!(users::given_name_key);
+                by!(users::family_name_key);
+                // Each query returned its first `fetch` ids after the cursor,
+                // so the first `fetch` of the union are the page's.
+                Ok(found.into_values().take(page.fetch() as usize).collect())
             })
             .await?;
         let page = page.finish(rows, |r| r.id);

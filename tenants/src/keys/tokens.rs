@@ -19,8 +19,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::clock::{from_db, to_db};
-use crate::db::Id;
 use crate::db::schema::{api_tokens, platform_tokens};
+use crate::db::{Id, TxMode};
 use crate::error::{AuthFailure, Error, Resource, Result};
 use crate::invalidation::Invalidation;
 use crate::page::{Page, PageRequest};
@@ -366,34 +366,31 @@ impl Store {
     }
 
     async fn lookup_token(&self, parsed: &ParsedToken) -> Result<CachedToken> {
-        let (hash, kind, tenant, now) = (parsed.hash, parsed.kind, parsed.tenant, self.now());
-        let found = self
+        let (hash, tenant, now) = (parsed.hash, parsed.tenant, self.now());
+        let kind = parsed.kind;
+        // A read: the common case must not queue behind writers.
+        let found: Option<(CachedToken, bool)> = self
             .pool()
             .run(move |conn| match tenant {
-                None => conn.write_transaction(|conn| {
+                None => {
                     let row: Option<PlatformTokenRow> = platform_tokens::table
                         .filter(platform_tokens::token_hash.eq(hash.as_slice()))
                         .select(PlatformTokenRow::as_select())
                         .first(conn)
                         .optional()?;
-                    if let Some(row) = &row
-                        && stale(row.last_used_at, now)
-                    {
-                        diesel::update(platform_tokens::table.find(row.id))
-                            .set(platform_tokens::last_used_at.eq(Some(to_db(now))))
-                            .execute(conn)?;
-                    }
-                    Ok(row.map(|r| CachedToken {
-                        tenant_id: None,
-                        token_id: r.id,
-                        kind: TokenKind::Platform,
-                        scopes: Scopes::new(vec![Scope::Admin]),
-                        expires_at: r.expires_at.map(from_db),
-                        revoked: r.revoked_at.is_some(),
+                    Ok(row.map(|r| {
+                        let cached = CachedToken {
+                            tenant_id: None,
+                            token_id: r.id,
+                            kind: TokenKind::Platform,
+                            scopes: Scopes::new(vec![Scope::Admin]),
+                            expires_at: r.expires_at.map(from_db),
+                            revoked: r.revoked_at.is_some(),
+                        };
+                        (cached, stale(r.last_used_at, now))
                     }))
-                }),
-                Some(tenant) => conn.write_transaction(|conn| {
-                    conn.bind_tenant(tenant)?;
+                }
+                Some(tenant) => conn.in_transaction(Some(tenant), TxMode::Read, |conn| {
                     let row: Option<TokenRow> = api_tokens::table
                         .filter(api_tokens::tenant_id.eq(tenant))
                         .filter(api_tokens::token_hash.eq(hash.as_slice()))
@@ -401,27 +398,53 @@ impl Store {
                         .first(conn)
                         .optional()?;
                     let Some(row) = row else { return Ok(None) };
-                    if stale(row.last_used_at, now) {
-                        diesel::update(api_tokens::table.find((tenant, row.id)))
-                            .set(api_tokens::last_used_at.eq(Some(to_db(now))))
-                            .execute(conn)?;
-                    }
+                    let touch = stale(row.last_used_at, now);
                     let token = row.public()?;
-                    Ok(Some(CachedToken {
-                        tenant_id: Some(tenant),
-                        token_id: token.id,
-                        kind: token.kind,
-                        scopes: token.scopes,
-                        expires_at: token.expires_at,
-                        revoked: token.revoked_at.is_some(),
-                    }))
+                    Ok(Some((
+                        CachedToken {
+                            tenant_id: Some(tenant),
+                            token_id: token.id,
+                            kind: token.kind,
+                            scopes: token.scopes,
+                            expires_at: token.expires_at,
+                            revoked: token.revoked_at.is_some(),
+                        },
+                        touch,
+                    )))
                 }),
             })
             .await?;
+        if let Some((token, true)) = &found {
+            // Best effort: a failure to record the time must not refuse a valid token.
+            if let Err(e) = self.touch_token(token.tenant_id, token.token_id, now).await {
+                tracing::warn!(error = %e, "could not record a token's last use");
+            }
+        }
+        let found = found.map(|(token, _)| token);
         match found {
             Some(token) if token.kind == kind => Ok(token),
             _ => Err(Error::Unauthenticated(AuthFailure::Unknown)),
         }
+    }
+
+    async fn touch_token(&self, tenant: Option<Id>, id: Id, now: OffsetDateTime) -> Result<()> {
+        let at = Some(to_db(now));
+        self.pool()
+            .run_write(move |conn| match tenant {
+                None => {
+                    diesel::update(platform_tokens::table.find(id))
+                        .set(platform_tokens::last_used_at.eq(at))
+                        .execute(conn)?;
+                    Ok(())
+                }
+                Some(tenant) => conn.in_transaction(Some(tenant), TxMode::Write, |conn| {
+                    diesel::update(api_tokens::table.find((tenant, id)))
+                        .set(api_tokens::last_used_at.eq(at))
+                        .execute(conn)?;
+                    Ok(())
+                }),
+            })
+            .await
     }
 
     pub fn platform_tokens(&self) -> PlatformTokens<'_> {
@@ -518,7 +541,7 @@ impl PlatformTokens<'_> {
         let token = row.public();
         self.store
             .pool()
-            .run(move |conn| {
+            .run_write(move |conn| {
                 diesel::insert_into(platform_tokens::table)
                     .values(&row)
                     .execute(conn)?;
@@ -547,7 +570,7 @@ impl PlatformTokens<'_> {
         let row = self
             .store
             .pool()
-            .run(move |conn| {
+            .run_write(move |conn| {
                 conn.write_transaction(|conn| {
                     diesel::update(
                         platform_tokens::table

@@ -70,7 +70,7 @@ both_backends! {
         assert_eq!(page.next_cursor, None);
     }
 
-    async fn searching_users_matches_user_name_email_and_given_name_ignoring_case(db: TestDb) {
+    async fn searching_users_matches_the_start_of_user_name_email_and_names_ignoring_case(db: TestDb) {
         let store = db.store().await;
         let acme = new_tenant(&store, "acme").await;
         for user in [
@@ -94,12 +94,32 @@ both_backends! {
             acme.users().create(user).await.unwrap();
         }
 
-        assert_eq!(user_names(&acme, "LOVELACE").await, ["Ada.Lovelace"], "by user name");
-        assert_eq!(user_names(&acme, "navy.EXAMPLE").await, ["grace"], "by email");
-        assert_eq!(user_names(&acme, "kATHERINE").await, ["kj"], "by given name");
-        assert_eq!(user_names(&acme, "johnson").await, ["kj"], "by family name");
-        assert_eq!(user_names(&acme, "example").await, ["Ada.Lovelace", "grace"]);
+        assert_eq!(user_names(&acme, "ADA.L").await, ["Ada.Lovelace"], "by user name");
+        assert_eq!(user_names(&acme, "grace.HOPPER@").await, ["grace"], "by email");
+        assert_eq!(user_names(&acme, "kATH").await, ["kj"], "by given name");
+        assert_eq!(user_names(&acme, "johns").await, ["kj"], "by family name");
+        assert_eq!(user_names(&acme, "ada").await, ["Ada.Lovelace"], "user name and email match once");
+        assert!(user_names(&acme, "lovelace").await.is_empty(), "the middle of a field is no prefix");
         assert!(user_names(&acme, "nobody").await.is_empty());
+    }
+
+    async fn a_search_pages_through_every_match_once_in_creation_order(db: TestDb) {
+        let store = db.store().await;
+        let acme = new_tenant(&store, "acme").await;
+        let mut expected = Vec::new();
+        for i in 0..9 {
+            // Matches by user name, by email or by family name, interleaved.
+            let user = match i % 3 {
+                0 => NewUser { user_name: format!("ann-{i}"), ..new_user("") },
+                1 => NewUser { user_name: format!("u{i}"), email: Some(format!("ann{i}@example.com")), ..new_user("") },
+                _ => NewUser { user_name: format!("v{i}"), family_name: Some("Annan".into()), ..new_user("") },
+            };
+            expected.push(acme.users().create(user).await.unwrap().id);
+            create_user(&acme, &format!("bob-{i}")).await;
+        }
+        let query = UserQuery { search: Some("ANN".into()), ..UserQuery::default() };
+        let found: Vec<_> = all_users(&acme, query, 2).await.into_iter().map(|u| u.id).collect();
+        assert_eq!(found, expected);
     }
 
     async fn search_wildcards_are_matched_literally(db: TestDb) {
@@ -109,7 +129,9 @@ both_backends! {
         create_user(&acme, "under_score").await;
 
         assert!(user_names(&acme, "%").await.is_empty());
-        assert_eq!(user_names(&acme, "_").await, ["under_score"]);
+        assert!(user_names(&acme, "_").await.is_empty());
+        assert!(user_names(&acme, "und%").await.is_empty());
+        assert_eq!(user_names(&acme, "under_").await, ["under_score"]);
     }
 
     async fn an_update_applies_the_patch_and_bumps_the_version(db: TestDb) {

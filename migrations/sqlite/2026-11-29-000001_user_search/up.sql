@@ -1,0 +1,17 @@
+-- Search is a case-insensitive prefix match on user name, email and names,
+-- served by an index per field: the keys are lowercased by the application
+-- and searched with a range (`key >= 'ada' AND key < 'adb'`), which any
+-- btree index answers.
+ALTER TABLE users ADD COLUMN email_key TEXT;
+ALTER TABLE users ADD COLUMN display_name_key TEXT;
+ALTER TABLE users ADD COLUMN given_name_key TEXT;
+ALTER TABLE users ADD COLUMN family_name_key TEXT;
+UPDATE users SET
+    email_key = lower(email),
+    display_name_key = lower(display_name),
+    given_name_key = lower(given_name),
+    family_name_key = lower(family_name);
+CREATE INDEX users_email_key ON users (tenant_id, email_key);
+CREATE INDEX users_display_name_key ON users (tenant_id, display_name_key);
+CREATE INDEX users_given_name_key ON users (tenant_id, given_name_key);
+CREATE INDEX users_family_name_key ON users (tenant_id, family_name_key);
