@@ -123,11 +123,18 @@ pub async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Serve => serve(settings).await,
         Command::Openapi => {
-            print!("{}", openapi_document()?);
-            Ok(())
+            use std::io::Write;
+            // A closed pipe (`latchkey openapi | head`) is the reader's choice, not an error.
+            match std::io::stdout()
+                .lock()
+                .write_all(openapi_document()?.as_bytes())
+            {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+                _ => Ok(()),
+            }
         }
         Command::Migrate => {
-            let _telemetry = crate::telemetry::init(&settings.log_format, None)?;
+            let _telemetry = cli_logging(&settings)?;
             let url = settings.database()?;
             let applied =
                 tokio::task::spawn_blocking(move || latchkey_tenants::db::run_migrations(&url))
@@ -135,7 +142,10 @@ pub async fn run(cli: Cli) -> Result<()> {
             println!("{} migration(s) applied", applied.len());
             Ok(())
         }
-        Command::Tenant(cmd) => tenant(open_store(&settings).await?, cmd).await,
+        Command::Tenant(cmd) => {
+            let _telemetry = cli_logging(&settings)?;
+            tenant(open_store(&settings).await?, cmd).await
+        }
         Command::Token(TokenCommand::Generate) => {
             println!("{}", PlatformTokens::generate_secret());
             Ok(())
@@ -145,6 +155,11 @@ pub async fn run(cli: Cli) -> Result<()> {
             rewrap(&settings, new_master_key).await
         }
     }
+}
+
+/// Warnings (a generated master key, say) reach an operator's terminal too.
+fn cli_logging(settings: &Settings) -> Result<crate::telemetry::Telemetry> {
+    crate::telemetry::init(&settings.log_format, None)
 }
 
 /// The OpenAPI document, generated from the code without a database.
@@ -203,6 +218,7 @@ async fn serve_until_shutdown(settings: &Settings) -> Result<()> {
         rate: RateLimits {
             per_address: settings.rate_limit_per_address,
             per_token: settings.rate_limit_per_token,
+            trust_forwarded_for: settings.trust_forwarded_for,
         },
     };
     let listener = TcpListener::bind(addr);
@@ -345,7 +361,12 @@ async fn token(store: Store, cmd: TokenCommand) -> Result<()> {
 }
 
 async fn rewrap(settings: &Settings, new_key: Option<String>) -> Result<()> {
-    let store = open_store(settings).await?;
+    // Opened without the master-key check: repairing a database whose keys
+    // are wrapped under two master keys (a rewrap raced by a running node) is
+    // exactly what this command is for.
+    let mut config = StoreConfig::new(settings.database()?, settings.master_key()?);
+    config.check_master_key = false;
+    let store = Store::open(config).await?;
     let (key, generated) = match new_key {
         Some(k) => (MasterKey::from_base64(&k)?, false),
         None => (MasterKey::generate(), true),

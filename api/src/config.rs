@@ -46,6 +46,9 @@ pub struct Settings {
     pub rate_limit_per_address: u32,
     /// Requests per second per bearer token (bursts of twice that); 0 = off.
     pub rate_limit_per_token: u32,
+    /// Take the client address from `X-Forwarded-For` (only behind a proxy
+    /// that sets it; otherwise clients could pick their own address).
+    pub trust_forwarded_for: bool,
 }
 
 const ENV_KEYS: &[&str] = &[
@@ -63,6 +66,7 @@ const ENV_KEYS: &[&str] = &[
     "log_format",
     "rate_limit_per_address",
     "rate_limit_per_token",
+    "trust_forwarded_for",
 ];
 
 impl Default for Settings {
@@ -82,6 +86,7 @@ impl Default for Settings {
             log_format: "text".into(),
             rate_limit_per_address: 200,
             rate_limit_per_token: 100,
+            trust_forwarded_for: false,
         }
     }
 }
@@ -116,6 +121,14 @@ impl Settings {
         }
         if let Some(key) = &self.master_key {
             MasterKey::from_base64(key).map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        if let Some(token) = &self.bootstrap_token
+            && !latchkey_tenants::keys::tokens::PlatformTokens::is_platform_secret(token)
+        {
+            bail!(
+                "LATCHKEY_BOOTSTRAP_TOKEN (bootstrap_token) must be a platform token: `lkp_` and 43 base64url characters \
+                 (`latchkey token generate` prints one)"
+            );
         }
         if !matches!(self.log_format.as_str(), "text" | "json") {
             bail!("LATCHKEY_LOG_FORMAT (log_format) must be `text` or `json`");
@@ -234,6 +247,20 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("LATCHKEY_LISTEN")
+        );
+    }
+
+    #[test]
+    fn a_malformed_bootstrap_token_is_refused_with_the_setting_named() {
+        let s = Settings {
+            bootstrap_token: Some("secret".into()),
+            ..Settings::default()
+        };
+        assert!(
+            s.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("LATCHKEY_BOOTSTRAP_TOKEN")
         );
     }
 

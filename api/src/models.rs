@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Copy, Enum)]
-#[oai(rename_all = "lowercase")]
+#[oai(rename = "TenantStatus", rename_all = "lowercase")]
 pub enum TenantStatusDto {
     Active,
     Suspended,
@@ -78,6 +78,7 @@ pub struct UpdateTenant {
 
 /// The result of deleting a tenant.
 #[derive(Debug, Clone, Object)]
+#[oai(rename = "DeletedTenant")]
 pub struct DeletedTenantDto {
     pub id: Uuid,
     pub slug: String,
@@ -88,7 +89,7 @@ pub struct DeletedTenantDto {
 }
 
 #[derive(Debug, Clone, Copy, Enum, Default)]
-#[oai(rename_all = "lowercase")]
+#[oai(rename = "UserKind", rename_all = "lowercase")]
 pub enum UserKindDto {
     /// Workforce: counted as a seat.
     #[default]
@@ -121,7 +122,7 @@ pub struct UserDto {
     pub id: Uuid,
     /// Unique in the tenant, ignoring case.
     pub user_name: String,
-    #[oai(skip_serializing_if_is_none)]
+    #[oai(nullable)]
     pub external_id: Option<String>,
     pub kind: UserKindDto,
     #[oai(nullable)]
@@ -173,7 +174,6 @@ pub struct CreateUser {
     #[oai(nullable)]
     pub active: Option<bool>,
     /// Defaults to `internal`.
-    #[oai(nullable)]
     pub kind: Option<UserKindDto>,
     #[oai(nullable)]
     pub external_id: Option<String>,
@@ -215,7 +215,7 @@ pub struct UpdateUser {
 pub struct GroupDto {
     pub id: Uuid,
     pub display_name: String,
-    #[oai(skip_serializing_if_is_none)]
+    #[oai(nullable)]
     pub external_id: Option<String>,
     pub version: i64,
     pub created_at: OffsetDateTime,
@@ -331,7 +331,7 @@ pub struct CreatedToken {
 }
 
 #[derive(Debug, Clone, Copy, Enum)]
-#[oai(rename_all = "lowercase")]
+#[oai(rename = "KeyState", rename_all = "lowercase")]
 pub enum KeyStateDto {
     Next,
     Active,

@@ -107,7 +107,12 @@ impl<E: Endpoint> Endpoint for ObserveEndpoint<E> {
 
         let inner = &self.inner;
         let (max, timeout) = (self.max_body_bytes, self.timeout);
-        let address = req.remote_addr().as_socket_addr().map(|a| a.ip());
+        let address = self.limiter.client_address(
+            req.remote_addr().as_socket_addr().map(|a| a.ip()),
+            req.headers()
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok()),
+        );
         let bearer = req
             .headers()
             .get(poem::http::header::AUTHORIZATION)

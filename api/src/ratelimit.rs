@@ -15,6 +15,8 @@ use sha2::{Digest, Sha256};
 pub struct RateLimits {
     pub per_address: u32,
     pub per_token: u32,
+    /// The client address is the first one in `X-Forwarded-For`, when set.
+    pub trust_forwarded_for: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -43,6 +45,22 @@ impl RateLimiter {
             limits,
             buckets: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The client's address: the peer's, or with `trust_forwarded_for` the
+    /// first one a proxy wrote into `X-Forwarded-For`.
+    pub fn client_address(
+        &self,
+        peer: Option<IpAddr>,
+        forwarded_for: Option<&str>,
+    ) -> Option<IpAddr> {
+        if self.limits.trust_forwarded_for
+            && let Some(first) = forwarded_for.and_then(|v| v.split(',').next())
+            && let Ok(ip) = first.trim().parse()
+        {
+            return Some(ip);
+        }
+        peer
     }
 
     /// Takes one request from the address's and the token's buckets; on
@@ -102,7 +120,7 @@ mod tests {
     fn a_burst_of_twice_the_rate_is_allowed_and_then_refused() {
         let limiter = RateLimiter::new(RateLimits {
             per_address: 5,
-            per_token: 0,
+            ..RateLimits::default()
         });
         for _ in 0..10 {
             assert!(limiter.check(IP, None).is_ok());
@@ -113,13 +131,29 @@ mod tests {
     #[test]
     fn tokens_are_limited_apart_from_each_other() {
         let limiter = RateLimiter::new(RateLimits {
-            per_address: 0,
             per_token: 1,
+            ..RateLimits::default()
         });
         assert!(limiter.check(IP, Some("a")).is_ok());
         assert!(limiter.check(IP, Some("a")).is_ok());
         assert!(limiter.check(IP, Some("a")).is_err());
         assert!(limiter.check(IP, Some("b")).is_ok());
+    }
+
+    #[test]
+    fn a_forwarded_address_counts_only_when_trusted() {
+        let peer = IP;
+        let trusting = RateLimiter::new(RateLimits {
+            trust_forwarded_for: true,
+            ..RateLimits::default()
+        });
+        assert_eq!(
+            trusting.client_address(peer, Some("203.0.113.7, 10.0.0.1")),
+            "203.0.113.7".parse().ok()
+        );
+        assert_eq!(trusting.client_address(peer, Some("garbage")), peer);
+        let wary = RateLimiter::new(RateLimits::default());
+        assert_eq!(wary.client_address(peer, Some("203.0.113.7")), peer);
     }
 
     #[test]

@@ -21,8 +21,8 @@ async fn a_token_over_its_rate_gets_429_with_retry_after() {
         .secret;
     let limits = HttpLimits {
         rate: RateLimits {
-            per_address: 0,
             per_token: 2,
+            ..RateLimits::default()
         },
         ..HttpLimits::default()
     };
@@ -67,8 +67,8 @@ async fn another_token_is_not_slowed_down_by_a_busy_one() {
         .secret;
     let limits = HttpLimits {
         rate: RateLimits {
-            per_address: 0,
             per_token: 1,
+            ..RateLimits::default()
         },
         ..HttpLimits::default()
     };

@@ -27,6 +27,9 @@ pub struct StoreConfig {
     /// How long a node may serve a token or tenant from memory. Bounds how
     /// long a revocation or suspension made on another node takes to apply.
     pub cache_ttl: Duration,
+    /// Refuse to open when a stored data key is wrapped under another master
+    /// key. Only `latchkey keys rewrap` turns this off, to repair exactly that.
+    pub check_master_key: bool,
 }
 
 impl StoreConfig {
@@ -38,6 +41,7 @@ impl StoreConfig {
             master_key,
             clock: Arc::new(SystemClock),
             cache_ttl: Duration::from_secs(2),
+            check_master_key: true,
         }
     }
 }
@@ -96,7 +100,9 @@ impl Store {
                 data_keys: TtlCache::new(config.cache_ttl, 10_000),
             }),
         };
-        store.check_master_key().await?;
+        if config.check_master_key {
+            store.check_master_key().await?;
+        }
         if let Some(url) = listen_url {
             crate::invalidation::spawn_listener(url, Arc::downgrade(&store.inner));
         }

@@ -83,7 +83,7 @@ impl TenantStatus {
 
 impl fmt::Display for TenantStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+        f.pad(self.as_str())
     }
 }
 
@@ -523,22 +523,40 @@ fn slug_taken(slug: &str) -> Error {
 impl Store {
     /// Re-wraps every tenant's data key under `new_key` in one transaction.
     /// Sealed values are untouched: only the wrapping changes.
+    /// Keys already wrapped under `new_key` are left alone, so a rewrap that
+    /// was interrupted, or raced by a node still on the old key, is finished
+    /// by running it again.
     pub async fn rewrap(&self, new_key: &crate::keys::sealing::MasterKey) -> Result<usize> {
         let old = &self.inner.master;
-        let wrapped: Vec<(Id, Vec<u8>)> = self
+        let wrapped: Vec<(Id, Vec<u8>, String)> = self
             .pool()
             .run(|conn| {
-                let rows: Vec<(Id, Option<Vec<u8>>)> = tenants::table
-                    .select((tenants::id, tenants::wrapped_data_key))
+                let rows: Vec<(Id, Option<Vec<u8>>, String)> = tenants::table
+                    .select((
+                        tenants::id,
+                        tenants::wrapped_data_key,
+                        tenants::master_key_id,
+                    ))
                     .load(conn)?;
                 Ok(rows
                     .into_iter()
-                    .filter_map(|(id, w)| w.map(|w| (id, w)))
+                    .filter_map(|(id, w, key_id)| w.map(|w| (id, w, key_id)))
                     .collect())
             })
             .await?;
         let mut rewrapped = Vec::with_capacity(wrapped.len());
-        for (id, w) in wrapped {
+        for (id, w, key_id) in wrapped {
+            if key_id == new_key.id() {
+                continue;
+            }
+            if key_id != old.id() {
+                return Err(Error::Config(format!(
+                    "the data key of tenant {id} is wrapped under master key id {key_id}, which is neither \
+                     LATCHKEY_MASTER_KEY (key id {}) nor the new key (key id {})",
+                    old.id(),
+                    new_key.id()
+                )));
+            }
             let key = old.unwrap(id, &w)?;
             rewrapped.push((id, w, new_key.wrap(id, &key)));
         }

@@ -17,7 +17,11 @@ pub struct GroupsApi {
 #[derive(ApiResponse)]
 enum GroupCreated {
     #[oai(status = 201)]
-    Created(Json<GroupDto>, #[oai(header = "ETag")] String),
+    Created(
+        Json<GroupDto>,
+        #[oai(header = "ETag")] String,
+        #[oai(header = "Location")] String,
+    ),
 }
 
 #[derive(ApiResponse)]
@@ -70,7 +74,8 @@ impl GroupsApi {
             .await?
             .into();
         let tag = etag(g.version);
-        Ok(GroupCreated::Created(Json(g), tag))
+        let location = format!("/api/v1/tenants/{}/groups/{}", tenant.0, g.id);
+        Ok(GroupCreated::Created(Json(g), tag, location))
     }
 
     /// List groups

@@ -55,7 +55,7 @@ impl PlatformTokensApi {
             id: t.id.as_uuid(),
             name: t.name,
             kind: t.kind.as_str().to_owned(),
-            scopes: vec![],
+            scopes: t.scopes.iter().map(|s| s.as_str().to_owned()).collect(),
             created_at: t.created_at,
             expires_at: t.expires_at,
             token: issued.secret,

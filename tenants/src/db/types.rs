@@ -43,7 +43,8 @@ impl fmt::Debug for Id {
 
 impl fmt::Display for Id {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
+        // `pad`, so `{:<40}` lines ids up in tables.
+        f.pad(&self.0.to_string())
     }
 }
 

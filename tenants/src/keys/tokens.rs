@@ -522,6 +522,11 @@ impl PlatformTokens<'_> {
         }
     }
 
+    /// Whether `secret` has the shape of a platform token (not whether it exists).
+    pub fn is_platform_secret(secret: &str) -> bool {
+        parse_token(secret).is_ok_and(|p| p.kind == TokenKind::Platform)
+    }
+
     /// A fresh platform token secret, not stored: for `LATCHKEY_BOOTSTRAP_TOKEN`.
     pub fn generate_secret() -> String {
         mint(TokenKind::Platform, None)

@@ -159,6 +159,36 @@ both_backends! {
         }
     }
 
+    async fn a_rewrap_raced_by_a_node_on_the_old_key_is_finished_by_rewrapping_again(mut db: TestDb) {
+        // A node still on the old key keeps creating tenants after the rewrap.
+        let lagging = db.store().await;
+        let store = db.store().await;
+        new_tenant(&store, "acme").await;
+        let new_key = MasterKey::generate();
+        assert_eq!(store.rewrap(&new_key).await.unwrap(), 1);
+        new_tenant(&lagging, "globex").await;
+        drop((store, lagging));
+
+        // Mixed keys: neither key alone opens the store …
+        let mut with_new = db.config();
+        with_new.master_key = MasterKey::from_base64(&new_key.to_base64()).unwrap();
+        assert!(Store::open(with_new).await.is_err());
+
+        // … and rewrapping again, unchecked, converts only what is left.
+        let mut repair = db.config();
+        repair.check_master_key = false;
+        let store = Store::open(repair).await.unwrap();
+        assert_eq!(store.rewrap(&new_key).await.unwrap(), 1, "acme is already under the new key");
+        drop(store);
+
+        db.set_master_key(&new_key);
+        let store = db.store().await;
+        for slug in ["acme", "globex"] {
+            let tenant = store.tenants().get(slug).await.unwrap();
+            store.tenant(tenant, Actor::cli()).keys().sign(Alg::Es256, &claims()).await.unwrap();
+        }
+    }
+
     async fn after_a_rewrap_the_old_master_key_is_refused_naming_the_setting(db: TestDb) {
         let store = db.store().await;
         new_tenant(&store, "acme").await;
