@@ -62,21 +62,19 @@ and any tenant, or a tenant token (`lkt_…`) for its own tenant. Errors are RFC
 `application/problem+json` documents with a stable `code`. Lists return `{items, next_cursor}`; \
 pass `next_cursor` as `cursor` for the next page.";
 
-pub fn api_service(
-    state: &AppState,
-) -> OpenApiService<
-    (
-        TenantsApi,
-        PlatformTokensApi,
-        UsersApi,
-        GroupsApi,
-        TokensApi,
-        KeysApi,
-        EventsApi,
-        OpsApi,
-    ),
-    (),
-> {
+/// Every API of the service, in the order the document lists them.
+pub type Apis = (
+    TenantsApi,
+    PlatformTokensApi,
+    UsersApi,
+    GroupsApi,
+    TokensApi,
+    KeysApi,
+    EventsApi,
+    OpsApi,
+);
+
+pub fn api_service(state: &AppState) -> OpenApiService<Apis, ()> {
     let s = || state.clone();
     OpenApiService::new(
         (

@@ -201,10 +201,15 @@ impl poem_openapi::types::Example for CreateUser {
 #[derive(Debug, Clone, Object)]
 pub struct UpdateUser {
     pub user_name: MaybeUndefined<String>,
+    #[oai(nullable)]
     pub email: MaybeUndefined<String>,
+    #[oai(nullable)]
     pub display_name: MaybeUndefined<String>,
+    #[oai(nullable)]
     pub given_name: MaybeUndefined<String>,
+    #[oai(nullable)]
     pub family_name: MaybeUndefined<String>,
+    #[oai(nullable)]
     pub external_id: MaybeUndefined<String>,
     pub active: MaybeUndefined<bool>,
     pub kind: MaybeUndefined<UserKindDto>,
