@@ -8,6 +8,7 @@ use poem::{Endpoint, EndpointExt, Route};
 use poem_openapi::{OpenApiService, Tags};
 
 use crate::admin::{EventsApi, GroupsApi, KeysApi, TokensApi, UsersApi};
+use crate::fields::FieldLocator;
 use crate::metrics::Metrics;
 use crate::observe::Observe;
 use crate::ops::OpsApi;
@@ -123,6 +124,8 @@ fn sorted(value: serde_json::Value) -> serde_json::Value {
 
 pub fn endpoint(state: AppState, limits: HttpLimits) -> impl Endpoint {
     let api = api_service(&state);
+    let document: serde_json::Value = serde_json::from_str(&api.spec()).unwrap_or_default();
+    let fields = Arc::new(FieldLocator::from_spec(&document));
     let spec = api.spec_endpoint();
     let docs = api.swagger_ui();
     Route::new()
@@ -134,5 +137,6 @@ pub fn endpoint(state: AppState, limits: HttpLimits) -> impl Endpoint {
             max_body_bytes: limits.max_body_bytes,
             timeout: limits.timeout,
             limiter: Arc::new(RateLimiter::new(limits.rate)),
+            fields,
         })
 }

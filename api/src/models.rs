@@ -11,6 +11,8 @@ use poem_openapi::{Enum, Object};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::text::Text;
+
 #[derive(Debug, Clone, Copy, Enum)]
 #[oai(rename = "TenantStatus", rename_all = "lowercase")]
 pub enum TenantStatusDto {
@@ -58,8 +60,8 @@ impl From<Tenant> for TenantDto {
 #[oai(example)]
 pub struct CreateTenant {
     /// 3–63 characters: lowercase letters, digits and hyphens, starting with a letter.
-    pub slug: String,
-    pub display_name: String,
+    pub slug: Text,
+    pub display_name: Text,
 }
 
 impl poem_openapi::types::Example for CreateTenant {
@@ -73,7 +75,7 @@ impl poem_openapi::types::Example for CreateTenant {
 
 #[derive(Debug, Clone, Object)]
 pub struct UpdateTenant {
-    pub display_name: String,
+    pub display_name: Text,
 }
 
 /// The result of deleting a tenant.
@@ -161,22 +163,22 @@ impl From<User> for UserDto {
 #[derive(Debug, Clone, Object)]
 #[oai(example)]
 pub struct CreateUser {
-    pub user_name: String,
+    pub user_name: Text,
     #[oai(nullable)]
-    pub email: Option<String>,
+    pub email: Option<Text>,
     #[oai(nullable)]
-    pub display_name: Option<String>,
+    pub display_name: Option<Text>,
     #[oai(nullable)]
-    pub given_name: Option<String>,
+    pub given_name: Option<Text>,
     #[oai(nullable)]
-    pub family_name: Option<String>,
+    pub family_name: Option<Text>,
     /// Defaults to `true`.
     #[oai(nullable)]
     pub active: Option<bool>,
     /// Defaults to `internal`.
     pub kind: Option<UserKindDto>,
     #[oai(nullable)]
-    pub external_id: Option<String>,
+    pub external_id: Option<Text>,
 }
 
 impl poem_openapi::types::Example for CreateUser {
@@ -200,17 +202,17 @@ impl poem_openapi::types::Example for CreateUser {
 /// A partial update: absent fields stay as they are, `null` clears a field.
 #[derive(Debug, Clone, Object)]
 pub struct UpdateUser {
-    pub user_name: MaybeUndefined<String>,
+    pub user_name: MaybeUndefined<Text>,
     #[oai(nullable)]
-    pub email: MaybeUndefined<String>,
+    pub email: MaybeUndefined<Text>,
     #[oai(nullable)]
-    pub display_name: MaybeUndefined<String>,
+    pub display_name: MaybeUndefined<Text>,
     #[oai(nullable)]
-    pub given_name: MaybeUndefined<String>,
+    pub given_name: MaybeUndefined<Text>,
     #[oai(nullable)]
-    pub family_name: MaybeUndefined<String>,
+    pub family_name: MaybeUndefined<Text>,
     #[oai(nullable)]
-    pub external_id: MaybeUndefined<String>,
+    pub external_id: MaybeUndefined<Text>,
     pub active: MaybeUndefined<bool>,
     pub kind: MaybeUndefined<UserKindDto>,
 }
@@ -242,14 +244,14 @@ impl From<Group> for GroupDto {
 
 #[derive(Debug, Clone, Object)]
 pub struct CreateGroup {
-    pub display_name: String,
+    pub display_name: Text,
     #[oai(nullable)]
-    pub external_id: Option<String>,
+    pub external_id: Option<Text>,
 }
 
 #[derive(Debug, Clone, Object)]
 pub struct UpdateGroup {
-    pub display_name: String,
+    pub display_name: Text,
 }
 
 #[derive(Debug, Clone, Object)]
@@ -304,9 +306,9 @@ impl From<ApiToken> for TokenDto {
 #[derive(Debug, Clone, Object)]
 #[oai(example)]
 pub struct CreateToken {
-    pub name: String,
+    pub name: Text,
     /// `admin` (read and change everything), `read`, or `scim` (SCIM only, alone).
-    pub scopes: Vec<String>,
+    pub scopes: Vec<Text>,
     #[oai(nullable)]
     pub expires_at: Option<OffsetDateTime>,
 }
@@ -386,7 +388,7 @@ pub struct SigningKeyList {
 pub struct RotateKeys {
     /// Algorithms to rotate (`ES256`, `RS256`); all when absent or empty.
     #[oai(nullable)]
-    pub algs: Option<Vec<String>>,
+    pub algs: Option<Vec<Text>>,
 }
 
 #[derive(Debug, Clone, Object)]

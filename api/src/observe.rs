@@ -12,7 +12,8 @@ use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
 use tracing::Instrument;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 
-use crate::error::{Problem, problem_for_poem_error};
+use crate::error::{FieldError, Problem, problem_for_poem_error};
+use crate::fields::FieldLocator;
 use crate::metrics::Metrics;
 use crate::ratelimit::RateLimiter;
 
@@ -30,6 +31,7 @@ pub struct Observe {
     pub max_body_bytes: usize,
     pub timeout: Duration,
     pub limiter: Arc<RateLimiter>,
+    pub fields: Arc<FieldLocator>,
 }
 
 impl<E: Endpoint> Middleware<E> for Observe {
@@ -42,6 +44,7 @@ impl<E: Endpoint> Middleware<E> for Observe {
             max_body_bytes: self.max_body_bytes,
             timeout: self.timeout,
             limiter: self.limiter.clone(),
+            fields: self.fields.clone(),
         }
     }
 }
@@ -52,6 +55,7 @@ pub struct ObserveEndpoint<E> {
     max_body_bytes: usize,
     timeout: Duration,
     limiter: Arc<RateLimiter>,
+    fields: Arc<FieldLocator>,
 }
 
 struct HeaderExtractor<'a>(&'a poem::http::HeaderMap);
@@ -106,6 +110,7 @@ impl<E: Endpoint> Endpoint for ObserveEndpoint<E> {
         let _ = span.set_parent(parent);
 
         let inner = &self.inner;
+        let fields = &self.fields;
         let (max, timeout) = (self.max_body_bytes, self.timeout);
         let address = self.limiter.client_address(
             req.remote_addr().as_socket_addr().map(|a| a.ip()),
@@ -141,8 +146,11 @@ impl<E: Endpoint> Endpoint for ObserveEndpoint<E> {
             if declared.is_some_and(|n| n > max) {
                 return too_large(max);
             }
-            match req.take_body().into_bytes_limit(max).await {
-                Ok(bytes) => req.set_body(bytes),
+            let body = match req.take_body().into_bytes_limit(max).await {
+                Ok(bytes) => {
+                    req.set_body(bytes.clone());
+                    bytes
+                }
                 Err(poem::error::ReadBodyError::PayloadTooLarge) => return too_large(max),
                 Err(e) => {
                     return problem_response(Problem::new(
@@ -151,13 +159,24 @@ impl<E: Endpoint> Endpoint for ObserveEndpoint<E> {
                         format!("the request body could not be read: {e}"),
                     ));
                 }
-            }
+            };
             match tokio::time::timeout(timeout, inner.call(req)).await {
                 Ok(Ok(resp)) => resp.into_response(),
                 Ok(Err(err)) if err.is_from_response() => err.into_response(),
                 Ok(Err(err)) => {
                     let operation = err.data::<poem_openapi::OperationId>().copied();
-                    let mut resp = problem_response(problem_for_poem_error(&err));
+                    let mut problem = problem_for_poem_error(&err);
+                    if problem.code == "invalid-body"
+                        && let Some((field, why)) =
+                            operation.and_then(|op| fields.locate(op.0, &body))
+                    {
+                        problem.detail = format!("{field}: {why}");
+                        problem.errors = Some(vec![FieldError {
+                            field,
+                            message: why,
+                        }]);
+                    }
+                    let mut resp = problem_response(problem);
                     if let Some(op) = operation {
                         resp.set_data(op);
                     }

@@ -70,7 +70,7 @@ impl GroupsApi {
         let scope = self.state.tenant(&auth, &tenant.0, Scope::Admin).await?;
         let g: GroupDto = scope
             .groups()
-            .create(&body.0.display_name, body.0.external_id)
+            .create(&body.0.display_name, body.0.external_id.map(String::from))
             .await?
             .into();
         let tag = etag(g.version);

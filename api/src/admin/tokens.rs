@@ -49,7 +49,7 @@ impl TokensApi {
         let issued = scope
             .tokens()
             .create(NewToken {
-                name: b.name,
+                name: b.name.into(),
                 scopes,
                 expires_at: b.expires_at,
             })

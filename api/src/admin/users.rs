@@ -11,6 +11,7 @@ use crate::app::{ApiTags, AppState};
 use crate::auth::{BearerToken, etag, parse_if_match};
 use crate::error::ApiResult;
 use crate::models::{CreateUser, UpdateUser, UserDto, UserKindDto, UserList};
+use crate::text::Text;
 
 pub struct UsersApi {
     pub state: AppState,
@@ -45,11 +46,11 @@ fn found(user: UserDto) -> UserFound {
     UserFound::Ok(Json(user), tag)
 }
 
-fn opt<T>(v: MaybeUndefined<T>) -> Option<Option<T>> {
+fn opt(v: MaybeUndefined<Text>) -> Option<Option<String>> {
     match v {
         MaybeUndefined::Undefined => None,
         MaybeUndefined::Null => Some(None),
-        MaybeUndefined::Value(v) => Some(Some(v)),
+        MaybeUndefined::Value(v) => Some(Some(v.into())),
     }
 }
 
@@ -83,13 +84,13 @@ impl UsersApi {
         let user = scope
             .users()
             .create(NewUser {
-                user_name: b.user_name,
-                external_id: b.external_id,
+                user_name: b.user_name.into(),
+                external_id: b.external_id.map(String::from),
                 kind: b.kind.unwrap_or_default().into(),
-                email: b.email,
-                display_name: b.display_name,
-                given_name: b.given_name,
-                family_name: b.family_name,
+                email: b.email.map(String::from),
+                display_name: b.display_name.map(String::from),
+                given_name: b.given_name.map(String::from),
+                family_name: b.family_name.map(String::from),
                 active: b.active.unwrap_or(true),
             })
             .await?;
@@ -172,7 +173,7 @@ impl UsersApi {
         let version = parse_if_match(if_match.0.as_deref())?;
         let b = body.0;
         let patch = UserPatch {
-            user_name: required("user_name", b.user_name)?,
+            user_name: required("user_name", b.user_name)?.map(String::from),
             external_id: opt(b.external_id),
             kind: required("kind", b.kind)?.map(Into::into),
             email: opt(b.email),

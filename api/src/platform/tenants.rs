@@ -41,8 +41,8 @@ impl TenantsApi {
             .tenants()
             .create(
                 NewTenant {
-                    slug: body.slug,
-                    display_name: body.display_name,
+                    slug: body.slug.into(),
+                    display_name: body.display_name.into(),
                 },
                 &actor,
             )

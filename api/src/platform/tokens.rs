@@ -8,6 +8,7 @@ use crate::app::{ApiTags, AppState};
 use crate::auth::BearerToken;
 use crate::error::ApiResult;
 use crate::models::{CreatedToken, TokenDto};
+use crate::text::Text;
 
 pub struct PlatformTokensApi {
     pub state: AppState,
@@ -15,7 +16,7 @@ pub struct PlatformTokensApi {
 
 #[derive(Debug, Clone, Object)]
 pub struct CreatePlatformToken {
-    pub name: String,
+    pub name: Text,
     #[oai(nullable)]
     pub expires_at: Option<OffsetDateTime>,
 }
