@@ -74,8 +74,17 @@ impl poem_openapi::types::Example for CreateTenant {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(example)]
 pub struct UpdateTenant {
     pub display_name: Text,
+}
+
+impl poem_openapi::types::Example for UpdateTenant {
+    fn example() -> Self {
+        UpdateTenant {
+            display_name: "Acme Inc.".into(),
+        }
+    }
 }
 
 /// The result of deleting a tenant.
@@ -201,6 +210,7 @@ impl poem_openapi::types::Example for CreateUser {
 // `null` a no-op instead of clearing the field.
 /// A partial update: absent fields stay as they are, `null` clears a field.
 #[derive(Debug, Clone, Object)]
+#[oai(example)]
 pub struct UpdateUser {
     pub user_name: MaybeUndefined<Text>,
     #[oai(nullable)]
@@ -215,6 +225,21 @@ pub struct UpdateUser {
     pub external_id: MaybeUndefined<Text>,
     pub active: MaybeUndefined<bool>,
     pub kind: MaybeUndefined<UserKindDto>,
+}
+
+impl poem_openapi::types::Example for UpdateUser {
+    fn example() -> Self {
+        UpdateUser {
+            user_name: MaybeUndefined::Undefined,
+            email: MaybeUndefined::Null,
+            display_name: MaybeUndefined::Value("Ada King".into()),
+            given_name: MaybeUndefined::Undefined,
+            family_name: MaybeUndefined::Value("King".into()),
+            external_id: MaybeUndefined::Undefined,
+            active: MaybeUndefined::Value(false),
+            kind: MaybeUndefined::Undefined,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Object)]
@@ -243,15 +268,34 @@ impl From<Group> for GroupDto {
 }
 
 #[derive(Debug, Clone, Object)]
+#[oai(example)]
 pub struct CreateGroup {
     pub display_name: Text,
     #[oai(nullable)]
     pub external_id: Option<Text>,
 }
 
+impl poem_openapi::types::Example for CreateGroup {
+    fn example() -> Self {
+        CreateGroup {
+            display_name: "engineering".into(),
+            external_id: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Object)]
+#[oai(example)]
 pub struct UpdateGroup {
     pub display_name: Text,
+}
+
+impl poem_openapi::types::Example for UpdateGroup {
+    fn example() -> Self {
+        UpdateGroup {
+            display_name: "platform-engineering".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Object)]
@@ -385,10 +429,19 @@ pub struct SigningKeyList {
 }
 
 #[derive(Debug, Clone, Object, Default)]
+#[oai(example)]
 pub struct RotateKeys {
     /// Algorithms to rotate (`ES256`, `RS256`); all when absent or empty.
     #[oai(nullable)]
     pub algs: Option<Vec<Text>>,
+}
+
+impl poem_openapi::types::Example for RotateKeys {
+    fn example() -> Self {
+        RotateKeys {
+            algs: Some(vec!["RS256".into()]),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Object)]

@@ -146,7 +146,7 @@ both_backends! {
         assert!(all.body["next_cursor"].is_null());
     }
 
-    async fn searching_matches_user_name_email_and_given_name_ignoring_case(db: TestDb) {
+    async fn searching_matches_the_start_of_user_name_email_and_names_ignoring_case(db: TestDb) {
         let (app, slug, token) = setup(db).await;
         app.post(
             &users(&slug),
@@ -172,12 +172,13 @@ both_backends! {
         let search = |q: &str| format!("{}?q={q}", users(&slug));
         for (q, expected) in [
             ("ada", vec!["Ada.Lovelace"]),
-            ("LOVELACE", vec!["Ada.Lovelace"]),
-            ("ANALYTICAL", vec!["Ada.Lovelace"]),
-            ("builder", vec!["bob"]),
-            ("robert", vec!["bob"]),
-            ("CYDNEY", vec!["cyd"]),
-            ("example", vec!["Ada.Lovelace", "bob"]),
+            ("ADA.L", vec!["Ada.Lovelace"]),
+            ("BOB@b", vec!["bob"]),
+            ("rob", vec!["bob"]),
+            ("CYD", vec!["cyd", ]),
+            // A prefix, not a substring: the middle of a field does not match.
+            ("lovelace", vec![]),
+            ("builder", vec![]),
             ("nobody", vec![]),
         ] {
             let r = app.get(&search(q), &token).await.expect(StatusCode::OK);
