@@ -239,14 +239,12 @@ impl TenantScope {
         let (tenant, actor, now) = (self.tenant.id, self.actor.clone(), self.store.now());
         self.store
             .pool()
-            .run(move |conn| {
-                conn.in_transaction(Some(tenant), TxMode::Read, |conn| {
-                    f(&mut TenantTx {
-                        conn,
-                        tenant,
-                        actor: &actor,
-                        now,
-                    })
+            .run_in(Some(tenant), TxMode::Read, move |conn| {
+                f(&mut TenantTx {
+                    conn,
+                    tenant,
+                    actor: &actor,
+                    now,
                 })
             })
             .await
@@ -261,14 +259,12 @@ impl TenantScope {
         let (tenant, actor, now) = (self.tenant.id, self.actor.clone(), self.store.now());
         self.store
             .pool()
-            .run_write(move |conn| {
-                conn.in_transaction(Some(tenant), TxMode::Write, |conn| {
-                    f(&mut TenantTx {
-                        conn,
-                        tenant,
-                        actor: &actor,
-                        now,
-                    })
+            .run_in(Some(tenant), TxMode::Write, move |conn| {
+                f(&mut TenantTx {
+                    conn,
+                    tenant,
+                    actor: &actor,
+                    now,
                 })
             })
             .await

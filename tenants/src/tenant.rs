@@ -241,46 +241,44 @@ impl Tenants<'_> {
         let slug = new.slug.clone();
         self.store
             .pool()
-            .run_write(move |conn| {
-                conn.in_transaction(Some(id), TxMode::Write, |conn| {
-                    let taken: i64 = tenants::table
-                        .filter(tenants::slug.eq(&row.slug))
-                        .count()
-                        .get_result(conn)?;
-                    if taken > 0 {
-                        return Err(slug_taken(&row.slug));
-                    }
-                    diesel::insert_into(tenants::table)
-                        .values(&row)
-                        .execute(conn)
-                        .map_err(|e| match e {
-                            diesel::result::Error::DatabaseError(
-                                diesel::result::DatabaseErrorKind::UniqueViolation,
-                                _,
-                            ) => slug_taken(&row.slug),
-                            other => other.into(),
-                        })?;
-                    // One statement per row: multi-row VALUES is not portable across MultiConnection.
-                    for key in &key_rows {
-                        diesel::insert_into(signing_keys::table)
-                            .values(key)
-                            .execute(conn)?;
-                    }
-                    let detail = json!({ "slug": row.slug, "display_name": row.display_name });
-                    let event = AuditEvent::row(
-                        id,
-                        now,
-                        &actor,
-                        "tenant.create",
-                        "tenant",
-                        &id.to_string(),
-                        &detail,
-                    );
-                    diesel::insert_into(audit_events::table)
-                        .values(&event)
+            .run_in(Some(id), TxMode::Write, move |conn| {
+                let taken: i64 = tenants::table
+                    .filter(tenants::slug.eq(&row.slug))
+                    .count()
+                    .get_result(conn)?;
+                if taken > 0 {
+                    return Err(slug_taken(&row.slug));
+                }
+                diesel::insert_into(tenants::table)
+                    .values(&row)
+                    .execute(conn)
+                    .map_err(|e| match e {
+                        diesel::result::Error::DatabaseError(
+                            diesel::result::DatabaseErrorKind::UniqueViolation,
+                            _,
+                        ) => slug_taken(&row.slug),
+                        other => other.into(),
+                    })?;
+                // One statement per row: multi-row VALUES is not portable across MultiConnection.
+                for key in &key_rows {
+                    diesel::insert_into(signing_keys::table)
+                        .values(key)
                         .execute(conn)?;
-                    Ok(())
-                })
+                }
+                let detail = json!({ "slug": row.slug, "display_name": row.display_name });
+                let event = AuditEvent::row(
+                    id,
+                    now,
+                    &actor,
+                    "tenant.create",
+                    "tenant",
+                    &id.to_string(),
+                    &detail,
+                );
+                diesel::insert_into(audit_events::table)
+                    .values(&event)
+                    .execute(conn)?;
+                Ok(())
             })
             .await?;
         self.get(&slug).await
@@ -425,39 +423,30 @@ impl Tenants<'_> {
         let status_str = status.map(|s| s.as_str().to_owned());
         self.store
             .pool()
-            .run_write(move |conn| {
-                conn.in_transaction(Some(id), TxMode::Write, |conn| {
-                    let target = tenants::table.find(id).filter(tenants::version.eq(version));
-                    let changed = diesel::update(target)
-                        .set((
-                            status_str.as_ref().map(|s| tenants::status.eq(s.clone())),
-                            name.as_ref().map(|n| tenants::display_name.eq(n.clone())),
-                            tenants::version.eq(version + 1),
-                            tenants::updated_at.eq(to_db(now)),
-                        ))
-                        .execute(conn)?;
-                    if changed == 0 {
-                        let current: i64 = tenants::table
-                            .find(id)
-                            .select(tenants::version)
-                            .first(conn)?;
-                        return Err(Error::VersionMismatch { current });
-                    }
-                    let detail = json!({ "status": status_str, "display_name": name });
-                    let event = AuditEvent::row(
-                        id,
-                        now,
-                        &actor,
-                        action,
-                        "tenant",
-                        &id.to_string(),
-                        &detail,
-                    );
-                    diesel::insert_into(audit_events::table)
-                        .values(&event)
-                        .execute(conn)?;
-                    Invalidation::Tenant(id).send(conn)
-                })
+            .run_in(Some(id), TxMode::Write, move |conn| {
+                let target = tenants::table.find(id).filter(tenants::version.eq(version));
+                let changed = diesel::update(target)
+                    .set((
+                        status_str.as_ref().map(|s| tenants::status.eq(s.clone())),
+                        name.as_ref().map(|n| tenants::display_name.eq(n.clone())),
+                        tenants::version.eq(version + 1),
+                        tenants::updated_at.eq(to_db(now)),
+                    ))
+                    .execute(conn)?;
+                if changed == 0 {
+                    let current: i64 = tenants::table
+                        .find(id)
+                        .select(tenants::version)
+                        .first(conn)?;
+                    return Err(Error::VersionMismatch { current });
+                }
+                let detail = json!({ "status": status_str, "display_name": name });
+                let event =
+                    AuditEvent::row(id, now, &actor, action, "tenant", &id.to_string(), &detail);
+                diesel::insert_into(audit_events::table)
+                    .values(&event)
+                    .execute(conn)?;
+                Invalidation::Tenant(id).send(conn)
             })
             .await?;
         self.store.forget_tenant(slug, id);
@@ -471,22 +460,25 @@ impl Tenants<'_> {
         let tenant = self.get_fresh(slug).await?;
         let (id, now) = (tenant.id, to_db(self.store.now()));
         self.store.forget_tenant(slug, id);
+        // Two transactions: the shredding must commit even if deleting the
+        // rows fails halfway.
+        self.store
+            .pool()
+            .run_in(None, TxMode::Write, move |conn| {
+                diesel::update(tenants::table.find(id))
+                    .set((
+                        tenants::wrapped_data_key.eq(None::<Vec<u8>>),
+                        tenants::status.eq(TenantStatus::Deleting.as_str()),
+                        tenants::updated_at.eq(now),
+                    ))
+                    .execute(conn)?;
+                Invalidation::Tenant(id).send(conn)
+            })
+            .await?;
         let rows_deleted = self
             .store
             .pool()
-            .run_write(move |conn| {
-                conn.write_transaction(|conn| {
-                    diesel::update(tenants::table.find(id))
-                        .set((
-                            tenants::wrapped_data_key.eq(None::<Vec<u8>>),
-                            tenants::status.eq(TenantStatus::Deleting.as_str()),
-                            tenants::updated_at.eq(now),
-                        ))
-                        .execute(conn)?;
-                    Invalidation::Tenant(id).send(conn)
-                })?;
-                conn.in_transaction(Some(id), TxMode::Write, |conn| delete_rows(conn, id))
-            })
+            .run_in(Some(id), TxMode::Write, move |conn| delete_rows(conn, id))
             .await?;
         self.store.forget_tenant(slug, id);
         Ok(DeletedTenant {
@@ -563,23 +555,21 @@ impl Store {
         let count = rewrapped.len();
         let new_id = new_key.id().to_owned();
         self.pool()
-            .run_write(move |conn| {
-                conn.write_transaction(|conn| {
-                    for (id, old_wrapped, new_wrapped) in rewrapped {
-                        // Compare-and-set: a concurrent delete or rewrap wins.
-                        diesel::update(
-                            tenants::table
-                                .find(id)
-                                .filter(tenants::wrapped_data_key.eq(old_wrapped)),
-                        )
-                        .set((
-                            tenants::wrapped_data_key.eq(Some(new_wrapped)),
-                            tenants::master_key_id.eq(&new_id),
-                        ))
-                        .execute(conn)?;
-                    }
-                    Ok(())
-                })
+            .run_in(None, TxMode::Write, move |conn| {
+                for (id, old_wrapped, new_wrapped) in rewrapped {
+                    // Compare-and-set: a concurrent delete or rewrap wins.
+                    diesel::update(
+                        tenants::table
+                            .find(id)
+                            .filter(tenants::wrapped_data_key.eq(old_wrapped)),
+                    )
+                    .set((
+                        tenants::wrapped_data_key.eq(Some(new_wrapped)),
+                        tenants::master_key_id.eq(&new_id),
+                    ))
+                    .execute(conn)?;
+                }
+                Ok(())
             })
             .await?;
         Ok(count)

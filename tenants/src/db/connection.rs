@@ -31,78 +31,119 @@ impl DbConnection {
             DbConnection::Sqlite(_) => Backend::Sqlite,
         }
     }
+}
 
-    /// Runs `f` in one transaction, bound to `tenant` when given: on
-    /// PostgreSQL the transaction opens with `SET LOCAL latchkey.tenant_id`,
-    /// which every row-level security policy compares with, in the same
-    /// round trip as `BEGIN`. On SQLite a write takes the write lock up front
-    /// (`BEGIN IMMEDIATE`), so it never fails upgrading a read lock; a read
-    /// needs no transaction there.
-    pub(crate) fn in_transaction<T>(
+/// What the session's `latchkey.tenant_id` holds on a pooled connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Binding {
+    /// No tenant: row-level security shows no tenant rows at all.
+    None,
+    Tenant(super::Id),
+    /// After a failure or a rollback: set it again before relying on it.
+    Unknown,
+}
+
+/// A pooled connection and the tenant its session is bound to.
+///
+/// On PostgreSQL the binding is a session setting that every row-level
+/// security policy compares with. It is changed only when a request needs
+/// another tenant (or none), so a read of the same tenant as the previous
+/// request on that connection costs one round trip, the query itself.
+/// Work that names no tenant first clears the binding: a tenant-scoped table
+/// read outside a tenant's scope shows nothing, as on a fresh connection.
+pub struct PooledConnection {
+    db: DbConnection,
+    binding: Binding,
+}
+
+impl PooledConnection {
+    fn new(db: DbConnection) -> Self {
+        PooledConnection {
+            db,
+            binding: Binding::None,
+        }
+    }
+
+    /// Runs `f` bound to `tenant` (or to none). A write runs in one
+    /// transaction; on SQLite it takes the write lock up front (`BEGIN
+    /// IMMEDIATE`), so it never fails upgrading a read lock. A read runs
+    /// without a transaction.
+    fn run<T>(
         &mut self,
         tenant: Option<super::Id>,
         mode: TxMode,
         f: impl FnOnce(&mut DbConnection) -> Result<T>,
     ) -> Result<T> {
-        let begun = match self {
-            DbConnection::Postgresql(pg) => {
-                let mut begin = String::from(match mode {
-                    TxMode::Read => "BEGIN READ ONLY",
-                    TxMode::Write => "BEGIN",
-                });
-                if let Some(tenant) = tenant {
-                    // Lowercase hex of 16 bytes: nothing to quote.
-                    let hex = hex::encode(tenant.0.as_bytes());
-                    begin.push_str(&format!("; SET LOCAL {TENANT_SETTING} = '{hex}'"));
-                }
-                AnsiTransactionManager::begin_transaction_sql(pg, &begin)?;
-                true
-            }
-            DbConnection::Sqlite(sqlite) => match mode {
-                TxMode::Read => false,
-                TxMode::Write => {
-                    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
-                    true
-                }
-            },
+        let wanted = tenant.map_or(Binding::None, Binding::Tenant);
+        let rebind = match (&self.db, wanted) {
+            (DbConnection::Sqlite(_), _) => None,
+            (_, wanted) if wanted == self.binding => None,
+            // Lowercase hex of 16 bytes: nothing to quote.
+            (_, Binding::Tenant(t)) => Some(format!(
+                "SET {TENANT_SETTING} = '{}'",
+                hex::encode(t.0.as_bytes())
+            )),
+            (_, _) => Some(format!("RESET {TENANT_SETTING}")),
         };
-        let result = f(self);
-        if !begun {
-            return result;
-        }
-        match result {
-            Ok(value) => {
-                match self {
-                    DbConnection::Postgresql(pg) => AnsiTransactionManager::commit_transaction(pg)?,
+        match mode {
+            TxMode::Read => {
+                if let Some(sql) = rebind {
+                    self.binding = Binding::Unknown;
+                    self.db.batch_execute(&sql)?;
+                    self.binding = wanted;
+                }
+                f(&mut self.db)
+            }
+            TxMode::Write => {
+                let begin = match (&self.db, rebind) {
+                    (DbConnection::Sqlite(_), _) => "BEGIN IMMEDIATE".to_owned(),
+                    // One round trip; the setting commits or rolls back with the transaction.
+                    (_, Some(sql)) => format!("BEGIN; {sql}"),
+                    (_, None) => "BEGIN".to_owned(),
+                };
+                let before = self.binding;
+                self.binding = Binding::Unknown;
+                match &mut self.db {
+                    DbConnection::Postgresql(pg) => {
+                        AnsiTransactionManager::begin_transaction_sql(pg, &begin)?
+                    }
                     DbConnection::Sqlite(sqlite) => {
-                        AnsiTransactionManager::commit_transaction(sqlite)?
+                        AnsiTransactionManager::begin_transaction_sql(sqlite, &begin)?
                     }
                 }
-                Ok(value)
-            }
-            Err(err) => {
-                // The original error matters more than a failed rollback; a
-                // connection left broken is discarded by the pool's recycle check.
-                let _ = match self {
-                    DbConnection::Postgresql(pg) => {
-                        AnsiTransactionManager::rollback_transaction(pg)
+                match f(&mut self.db) {
+                    Ok(value) => {
+                        match &mut self.db {
+                            DbConnection::Postgresql(pg) => {
+                                AnsiTransactionManager::commit_transaction(pg)?
+                            }
+                            DbConnection::Sqlite(sqlite) => {
+                                AnsiTransactionManager::commit_transaction(sqlite)?
+                            }
+                        }
+                        self.binding = wanted;
+                        Ok(value)
                     }
-                    DbConnection::Sqlite(sqlite) => {
-                        AnsiTransactionManager::rollback_transaction(sqlite)
+                    Err(err) => {
+                        // The original error matters more than a failed rollback; a
+                        // connection left broken is discarded by the pool's recycle check.
+                        let rolled_back = match &mut self.db {
+                            DbConnection::Postgresql(pg) => {
+                                AnsiTransactionManager::rollback_transaction(pg)
+                            }
+                            DbConnection::Sqlite(sqlite) => {
+                                AnsiTransactionManager::rollback_transaction(sqlite)
+                            }
+                        };
+                        if rolled_back.is_ok() {
+                            // A setting changed inside the transaction rolled back with it.
+                            self.binding = before;
+                        }
+                        Err(err)
                     }
-                };
-                Err(err)
+                }
             }
         }
-    }
-
-    /// A write that touches no tenant's rows (the tenants and platform
-    /// tokens tables).
-    pub(crate) fn write_transaction<T>(
-        &mut self,
-        f: impl FnOnce(&mut DbConnection) -> Result<T>,
-    ) -> Result<T> {
-        self.in_transaction(None, TxMode::Write, f)
     }
 }
 
@@ -214,12 +255,15 @@ pub struct Manager {
 }
 
 impl managed::Manager for Manager {
-    type Type = SyncWrapper<DbConnection>;
+    type Type = SyncWrapper<PooledConnection>;
     type Error = Error;
 
     async fn create(&self) -> Result<Self::Type> {
         let url = self.url.clone();
-        SyncWrapper::new(Runtime::Tokio1, move || url.establish_app()).await
+        SyncWrapper::new(Runtime::Tokio1, move || {
+            url.establish_app().map(PooledConnection::new)
+        })
+        .await
     }
 
     async fn recycle(&self, conn: &mut Self::Type, _: &Metrics) -> RecycleResult<Error> {
@@ -230,7 +274,7 @@ impl managed::Manager for Manager {
             .interact(|c| {
                 use diesel::connection::TransactionManager;
                 type Tm = <DbConnection as Connection>::TransactionManager;
-                !Tm::is_broken_transaction_manager(c)
+                !Tm::is_broken_transaction_manager(&mut c.db)
             })
             .await
             .unwrap_or(false);
@@ -297,26 +341,23 @@ impl Pool {
         }
     }
 
-    /// Runs a blocking closure that writes, with a pooled connection on a
-    /// worker thread (after the writers before it, on SQLite).
-    pub async fn run_write<T, F>(&self, f: F) -> Result<T>
+    /// Runs a blocking closure on a pooled connection, on a worker thread,
+    /// bound to `tenant` (or to none) and, for a write, in one transaction
+    /// (after the writers before it, on SQLite).
+    pub(crate) async fn run_in<T, F>(
+        &self,
+        tenant: Option<super::Id>,
+        mode: TxMode,
+        f: F,
+    ) -> Result<T>
     where
         F: FnOnce(&mut DbConnection) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
-        let _turn = match &self.sqlite_writer {
-            Some(lock) => Some(lock.lock().await),
-            None => None,
+        let _turn = match (&self.sqlite_writer, mode) {
+            (Some(lock), TxMode::Write) => Some(lock.lock().await),
+            _ => None,
         };
-        self.run(f).await
-    }
-
-    /// Runs a blocking closure with a pooled connection on a worker thread.
-    pub async fn run<T, F>(&self, f: F) -> Result<T>
-    where
-        F: FnOnce(&mut DbConnection) -> Result<T> + Send + 'static,
-        T: Send + 'static,
-    {
         let conn = self.inner.get().await.map_err(|e| match e {
             managed::PoolError::Backend(err) => err,
             managed::PoolError::Timeout(_) => {
@@ -324,8 +365,26 @@ impl Pool {
             }
             other => Error::Unavailable(format!("database pool: {other}")),
         })?;
-        conn.interact(f)
+        conn.interact(move |c| c.run(tenant, mode, f))
             .await
             .map_err(|e| Error::Internal(format!("database worker failed: {e}")))?
+    }
+
+    /// A read outside any tenant (the tenants and platform tokens tables).
+    pub async fn run<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run_in(None, TxMode::Read, f).await
+    }
+
+    /// A write outside any tenant, in one transaction.
+    pub async fn run_write<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run_in(None, TxMode::Write, f).await
     }
 }

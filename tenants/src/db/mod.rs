@@ -9,7 +9,7 @@ pub mod schema;
 mod types;
 
 pub(crate) use connection::TxMode;
-pub use connection::{Backend, DatabaseUrl, DbConnection, Pool, PoolStatus};
+pub use connection::{Backend, DatabaseUrl, DbConnection, Pool, PoolStatus, PooledConnection};
 pub use migrations::{migration_names, run_migrations};
 pub use types::Id;
 

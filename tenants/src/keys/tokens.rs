@@ -371,7 +371,7 @@ impl Store {
         // A read: the common case must not queue behind writers.
         let found: Option<(CachedToken, bool)> = self
             .pool()
-            .run(move |conn| match tenant {
+            .run_in(tenant, TxMode::Read, move |conn| match tenant {
                 None => {
                     let row: Option<PlatformTokenRow> = platform_tokens::table
                         .filter(platform_tokens::token_hash.eq(hash.as_slice()))
@@ -390,7 +390,7 @@ impl Store {
                         (cached, stale(r.last_used_at, now))
                     }))
                 }
-                Some(tenant) => conn.in_transaction(Some(tenant), TxMode::Read, |conn| {
+                Some(tenant) => {
                     let row: Option<TokenRow> = api_tokens::table
                         .filter(api_tokens::tenant_id.eq(tenant))
                         .filter(api_tokens::token_hash.eq(hash.as_slice()))
@@ -411,7 +411,7 @@ impl Store {
                         },
                         touch,
                     )))
-                }),
+                }
             })
             .await?;
         if let Some((token, true)) = &found {
@@ -430,19 +430,19 @@ impl Store {
     async fn touch_token(&self, tenant: Option<Id>, id: Id, now: OffsetDateTime) -> Result<()> {
         let at = Some(to_db(now));
         self.pool()
-            .run_write(move |conn| match tenant {
+            .run_in(tenant, TxMode::Write, move |conn| match tenant {
                 None => {
                     diesel::update(platform_tokens::table.find(id))
                         .set(platform_tokens::last_used_at.eq(at))
                         .execute(conn)?;
                     Ok(())
                 }
-                Some(tenant) => conn.in_transaction(Some(tenant), TxMode::Write, |conn| {
+                Some(tenant) => {
                     diesel::update(api_tokens::table.find((tenant, id)))
                         .set(api_tokens::last_used_at.eq(at))
                         .execute(conn)?;
                     Ok(())
-                }),
+                }
             })
             .await
     }
@@ -575,23 +575,21 @@ impl PlatformTokens<'_> {
         let row = self
             .store
             .pool()
-            .run_write(move |conn| {
-                conn.write_transaction(|conn| {
-                    diesel::update(
-                        platform_tokens::table
-                            .find(id)
-                            .filter(platform_tokens::revoked_at.is_null()),
-                    )
-                    .set(platform_tokens::revoked_at.eq(Some(now)))
-                    .execute(conn)?;
-                    Invalidation::Token(id).send(conn)?;
+            .run_in(None, TxMode::Write, move |conn| {
+                diesel::update(
                     platform_tokens::table
                         .find(id)
-                        .select(PlatformTokenRow::as_select())
-                        .first(conn)
-                        .optional()?
-                        .ok_or(Error::NotFound(Resource::Token))
-                })
+                        .filter(platform_tokens::revoked_at.is_null()),
+                )
+                .set(platform_tokens::revoked_at.eq(Some(now)))
+                .execute(conn)?;
+                Invalidation::Token(id).send(conn)?;
+                platform_tokens::table
+                    .find(id)
+                    .select(PlatformTokenRow::as_select())
+                    .first(conn)
+                    .optional()?
+                    .ok_or(Error::NotFound(Resource::Token))
             })
             .await?;
         self.store

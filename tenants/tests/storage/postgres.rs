@@ -237,3 +237,46 @@ async fn the_application_role_is_unprivileged_and_owns_no_table() {
         "latchkey_app owns tables, so their policies would not bind it"
     );
 }
+
+/// The pool keeps a connection bound to the tenant it last served (so a
+/// repeated read of that tenant is one round trip); work that names no
+/// tenant must still see none of its rows.
+#[tokio::test]
+async fn a_pooled_connection_shows_no_tenant_rows_outside_a_tenant_scope() {
+    let db = TestDb::postgres();
+    // One connection, so the one that served the tenant serves what follows.
+    let store = db.store_with(|c| c.pool_size = 1).await;
+    let acme = new_tenant(&store, "acme").await;
+    create_user(&acme, "ada").await;
+    assert_eq!(all_users(&acme, UserQuery::default(), 10).await.len(), 1);
+
+    let unscoped = store
+        .pool()
+        .run(|conn| {
+            Ok(sql_query("SELECT count(*) AS n FROM users")
+                .get_result::<Count>(conn)?
+                .n)
+        })
+        .await
+        .unwrap();
+    assert_eq!(unscoped, 0);
+}
+
+/// A tenant served after another on the same pooled connection sees only
+/// its own rows, including after a write that failed and rolled back.
+#[tokio::test]
+async fn a_pooled_connection_rebinds_when_the_tenant_changes() {
+    let db = TestDb::postgres();
+    let store = db.store_with(|c| c.pool_size = 1).await;
+    let acme = new_tenant(&store, "acme").await;
+    let globex = new_tenant(&store, "globex").await;
+    create_user(&acme, "ada").await;
+    create_user(&globex, "hank").await;
+    // A failed write (taken name) rolls back inside globex's binding.
+    assert!(globex.users().create(new_user("hank")).await.is_err());
+    for (scope, name) in [(&acme, "ada"), (&globex, "hank"), (&acme, "ada")] {
+        let users = all_users(scope, UserQuery::default(), 10).await;
+        let names: Vec<_> = users.iter().map(|u| u.user_name.as_str()).collect();
+        assert_eq!(names, [name]);
+    }
+}
