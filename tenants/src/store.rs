@@ -236,18 +236,7 @@ impl TenantScope {
         F: FnOnce(&mut TenantTx<'_>) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
-        let (tenant, actor, now) = (self.tenant.id, self.actor.clone(), self.store.now());
-        self.store
-            .pool()
-            .run_in(Some(tenant), TxMode::Read, move |conn| {
-                f(&mut TenantTx {
-                    conn,
-                    tenant,
-                    actor: &actor,
-                    now,
-                })
-            })
-            .await
+        self.run(TxMode::Read, f).await
     }
 
     /// Runs a change inside this tenant, in one transaction with its audit events.
@@ -256,10 +245,18 @@ impl TenantScope {
         F: FnOnce(&mut TenantTx<'_>) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
+        self.run(TxMode::Write, f).await
+    }
+
+    async fn run<T, F>(&self, mode: TxMode, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut TenantTx<'_>) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
         let (tenant, actor, now) = (self.tenant.id, self.actor.clone(), self.store.now());
         self.store
             .pool()
-            .run_in(Some(tenant), TxMode::Write, move |conn| {
+            .run_in(Some(tenant), mode, move |conn| {
                 f(&mut TenantTx {
                     conn,
                     tenant,
@@ -271,7 +268,7 @@ impl TenantScope {
     }
 }
 
-/// An open transaction bound to one tenant.
+/// A connection bound to one tenant (inside a transaction, for a write).
 pub(crate) struct TenantTx<'a> {
     pub(crate) conn: &'a mut DbConnection,
     pub(crate) tenant: Id,

@@ -284,23 +284,13 @@ impl Tenants<'_> {
         self.get(&slug).await
     }
 
+    /// The tenant with this slug; served from a cache for a moment (see
+    /// `StoreConfig::cache_ttl`), since every request of a tenant asks.
     pub async fn get(&self, slug: &str) -> Result<Tenant> {
         if let Some(hit) = self.store.inner.tenants_by_slug.get(&slug.to_owned()) {
             return Ok(hit);
         }
-        let key = slug.to_owned();
-        let row: Option<TenantRow> = self
-            .store
-            .pool()
-            .run(move |conn| {
-                Ok(tenants::table
-                    .filter(tenants::slug.eq(key))
-                    .select(TenantRow::as_select())
-                    .first(conn)
-                    .optional()?)
-            })
-            .await?;
-        let tenant: Tenant = row.ok_or(Error::NotFound(Resource::Tenant))?.try_into()?;
+        let tenant = self.get_fresh(slug).await?;
         self.store
             .inner
             .tenants_by_slug
