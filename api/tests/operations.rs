@@ -31,6 +31,15 @@ both_backends! {
         assert!(line("latchkey_db_pool_connections "), "{text}");
     }
 
+    async fn the_contract_is_served_and_rendered(db: TestDb) {
+        let app = TestApp::start(db).await;
+        let spec = app.send("GET", "/api/v1/openapi.json", None, None, &[]).await.expect(StatusCode::OK);
+        assert_eq!(spec.body["info"]["title"], "Latchkey");
+        assert!(spec.body["paths"]["/api/v1/tenants/{tenant}/users"].is_object());
+        let docs = app.send("GET", "/api/docs", None, None, &[]).await.expect(StatusCode::OK);
+        assert!(docs.header("content-type").is_some_and(|t| t.starts_with("text/html")));
+    }
+
     async fn every_response_carries_a_request_id_and_keeps_a_callers(db: TestDb) {
         let app = TestApp::start(db).await;
         let generated = app.send("GET", "/healthz", None, None, &[]).await;
