@@ -110,9 +110,8 @@ pub struct CreateTokenArgs {
 pub enum KeysCommand {
     /// Re-wrap every tenant's data key under a new master key.
     Rewrap {
-        /// The new key (32 bytes, base64). Without it one is generated: it is
-        /// written to the data folder when the current key lives there, and
-        /// printed otherwise.
+        /// The new key (32 bytes, base64). Without it one is generated into the
+        /// data folder's key file; with LATCHKEY_MASTER_KEY set it is required.
         #[arg(long, env = "LATCHKEY_NEW_MASTER_KEY", hide_env_values = true)]
         new_master_key: Option<String>,
     },
@@ -311,9 +310,18 @@ async fn tenant(store: Store, cmd: TenantCommand) -> Result<()> {
 async fn token(store: Store, cmd: TokenCommand) -> Result<()> {
     match cmd {
         TokenCommand::Create(args) => {
-            let expires_at = args
-                .expires_in_days
-                .map(|d| store.now() + time::Duration::days(i64::from(d)));
+            let expires_at = match args.expires_in_days {
+                None => None,
+                Some(d) => Some(
+                    store
+                        .now()
+                        .checked_add(time::Duration::days(i64::from(d)))
+                        .filter(|at| at.year() <= 9999)
+                        .ok_or_else(|| {
+                            anyhow::anyhow!("--expires-in-days is too far in the future")
+                        })?,
+                ),
+            };
             let issued = match args.tenant {
                 None => {
                     store
@@ -367,9 +375,16 @@ async fn rewrap(settings: &Settings, new_key: Option<String>) -> Result<()> {
     let mut config = StoreConfig::new(settings.database()?, settings.master_key()?);
     config.check_master_key = false;
     let store = Store::open(config).await?;
-    let (key, generated) = match new_key {
-        Some(k) => (MasterKey::from_base64(&k)?, false),
-        None => (MasterKey::generate(), true),
+    let key = match new_key {
+        Some(k) => MasterKey::from_base64(&k)?,
+        // A generated key must be kept somewhere before any data key is
+        // wrapped under it: the key file is that place; without one, the
+        // operator brings the key.
+        None if settings.master_key_file().is_some() => MasterKey::generate(),
+        None => bail!(
+            "LATCHKEY_MASTER_KEY is set, so pass the new key with --new-master-key \
+             (generate one with `openssl rand -base64 32`) and keep it before running this"
+        ),
     };
     if key.id() == store.master_key_id() {
         bail!("the new master key is the current one");
@@ -395,9 +410,6 @@ async fn rewrap(settings: &Settings, new_key: Option<String>) -> Result<()> {
             println!(
                 "re-wrapped {n} data key(s). Set LATCHKEY_MASTER_KEY to the new key on every node before restarting."
             );
-            if generated {
-                println!("{}", key.to_base64().as_str());
-            }
         }
     }
     Ok(())

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 /// Every setting, with the name it has in the TOML file; the environment
 /// variable is the same name upper-cased with `LATCHKEY_` in front.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     /// Address to listen on.
@@ -68,6 +68,31 @@ const ENV_KEYS: &[&str] = &[
     "rate_limit_per_token",
     "trust_forwarded_for",
 ];
+
+/// Secrets (the master key, the bootstrap token, a password in the database
+/// URL) are never printed.
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = |v: &Option<String>| v.as_ref().map(|_| "<redacted>");
+        f.debug_struct("Settings")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &hidden(&self.database_url))
+            .field("master_key", &hidden(&self.master_key))
+            .field("public_url", &self.public_url)
+            .field("otlp_endpoint", &self.otlp_endpoint)
+            .field("bootstrap_token", &hidden(&self.bootstrap_token))
+            .field("pool_size", &self.pool_size)
+            .field("max_body_bytes", &self.max_body_bytes)
+            .field("request_timeout_secs", &self.request_timeout_secs)
+            .field("cache_ttl_ms", &self.cache_ttl_ms)
+            .field("log_format", &self.log_format)
+            .field("rate_limit_per_address", &self.rate_limit_per_address)
+            .field("rate_limit_per_token", &self.rate_limit_per_token)
+            .field("trust_forwarded_for", &self.trust_forwarded_for)
+            .finish()
+    }
+}
 
 impl Default for Settings {
     fn default() -> Self {

@@ -368,7 +368,7 @@ impl poem_openapi::types::Example for CreateToken {
 }
 
 /// A token just created. `token` is shown this once and never again.
-#[derive(Debug, Clone, Object)]
+#[derive(Clone, Object)]
 pub struct CreatedToken {
     pub id: Uuid,
     pub name: String,
@@ -379,6 +379,17 @@ pub struct CreatedToken {
     pub expires_at: Option<OffsetDateTime>,
     /// The secret. Store it now: only its hash is kept.
     pub token: String,
+}
+
+impl std::fmt::Debug for CreatedToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CreatedToken")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .field("token", &"<redacted>")
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Clone, Copy, Enum)]

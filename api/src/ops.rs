@@ -46,9 +46,14 @@ impl OpsApi {
             Ok(()) => Ready::Ready(Json(Health {
                 status: "ok".into(),
             })),
-            Err(e) => Ready::NotReady(Json(Health {
-                status: format!("database: {e}"),
-            })),
+            Err(e) => {
+                // The cause names hosts and users: for the log, not for an
+                // unauthenticated caller.
+                tracing::warn!(error = %e, "not ready");
+                Ready::NotReady(Json(Health {
+                    status: "the database does not answer".into(),
+                }))
+            }
         }
     }
 

@@ -15,7 +15,9 @@ use sha2::{Digest, Sha256};
 pub struct RateLimits {
     pub per_address: u32,
     pub per_token: u32,
-    /// The client address is the first one in `X-Forwarded-For`, when set.
+    /// The client address is the last one in `X-Forwarded-For`: the address
+    /// the (one, trusted) proxy in front of us saw. Earlier entries are the
+    /// client's own claims.
     pub trust_forwarded_for: bool,
 }
 
@@ -72,8 +74,14 @@ impl RateLimiter {
         {
             keys.push((Key::Address(ip), n));
         }
+        // Only strings shaped like our tokens get a bucket: random garbage
+        // must not grow the map (the address limit covers its sender).
         if let (Some(token), n) = (bearer, self.limits.per_token)
             && n > 0
+            && token.len() <= 128
+            && ["lkp_", "lkt_", "lks_"]
+                .iter()
+                .any(|p| token.starts_with(p))
         {
             let digest = Sha256::digest(token.as_bytes());
             let mut short = [0u8; 16];
@@ -134,10 +142,10 @@ mod tests {
             per_token: 1,
             ..RateLimits::default()
         });
-        assert!(limiter.check(IP, Some("a")).is_ok());
-        assert!(limiter.check(IP, Some("a")).is_ok());
-        assert!(limiter.check(IP, Some("a")).is_err());
-        assert!(limiter.check(IP, Some("b")).is_ok());
+        assert!(limiter.check(IP, Some("lkp_a")).is_ok());
+        assert!(limiter.check(IP, Some("lkp_a")).is_ok());
+        assert!(limiter.check(IP, Some("lkp_a")).is_err());
+        assert!(limiter.check(IP, Some("lkp_b")).is_ok());
     }
 
     #[test]

@@ -243,3 +243,28 @@ fn serve_starts_with_no_configuration_and_stops_gracefully() {
     };
     assert!(status.success(), "a graceful stop exits 0: {status:?}");
 }
+
+#[test]
+fn rewrap_with_the_key_in_the_environment_requires_the_new_key() {
+    let install = Install::new();
+    let key = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
+    let env = [("LATCHKEY_MASTER_KEY", key)];
+    assert!(
+        install
+            .run_with(&["tenant", "create", "acme"], &env)
+            .status
+            .success()
+    );
+    let out = install.run_with(&["keys", "rewrap"], &env);
+    assert!(!out.status.success(), "a generated key could be lost");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--new-master-key"));
+    let new_key = "AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE=";
+    let out = install.run_with(&["keys", "rewrap", "--new-master-key", new_key], &env);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let list = install.run_with(&["tenant", "list"], &[("LATCHKEY_MASTER_KEY", new_key)]);
+    assert!(String::from_utf8_lossy(&list.stdout).contains("acme"));
+}

@@ -32,7 +32,10 @@ struct Args {
     /// The server binary.
     #[arg(long, default_value = "target/release/latchkey")]
     server: PathBuf,
-    /// PostgreSQL server for the postgres backend (a database is created and dropped).
+    /// PostgreSQL server for the postgres backend (a database is created and
+    /// dropped). `{db}` in the URL stands for the database name, for URLs whose
+    /// database is not the last path segment, e.g. the Unix socket:
+    /// `postgres:///{db}?host=/var/run/postgresql&user=postgres`.
     #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432")]
     postgres: String,
 }
@@ -106,7 +109,11 @@ async fn start(args: &Args, backend: &str, token: &str) -> Result<Server> {
         }
         cmd.env(
             "DATABASE_URL",
-            format!("{}/{name}", args.postgres.trim_end_matches('/')),
+            if args.postgres.contains("{db}") {
+                args.postgres.replace("{db}", &name)
+            } else {
+                format!("{}/{name}", args.postgres.trim_end_matches('/'))
+            },
         );
         database = Some(name);
     }

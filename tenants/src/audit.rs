@@ -95,6 +95,12 @@ impl AuditLog<'_> {
     /// Newest first. The cursor is the id of the last event seen; ids are
     /// time-ordered, so the page boundary is an index seek.
     pub async fn list(&self, query: AuditQuery, page: PageRequest) -> Result<Page<AuditEvent>> {
+        if let Some(action) = &query.action {
+            crate::validate::text("action", action, 200)?;
+        }
+        if let Some(actor) = &query.actor {
+            crate::validate::text("actor", actor, 200)?;
+        }
         let rows = self
             .scope
             .read(move |tx| {

@@ -48,11 +48,19 @@ fn micros(t: OffsetDateTime) -> i64 {
 /// Times are stored as UTC `TIMESTAMP` with microsecond precision (what
 /// PostgreSQL keeps), so a value reads back exactly as it was written.
 pub(crate) fn to_db(t: OffsetDateTime) -> PrimitiveDateTime {
-    let utc = t.to_offset(time::UtcOffset::UTC);
+    // Inputs are checked with `representable` first; a time that still does
+    // not fit in UTC keeps its wall-clock value rather than panicking.
+    let utc = t.checked_to_offset(time::UtcOffset::UTC).unwrap_or(t);
     let truncated = utc
         .replace_nanosecond(utc.nanosecond() / 1000 * 1000)
         .unwrap_or(utc);
     PrimitiveDateTime::new(truncated.date(), truncated.time())
+}
+
+/// Whether a caller's time can be stored: it must exist in UTC (a date near
+/// year 9999 in a western offset does not).
+pub(crate) fn representable(t: OffsetDateTime) -> bool {
+    t.checked_to_offset(time::UtcOffset::UTC).is_some()
 }
 
 pub(crate) fn from_db(t: PrimitiveDateTime) -> OffsetDateTime {

@@ -69,12 +69,20 @@ impl Invalidation {
     }
 }
 
+/// How often the listener checks that its connection is alive: a silently
+/// dead connection would otherwise deliver nothing, forever.
+const PING: Duration = Duration::from_secs(10);
+
 /// Listens until the store is dropped, reconnecting after failures.
 pub(crate) fn spawn_listener(url: String, store: Weak<Inner>) {
     let spawned = std::thread::Builder::new().name("latchkey-listen".into()).spawn(move || {
         while store.strong_count() > 0 {
             if let Err(e) = listen(&url, &store) {
                 tracing::warn!(error = %e, "cache invalidation listener lost its connection; reconnecting");
+                // Notifications sent meanwhile are lost: forget everything cached.
+                if let Some(inner) = store.upgrade() {
+                    flush(&inner);
+                }
                 std::thread::sleep(Duration::from_secs(1));
             }
         }
@@ -85,10 +93,15 @@ pub(crate) fn spawn_listener(url: String, store: Weak<Inner>) {
 }
 
 fn listen(url: &str, store: &Weak<Inner>) -> std::result::Result<(), String> {
-    let mut conn = PgConnection::establish(url).map_err(|e| e.to_string())?;
+    let mut conn = PgConnection::establish(url).map_err(|e| crate::db::redact(&e.to_string()))?;
     conn.batch_execute(&format!("LISTEN {CHANNEL}"))
         .map_err(|e| e.to_string())?;
+    let mut pinged = std::time::Instant::now();
     loop {
+        if pinged.elapsed() >= PING {
+            conn.batch_execute("SELECT 1").map_err(|e| e.to_string())?;
+            pinged = std::time::Instant::now();
+        }
         for notification in conn.notifications_iter() {
             let notification = notification.map_err(|e| e.to_string())?;
             let Some(inner) = store.upgrade() else {
@@ -103,6 +116,12 @@ fn listen(url: &str, store: &Weak<Inner>) -> std::result::Result<(), String> {
         }
         std::thread::sleep(POLL);
     }
+}
+
+fn flush(inner: &Inner) {
+    inner.tokens.remove_where(|_, _| true);
+    inner.tenants_by_slug.remove_where(|_, _| true);
+    inner.data_keys.remove_where(|_, _| true);
 }
 
 #[cfg(test)]

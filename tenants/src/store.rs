@@ -300,6 +300,18 @@ impl TenantTx<'_> {
         Ok(())
     }
 
+    /// Serialises changes of this tenant that must see each other (key
+    /// rotation): on PostgreSQL a row lock on the tenant, held to the end of the
+    /// transaction; SQLite already runs one write transaction at a time.
+    pub(crate) fn lock_tenant(&mut self) -> Result<()> {
+        if let DbConnection::Postgresql(pg) = self.conn {
+            diesel::sql_query("SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE")
+                .bind::<diesel::sql_types::Binary, _>(self.tenant)
+                .execute(pg)?;
+        }
+        Ok(())
+    }
+
     pub(crate) fn now_db(&self) -> time::PrimitiveDateTime {
         to_db(self.now)
     }

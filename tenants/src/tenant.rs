@@ -217,7 +217,7 @@ impl Tenants<'_> {
         let id = Id::new();
         let now = self.store.now();
         let data_key = DataKey::generate();
-        let wrapped = self.store.inner.master.wrap(id, &data_key);
+        let wrapped = self.store.inner.master.wrap(id, &data_key)?;
         let keys = tokio::task::spawn_blocking(initial_keys)
             .await
             .map_err(|e| Error::Internal(format!("key generation task: {e}")))??;
@@ -233,10 +233,10 @@ impl Tenants<'_> {
             created_at: to_db(now),
             updated_at: to_db(now),
         };
-        let key_rows: Vec<_> = keys
+        let key_rows = keys
             .into_iter()
             .map(|(key, state)| key.into_row(id, &data_key, state, now))
-            .collect();
+            .collect::<Result<Vec<_>>>()?;
         let actor = actor.clone();
         let slug = new.slug.clone();
         self.store
@@ -287,6 +287,11 @@ impl Tenants<'_> {
     /// The tenant with this slug; served from a cache for a moment (see
     /// `StoreConfig::cache_ttl`), since every request of a tenant asks.
     pub async fn get(&self, slug: &str) -> Result<Tenant> {
+        // What is no slug names no tenant; it never reaches the database
+        // (PostgreSQL refuses a NUL byte in text, for one).
+        if validate_slug(slug).is_err() {
+            return Err(Error::NotFound(Resource::Tenant));
+        }
         if let Some(hit) = self.store.inner.tenants_by_slug.get(&slug.to_owned()) {
             return Ok(hit);
         }
@@ -300,6 +305,9 @@ impl Tenants<'_> {
 
     /// The tenant as stored now, bypassing the cache (for changes).
     async fn get_fresh(&self, slug: &str) -> Result<Tenant> {
+        if validate_slug(slug).is_err() {
+            return Err(Error::NotFound(Resource::Tenant));
+        }
         let key = slug.to_owned();
         let row: Option<TenantRow> = self
             .store
@@ -410,6 +418,7 @@ impl Tenants<'_> {
         let (status, name) = decide(&current)?;
         let (id, version, now, actor) =
             (current.id, current.version, self.store.now(), actor.clone());
+        let slug_of_change = current.slug.clone();
         let status_str = status.map(|s| s.as_str().to_owned());
         self.store
             .pool()
@@ -424,10 +433,14 @@ impl Tenants<'_> {
                     ))
                     .execute(conn)?;
                 if changed == 0 {
-                    let current: i64 = tenants::table
+                    let (current, status): (i64, String) = tenants::table
                         .find(id)
-                        .select(tenants::version)
+                        .select((tenants::version, tenants::status))
                         .first(conn)?;
+                    // A delete that started meanwhile wins; it must not be undone.
+                    if status == TenantStatus::Deleting.as_str() {
+                        return Err(Error::TenantDeleting(slug_of_change.clone()));
+                    }
                     return Err(Error::VersionMismatch { current });
                 }
                 let detail = json!({ "status": status_str, "display_name": name });
@@ -459,6 +472,8 @@ impl Tenants<'_> {
                     .set((
                         tenants::wrapped_data_key.eq(None::<Vec<u8>>),
                         tenants::status.eq(TenantStatus::Deleting.as_str()),
+                        // A change that read the tenant before now fails its version check.
+                        tenants::version.eq(tenants::version + 1),
                         tenants::updated_at.eq(now),
                     ))
                     .execute(conn)?;
@@ -540,15 +555,15 @@ impl Store {
                 )));
             }
             let key = old.unwrap(id, &w)?;
-            rewrapped.push((id, w, new_key.wrap(id, &key)));
+            rewrapped.push((id, w, new_key.wrap(id, &key)?));
         }
-        let count = rewrapped.len();
         let new_id = new_key.id().to_owned();
         self.pool()
             .run_in(None, TxMode::Write, move |conn| {
+                let mut count = 0;
                 for (id, old_wrapped, new_wrapped) in rewrapped {
                     // Compare-and-set: a concurrent delete or rewrap wins.
-                    diesel::update(
+                    count += diesel::update(
                         tenants::table
                             .find(id)
                             .filter(tenants::wrapped_data_key.eq(old_wrapped)),
@@ -559,10 +574,9 @@ impl Store {
                     ))
                     .execute(conn)?;
                 }
-                Ok(())
+                Ok(count)
             })
-            .await?;
-        Ok(count)
+            .await
     }
 }
 

@@ -103,13 +103,19 @@ impl PooledConnection {
                 };
                 let before = self.binding;
                 self.binding = Binding::Unknown;
-                match &mut self.db {
+                let begun = match &mut self.db {
                     DbConnection::Postgresql(pg) => {
-                        AnsiTransactionManager::begin_transaction_sql(pg, &begin)?
+                        AnsiTransactionManager::begin_transaction_sql(pg, &begin)
                     }
                     DbConnection::Sqlite(sqlite) => {
-                        AnsiTransactionManager::begin_transaction_sql(sqlite, &begin)?
+                        AnsiTransactionManager::begin_transaction_sql(sqlite, &begin)
                     }
+                };
+                if let Err(err) = begun {
+                    // `BEGIN` may have run before the statement after it
+                    // failed; never hand the connection back inside it.
+                    let _ = self.db.batch_execute("ROLLBACK");
+                    return Err(err.into());
                 }
                 match f(&mut self.db) {
                     Ok(value) => {
@@ -242,7 +248,7 @@ fn unreachable_database(err: diesel::ConnectionError) -> Error {
 }
 
 /// libpq repeats the connection string in some messages.
-fn redact(message: &str) -> String {
+pub(crate) fn redact(message: &str) -> String {
     message
         .split_whitespace()
         .map(|word| if word.contains("://") { "<url>" } else { word })

@@ -8,8 +8,8 @@ mod migrations;
 pub mod schema;
 mod types;
 
-pub(crate) use connection::TxMode;
 pub use connection::{Backend, DatabaseUrl, DbConnection, Pool, PoolStatus, PooledConnection};
+pub(crate) use connection::{TxMode, redact};
 pub use migrations::{migration_names, run_migrations};
 pub use types::Id;
 

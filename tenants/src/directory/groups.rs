@@ -161,6 +161,9 @@ impl Groups<'_> {
     }
 
     pub async fn list(&self, search: Option<String>, page: PageRequest) -> Result<Page<Group>> {
+        if let Some(q) = &search {
+            validate::text("q", q, MAX_GROUP_NAME)?;
+        }
         let rows = self
             .scope
             .read(move |tx| {
@@ -264,7 +267,19 @@ impl Groups<'_> {
                     ),
                 )
                 .execute(tx.conn)?;
-                diesel::delete(groups::table.find((tx.tenant, id))).execute(tx.conn)?;
+                // Conditional on the version read: a change made meanwhile
+                // turns the delete (and the membership removal) into a 412.
+                let deleted = diesel::delete(
+                    groups::table
+                        .find((tx.tenant, id))
+                        .filter(groups::version.eq(row.version)),
+                )
+                .execute(tx.conn)?;
+                if deleted == 0 {
+                    return Err(Error::VersionMismatch {
+                        current: find_row(tx, id)?.version,
+                    });
+                }
                 tx.audit(
                     "group.delete",
                     "group",
@@ -285,23 +300,28 @@ impl Groups<'_> {
                 if !user_exists(tx, user)? {
                     return Err(Error::NotFound(Resource::User));
                 }
-                let present = group_members::table
-                    .find((tx.tenant, group, user))
-                    .select(group_members::user_id)
-                    .first::<Id>(tx.conn)
-                    .optional()?
-                    .is_some();
-                if present {
-                    return Ok(false);
+                let now = tx.now_db();
+                let tenant = tx.tenant;
+                // In a savepoint, so that a concurrent add of the same member
+                // (the unique key decides) leaves this transaction usable.
+                let inserted = tx.conn.transaction(|c| {
+                    diesel::insert_into(group_members::table)
+                        .values((
+                            group_members::tenant_id.eq(tenant),
+                            group_members::group_id.eq(group),
+                            group_members::user_id.eq(user),
+                            group_members::created_at.eq(now),
+                        ))
+                        .execute(c)
+                });
+                match inserted {
+                    Ok(_) => {}
+                    Err(diesel::result::Error::DatabaseError(
+                        diesel::result::DatabaseErrorKind::UniqueViolation,
+                        _,
+                    )) => return Ok(false),
+                    Err(other) => return Err(other.into()),
                 }
-                diesel::insert_into(group_members::table)
-                    .values((
-                        group_members::tenant_id.eq(tx.tenant),
-                        group_members::group_id.eq(group),
-                        group_members::user_id.eq(user),
-                        group_members::created_at.eq(tx.now_db()),
-                    ))
-                    .execute(tx.conn)?;
                 tx.audit(
                     "group.member.add",
                     "group",

@@ -357,6 +357,9 @@ impl Users<'_> {
     }
 
     pub async fn list(&self, query: UserQuery, page: PageRequest) -> Result<Page<User>> {
+        if let Some(q) = &query.search {
+            validate::text("q", q, MAX_NAME)?;
+        }
         let rows = self
             .scope
             .read(move |tx| {
@@ -497,7 +500,19 @@ impl Users<'_> {
                     ),
                 )
                 .execute(tx.conn)?;
-                diesel::delete(users::table.find((tx.tenant, id))).execute(tx.conn)?;
+                // Conditional on the version read: a change made meanwhile
+                // turns the delete (and the membership removal) into a 412.
+                let deleted = diesel::delete(
+                    users::table
+                        .find((tx.tenant, id))
+                        .filter(users::version.eq(row.version)),
+                )
+                .execute(tx.conn)?;
+                if deleted == 0 {
+                    return Err(Error::VersionMismatch {
+                        current: find_row(tx, id)?.version,
+                    });
+                }
                 tx.audit(
                     "user.delete",
                     "user",

@@ -97,7 +97,7 @@ impl MasterKey {
         &self.id
     }
 
-    pub fn wrap(&self, tenant: Id, data_key: &DataKey) -> Vec<u8> {
+    pub fn wrap(&self, tenant: Id, data_key: &DataKey) -> Result<Vec<u8>> {
         seal_with(&self.key, &wrap_aad(tenant), data_key.key.as_slice())
     }
 
@@ -142,7 +142,7 @@ impl DataKey {
         DataKey { key }
     }
 
-    pub fn seal(&self, place: Place<'_>, plaintext: &[u8]) -> Vec<u8> {
+    pub fn seal(&self, place: Place<'_>, plaintext: &[u8]) -> Result<Vec<u8>> {
         seal_with(&self.key, &place.associated_data(), plaintext)
     }
 
@@ -162,12 +162,11 @@ impl fmt::Debug for DataKey {
     }
 }
 
-fn seal_with(key: &[u8; KEY_LEN], aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
+fn seal_with(key: &[u8; KEY_LEN], aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>> {
     let cipher = XChaCha20Poly1305::new(key.into());
     let mut nonce = [0u8; NONCE_LEN];
+    // 192 random bits: no nonce bookkeeping, and no realistic chance of reuse.
     rand::rngs::OsRng.fill_bytes(&mut nonce);
-    // Encryption with a valid key and nonce length cannot fail; the crate's
-    // Result only exists for buffer-based APIs.
     let ciphertext = cipher
         .encrypt(
             XNonce::from_slice(&nonce),
@@ -176,12 +175,12 @@ fn seal_with(key: &[u8; KEY_LEN], aad: &[u8], plaintext: &[u8]) -> Vec<u8> {
                 aad,
             },
         )
-        .unwrap_or_default();
+        .map_err(|_| Error::Internal("sealing a value failed".into()))?;
     let mut out = Vec::with_capacity(1 + NONCE_LEN + ciphertext.len());
     out.push(FORMAT_V1);
     out.extend_from_slice(&nonce);
     out.extend_from_slice(&ciphertext);
-    out
+    Ok(out)
 }
 
 fn open_with(key: &[u8; KEY_LEN], aad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>, ()> {
@@ -219,7 +218,7 @@ mod tests {
     fn a_sealed_value_opens_in_its_own_place() {
         let key = DataKey::generate();
         let tenant = Id::new();
-        let sealed = key.seal(place(tenant, "k1"), b"secret");
+        let sealed = key.seal(place(tenant, "k1"), b"secret").unwrap();
         assert_eq!(
             key.open(place(tenant, "k1"), &sealed).unwrap().as_slice(),
             b"secret"
@@ -229,7 +228,7 @@ mod tests {
     #[test]
     fn a_value_sealed_for_one_tenant_does_not_open_as_another_tenants() {
         let key = DataKey::generate();
-        let sealed = key.seal(place(Id::new(), "k1"), b"secret");
+        let sealed = key.seal(place(Id::new(), "k1"), b"secret").unwrap();
         assert!(key.open(place(Id::new(), "k1"), &sealed).is_err());
     }
 
@@ -237,7 +236,7 @@ mod tests {
     fn a_sealed_value_moved_to_another_row_does_not_open() {
         let key = DataKey::generate();
         let tenant = Id::new();
-        let sealed = key.seal(place(tenant, "k1"), b"secret");
+        let sealed = key.seal(place(tenant, "k1"), b"secret").unwrap();
         assert!(key.open(place(tenant, "k2"), &sealed).is_err());
     }
 
@@ -245,7 +244,7 @@ mod tests {
     fn a_sealed_value_moved_to_another_column_does_not_open() {
         let key = DataKey::generate();
         let tenant = Id::new();
-        let sealed = key.seal(place(tenant, "k1"), b"secret");
+        let sealed = key.seal(place(tenant, "k1"), b"secret").unwrap();
         let other = Place {
             column: "other",
             ..place(tenant, "k1")
@@ -256,7 +255,9 @@ mod tests {
     #[test]
     fn another_tenants_data_key_cannot_open_a_value() {
         let tenant = Id::new();
-        let sealed = DataKey::generate().seal(place(tenant, "k1"), b"secret");
+        let sealed = DataKey::generate()
+            .seal(place(tenant, "k1"), b"secret")
+            .unwrap();
         assert!(
             DataKey::generate()
                 .open(place(tenant, "k1"), &sealed)
@@ -268,7 +269,7 @@ mod tests {
     fn a_tampered_value_does_not_open() {
         let key = DataKey::generate();
         let tenant = Id::new();
-        let mut sealed = key.seal(place(tenant, "k1"), b"secret");
+        let mut sealed = key.seal(place(tenant, "k1"), b"secret").unwrap();
         let last = sealed.len() - 1;
         sealed[last] ^= 1;
         assert!(key.open(place(tenant, "k1"), &sealed).is_err());
@@ -278,7 +279,7 @@ mod tests {
     fn a_wrapped_data_key_is_bound_to_its_tenant() {
         let master = MasterKey::generate();
         let tenant = Id::new();
-        let wrapped = master.wrap(tenant, &DataKey::generate());
+        let wrapped = master.wrap(tenant, &DataKey::generate()).unwrap();
         assert!(master.unwrap(tenant, &wrapped).is_ok());
         assert!(master.unwrap(Id::new(), &wrapped).is_err());
     }
@@ -286,7 +287,9 @@ mod tests {
     #[test]
     fn a_data_key_does_not_unwrap_under_another_master_key() {
         let tenant = Id::new();
-        let wrapped = MasterKey::generate().wrap(tenant, &DataKey::generate());
+        let wrapped = MasterKey::generate()
+            .wrap(tenant, &DataKey::generate())
+            .unwrap();
         assert!(MasterKey::generate().unwrap(tenant, &wrapped).is_err());
     }
 

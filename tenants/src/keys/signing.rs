@@ -190,15 +190,15 @@ impl GeneratedKey {
         data_key: &DataKey,
         state: KeyState,
         now: OffsetDateTime,
-    ) -> SigningKeyRow {
+    ) -> Result<SigningKeyRow> {
         let place = Place {
             tenant,
             table: "signing_keys",
             column: "private_key_sealed",
             row: &self.kid,
         };
-        let sealed = data_key.seal(place, &self.private_der);
-        SigningKeyRow {
+        let sealed = data_key.seal(place, &self.private_der)?;
+        Ok(SigningKeyRow {
             tenant_id: tenant,
             id: self.kid.clone(),
             alg: self.alg.as_str().to_owned(),
@@ -208,7 +208,7 @@ impl GeneratedKey {
             created_at: to_db(now),
             activated_at: (state == KeyState::Active).then(|| to_db(now)),
             retired_at: None,
-        }
+        })
     }
 }
 
@@ -324,10 +324,13 @@ impl SigningKeys<'_> {
         let data_key = self.scope.store.data_key(self.scope.tenant.id).await?;
         self.scope
             .write(move |tx| {
+                // Rotations of one tenant run one after the other: each reads
+                // the states the previous one left.
+                tx.lock_tenant()?;
                 for key in generated {
                     let alg = key.alg.as_str();
                     let now = tx.now_db();
-                    diesel::update(
+                    let retired = diesel::update(
                         signing_keys::table
                             .filter(signing_keys::tenant_id.eq(tx.tenant))
                             .filter(signing_keys::alg.eq(alg))
@@ -349,13 +352,13 @@ impl SigningKeys<'_> {
                         signing_keys::activated_at.eq(Some(now)),
                     ))
                     .execute(tx.conn)?;
-                    if promoted != 1 {
+                    if retired != 1 || promoted != 1 {
                         return Err(Error::Internal(format!(
-                            "tenant has {promoted} next {alg} keys"
+                            "tenant had {retired} active and {promoted} next {alg} keys"
                         )));
                     }
                     let kid = key.kid.clone();
-                    let row = key.into_row(tx.tenant, &data_key, KeyState::Next, tx.now);
+                    let row = key.into_row(tx.tenant, &data_key, KeyState::Next, tx.now)?;
                     diesel::insert_into(signing_keys::table)
                         .values(&row)
                         .execute(tx.conn)?;

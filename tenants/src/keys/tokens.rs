@@ -265,6 +265,11 @@ fn mint(kind: TokenKind, tenant: Option<Id>) -> String {
 fn check_new_token(new: &NewToken, now: OffsetDateTime) -> Result<()> {
     validate::name("name", &new.name, 200)?;
     if let Some(at) = new.expires_at
+        && !crate::clock::representable(at)
+    {
+        return Err(Error::invalid("expires_at", "is out of range"));
+    }
+    if let Some(at) = new.expires_at
         && at <= now
     {
         return Err(Error::invalid("expires_at", "must be in the future"));

@@ -1,0 +1,2 @@
+DROP INDEX signing_keys_one_next;
+DROP INDEX signing_keys_one_active;
