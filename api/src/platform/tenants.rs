@@ -149,8 +149,17 @@ impl TenantsApi {
         auth: BearerToken,
         tenant: Path<String>,
     ) -> ApiResult<Json<DeletedTenantDto>> {
-        self.state.platform(&auth).await?;
+        let actor = self.state.platform(&auth).await?;
         let d = self.state.store.tenants().delete(&tenant.0).await?;
+        // The tenant's own audit log went with it; the operator log keeps the record.
+        tracing::info!(
+            actor = %actor.id,
+            request_id = %actor.request_id,
+            tenant = %d.slug,
+            tenant_id = %d.id,
+            rows_deleted = d.rows_deleted,
+            "tenant deleted; its data key was destroyed first"
+        );
         Ok(Json(DeletedTenantDto {
             id: d.id.as_uuid(),
             slug: d.slug,
