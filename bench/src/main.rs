@@ -29,6 +29,9 @@ struct Args {
     /// Concurrency levels.
     #[arg(long, value_delimiter = ',', default_value = "1,16,64")]
     concurrency: Vec<usize>,
+    /// Database connections of the server under test (the server's default).
+    #[arg(long, default_value_t = 16)]
+    pool_size: usize,
     /// The server binary.
     #[arg(long, default_value = "target/release/latchkey")]
     server: PathBuf,
@@ -83,7 +86,7 @@ async fn start(args: &Args, backend: &str, token: &str) -> Result<Server> {
         .env("LATCHKEY_LISTEN", format!("127.0.0.1:{port}"))
         .env("LATCHKEY_DATA_DIR", &dir)
         .env("LATCHKEY_BOOTSTRAP_TOKEN", token)
-        .env("LATCHKEY_POOL_SIZE", "32")
+        .env("LATCHKEY_POOL_SIZE", args.pool_size.to_string())
         .env("LATCHKEY_RATE_LIMIT_PER_ADDRESS", "0")
         .env("LATCHKEY_RATE_LIMIT_PER_TOKEN", "0")
         .env("RUST_LOG", "warn")
