@@ -56,19 +56,17 @@ impl Drop for Server {
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
         if let Some(db) = &self.database {
-            let _ = Command::new("psql")
-                .args([
-                    "-q",
-                    "-h",
-                    "127.0.0.1",
-                    "-U",
-                    "postgres",
-                    "-c",
-                    &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
-                ])
-                .status();
+            let _ = psql(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
         }
     }
+}
+
+/// Runs one statement as the `postgres` user on the local server.
+fn psql(sql: &str) -> Result<bool> {
+    Ok(Command::new("psql")
+        .args(["-q", "-h", "127.0.0.1", "-U", "postgres", "-c", sql])
+        .status()?
+        .success())
 }
 
 fn free_port() -> Result<u16> {
@@ -95,19 +93,7 @@ async fn start(args: &Args, backend: &str, token: &str) -> Result<Server> {
     let mut database = None;
     if backend == "postgres" {
         let name = format!("latchkey_bench_{port}");
-        let ok = Command::new("psql")
-            .args([
-                "-q",
-                "-h",
-                "127.0.0.1",
-                "-U",
-                "postgres",
-                "-c",
-                &format!("CREATE DATABASE {name}"),
-            ])
-            .status()?
-            .success();
-        if !ok {
+        if !psql(&format!("CREATE DATABASE {name}"))? {
             bail!("cannot create the benchmark database");
         }
         cmd.env(
