@@ -15,22 +15,42 @@ use serde_json::json;
 /// within this (plus a margin).
 const CACHE_TTL: Duration = Duration::from_millis(500);
 
-async fn two_nodes() -> (
-    TestApp,
-    TestClient<poem::endpoint::BoxEndpoint<'static, poem::Response>>,
-) {
+type Node = TestClient<poem::endpoint::BoxEndpoint<'static, poem::Response>>;
+
+/// Node A (with the harness around it) and node B, on one PostgreSQL
+/// database, each trusting its caches for `cache_ttl`; with tenant `acme`.
+async fn two_nodes(cache_ttl: Duration) -> (TestApp, Node) {
     let db = TestDb::postgres();
-    let a = db.store_with(|c| c.cache_ttl = CACHE_TTL).await;
-    let b = db.store_with(|c| c.cache_ttl = CACHE_TTL).await;
+    let a = db.store_with(|c| c.cache_ttl = cache_ttl).await;
+    let b = db.store_with(|c| c.cache_ttl = cache_ttl).await;
     let node_b = TestClient::new(node(b));
-    (TestApp::on_store(db, a).await, node_b)
+    let a = TestApp::on_store(db, a).await;
+    a.tenant("acme").await;
+    (a, node_b)
 }
 
-async fn status_on(
-    node: &TestClient<poem::endpoint::BoxEndpoint<'static, poem::Response>>,
-    path: &str,
-    token: &str,
-) -> StatusCode {
+/// A `read` token of acme: its id and its secret.
+async fn read_token(a: &TestApp) -> (String, String) {
+    let created = a
+        .post(
+            "/api/v1/tenants/acme/tokens",
+            &a.platform,
+            json!({"name": "ci", "scopes": ["read"]}),
+        )
+        .await
+        .expect(StatusCode::CREATED)
+        .body;
+    let field = |name: &str| created[name].as_str().unwrap().to_owned();
+    (field("id"), field("token"))
+}
+
+async fn revoke_on(a: &TestApp, id: &str) {
+    a.delete(&format!("/api/v1/tenants/acme/tokens/{id}"), &a.platform)
+        .await
+        .expect(StatusCode::OK);
+}
+
+async fn status_on(node: &Node, path: &str, token: &str) -> StatusCode {
     node.get(path)
         .header("Authorization", format!("Bearer {token}"))
         .send()
@@ -41,7 +61,7 @@ async fn status_on(
 
 /// Polls until `node` answers `want`, for at most `within`.
 async fn eventually(
-    node: &TestClient<poem::endpoint::BoxEndpoint<'static, poem::Response>>,
+    node: &Node,
     path: &str,
     token: &str,
     want: StatusCode,
@@ -63,18 +83,9 @@ async fn eventually(
 
 #[tokio::test]
 async fn a_token_revoked_on_one_node_is_refused_by_the_other_within_seconds() {
-    let (a, b) = two_nodes().await;
-    a.tenant("acme").await;
-    let created = a
-        .post(
-            "/api/v1/tenants/acme/tokens",
-            &a.platform,
-            json!({"name": "ci", "scopes": ["read"]}),
-        )
-        .await
-        .expect(StatusCode::CREATED)
-        .body;
-    let token = created["token"].as_str().unwrap();
+    let (a, b) = two_nodes(CACHE_TTL).await;
+    let (id, token) = read_token(&a).await;
+    let token = token.as_str();
     let path = "/api/v1/tenants/acme/users";
     assert_eq!(
         status_on(&b, path, token).await,
@@ -82,15 +93,7 @@ async fn a_token_revoked_on_one_node_is_refused_by_the_other_within_seconds() {
         "node B accepts the token and caches it"
     );
 
-    a.delete(
-        &format!(
-            "/api/v1/tenants/acme/tokens/{}",
-            created["id"].as_str().unwrap()
-        ),
-        &a.platform,
-    )
-    .await
-    .expect(StatusCode::OK);
+    revoke_on(&a, &id).await;
     assert_eq!(
         a.get(path, token).await.status,
         StatusCode::UNAUTHORIZED,
@@ -112,8 +115,7 @@ async fn a_token_revoked_on_one_node_is_refused_by_the_other_within_seconds() {
 
 #[tokio::test]
 async fn a_tenant_suspended_on_one_node_is_refused_by_the_other_within_seconds() {
-    let (a, b) = two_nodes().await;
-    a.tenant("acme").await;
+    let (a, b) = two_nodes(CACHE_TTL).await;
     let token = a.token("acme", &["admin"]).await;
     let path = "/api/v1/tenants/acme/users";
     assert_eq!(status_on(&b, path, &token).await, StatusCode::OK);
@@ -138,8 +140,7 @@ async fn a_tenant_suspended_on_one_node_is_refused_by_the_other_within_seconds()
 
 #[tokio::test]
 async fn a_user_created_on_one_node_is_read_on_the_other() {
-    let (a, b) = two_nodes().await;
-    a.tenant("acme").await;
+    let (a, b) = two_nodes(CACHE_TTL).await;
     let user = a.user("acme", &a.platform, "ada").await;
     let path = format!(
         "/api/v1/tenants/acme/users/{}",
@@ -152,22 +153,9 @@ async fn a_user_created_on_one_node_is_read_on_the_other() {
 /// reaches the other node at once: it is pushed over LISTEN/NOTIFY.
 #[tokio::test]
 async fn a_revocation_is_pushed_to_the_other_node_without_waiting_for_its_cache() {
-    let db = TestDb::postgres();
-    let long = Duration::from_secs(600);
-    let a = db.store_with(|c| c.cache_ttl = long).await;
-    let b = TestClient::new(node(db.store_with(|c| c.cache_ttl = long).await));
-    let a = TestApp::on_store(db, a).await;
-    a.tenant("acme").await;
-    let created = a
-        .post(
-            "/api/v1/tenants/acme/tokens",
-            &a.platform,
-            json!({"name": "ci", "scopes": ["read"]}),
-        )
-        .await
-        .expect(StatusCode::CREATED)
-        .body;
-    let token = created["token"].as_str().unwrap();
+    let (a, b) = two_nodes(Duration::from_secs(600)).await;
+    let (id, token) = read_token(&a).await;
+    let token = token.as_str();
     let path = "/api/v1/tenants/acme/users";
     assert_eq!(
         status_on(&b, path, token).await,
@@ -175,15 +163,7 @@ async fn a_revocation_is_pushed_to_the_other_node_without_waiting_for_its_cache(
         "node B caches the token"
     );
 
-    a.delete(
-        &format!(
-            "/api/v1/tenants/acme/tokens/{}",
-            created["id"].as_str().unwrap()
-        ),
-        &a.platform,
-    )
-    .await
-    .expect(StatusCode::OK);
+    revoke_on(&a, &id).await;
     eventually(
         &b,
         path,

@@ -123,8 +123,6 @@ both_backends! {
     }
 
     async fn after_a_rewrap_the_service_keeps_signing_with_the_same_keys(mut db: TestDb) {
-        let app = TestApp::start(TestDb::new(db.backend())).await;
-        drop(app);
         // One database, rewrapped under a new master key, then served again.
         let store = db.store().await;
         let actor = Actor::cli();

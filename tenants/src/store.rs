@@ -89,18 +89,9 @@ impl Store {
             DatabaseUrl::Postgres(url) => Some(url.clone()),
             DatabaseUrl::Sqlite(_) => None,
         };
-        let pool = Pool::new(config.database, config.pool_size, config.pool_wait)?;
-        let store = Store {
-            inner: Arc::new(Inner {
-                pool,
-                master: config.master_key,
-                clock: config.clock,
-                tenants_by_slug: TtlCache::new(config.cache_ttl, 10_000),
-                tokens: TtlCache::new(config.cache_ttl, 100_000),
-                data_keys: TtlCache::new(config.cache_ttl, 10_000),
-            }),
-        };
-        if config.check_master_key {
+        let check_master_key = config.check_master_key;
+        let store = Store::unconnected(config)?;
+        if check_master_key {
             store.check_master_key().await?;
         }
         if let Some(url) = listen_url {
@@ -112,16 +103,17 @@ impl Store {
     /// A store over a pool that connects on first use, without migrating or
     /// checking anything: for work that never reaches the database, such as
     /// printing the OpenAPI document.
+    /// (`Store::open` builds on it once the database is migrated.)
     pub fn unconnected(config: StoreConfig) -> Result<Store> {
-        let pool = Pool::new(config.database, 1, config.pool_wait)?;
+        let pool = Pool::new(config.database, config.pool_size, config.pool_wait)?;
         Ok(Store {
             inner: Arc::new(Inner {
                 pool,
                 master: config.master_key,
                 clock: config.clock,
-                tenants_by_slug: TtlCache::new(config.cache_ttl, 1),
-                tokens: TtlCache::new(config.cache_ttl, 1),
-                data_keys: TtlCache::new(config.cache_ttl, 1),
+                tenants_by_slug: TtlCache::new(config.cache_ttl, 10_000),
+                tokens: TtlCache::new(config.cache_ttl, 100_000),
+                data_keys: TtlCache::new(config.cache_ttl, 10_000),
             }),
         })
     }

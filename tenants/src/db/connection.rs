@@ -298,7 +298,6 @@ impl managed::Manager for Manager {
 #[derive(Clone)]
 pub struct Pool {
     inner: managed::Pool<Manager>,
-    backend: Backend,
     /// SQLite has one writer at a time. Queuing writers here, in arrival
     /// order, beats SQLite's busy handler, which polls with growing sleeps
     /// and turns contention into long tail latencies.
@@ -315,7 +314,7 @@ pub struct PoolStatus {
 
 impl Pool {
     pub fn new(url: DatabaseUrl, max_size: usize, wait: Duration) -> Result<Self> {
-        let backend = url.backend();
+        let sqlite = url.backend() == Backend::Sqlite;
         let inner = managed::Pool::builder(Manager { url })
             .max_size(max_size)
             .runtime(Runtime::Tokio1)
@@ -324,17 +323,11 @@ impl Pool {
             .recycle_timeout(Some(wait))
             .build()
             .map_err(|e| Error::Config(format!("database pool: {e}")))?;
-        let sqlite_writer =
-            (backend == Backend::Sqlite).then(|| Arc::new(tokio::sync::Mutex::new(())));
+        let sqlite_writer = sqlite.then(|| Arc::new(tokio::sync::Mutex::new(())));
         Ok(Pool {
             inner,
-            backend,
             sqlite_writer,
         })
-    }
-
-    pub fn backend(&self) -> Backend {
-        self.backend
     }
 
     pub fn status(&self) -> PoolStatus {
