@@ -7,13 +7,14 @@ use latchkey_tenants::Store;
 use poem::{Endpoint, EndpointExt, Route};
 use poem_openapi::{OpenApiService, Tags};
 
-use crate::admin::{EventsApi, GroupsApi, KeysApi, TokensApi, UsersApi};
+use crate::admin::{EventsApi, GroupsApi, KeysApi, ScimLogApi, TokensApi, UsersApi};
 use crate::fields::FieldLocator;
 use crate::metrics::Metrics;
 use crate::observe::Observe;
 use crate::ops::OpsApi;
 use crate::platform::{PlatformTokensApi, TenantsApi};
 use crate::ratelimit::{RateLimiter, RateLimits};
+use crate::scim::{ScimApi, ScimGroupsApi, ScimUsersApi};
 
 #[derive(Tags)]
 pub enum ApiTags {
@@ -29,6 +30,9 @@ pub enum ApiTags {
     Keys,
     /// The tenant's audit log.
     Audit,
+    /// SCIM 2.0 (RFC 7643/7644) per tenant, for Entra ID, Okta and HR tools:
+    /// `application/scim+json`, a SCIM token (`lks_…`), SCIM error bodies.
+    Scim,
     /// Health, readiness and metrics.
     Operations,
 }
@@ -38,6 +42,11 @@ pub enum ApiTags {
 pub struct AppState {
     pub store: Store,
     pub metrics: Arc<Metrics>,
+    /// The URL clients reach this service at; links in SCIM responses use
+    /// it (else the request's `Host`).
+    pub public_url: Option<String>,
+    /// The largest request body, as `/ServiceProviderConfig` advertises it.
+    pub max_body_bytes: usize,
 }
 
 pub struct HttpLimits {
@@ -72,6 +81,10 @@ pub type Apis = (
     TokensApi,
     KeysApi,
     EventsApi,
+    ScimLogApi,
+    ScimApi,
+    ScimUsersApi,
+    ScimGroupsApi,
     OpsApi,
 );
 
@@ -86,6 +99,10 @@ pub fn api_service(state: &AppState) -> OpenApiService<Apis, ()> {
             TokensApi { state: s() },
             KeysApi { state: s() },
             EventsApi { state: s() },
+            ScimLogApi { state: s() },
+            ScimApi { state: s() },
+            ScimUsersApi { state: s() },
+            ScimGroupsApi { state: s() },
             OpsApi { state: s() },
         ),
         "Latchkey",

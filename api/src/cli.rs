@@ -168,6 +168,8 @@ pub fn openapi_document() -> Result<String> {
     Ok(app::openapi_json(&AppState {
         store,
         metrics: Arc::new(Metrics::default()),
+        public_url: None,
+        max_body_bytes: HttpLimits::default().max_body_bytes,
     }))
 }
 
@@ -175,6 +177,7 @@ async fn open_store(settings: &Settings) -> Result<Store> {
     let mut config = StoreConfig::new(settings.database()?, settings.master_key()?);
     config.pool_size = settings.pool_size;
     config.cache_ttl = Duration::from_millis(settings.cache_ttl_ms);
+    config.scim_log_size = settings.scim_request_log_size;
     Ok(Store::open(config).await?)
 }
 
@@ -210,6 +213,8 @@ async fn serve_until_shutdown(settings: &Settings) -> Result<()> {
     let state = AppState {
         store,
         metrics: Arc::new(Metrics::default()),
+        public_url: settings.public_url.clone(),
+        max_body_bytes: settings.max_body_bytes,
     };
     let limits = HttpLimits {
         max_body_bytes: settings.max_body_bytes,

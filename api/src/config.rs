@@ -49,6 +49,8 @@ pub struct Settings {
     /// Take the client address from `X-Forwarded-For` (only behind a proxy
     /// that sets it; otherwise clients could pick their own address).
     pub trust_forwarded_for: bool,
+    /// SCIM requests kept per tenant in its request log.
+    pub scim_request_log_size: usize,
 }
 
 const ENV_KEYS: &[&str] = &[
@@ -67,6 +69,7 @@ const ENV_KEYS: &[&str] = &[
     "rate_limit_per_address",
     "rate_limit_per_token",
     "trust_forwarded_for",
+    "scim_request_log_size",
 ];
 
 /// Secrets (the master key, the bootstrap token, a password in the database
@@ -90,6 +93,7 @@ impl std::fmt::Debug for Settings {
             .field("rate_limit_per_address", &self.rate_limit_per_address)
             .field("rate_limit_per_token", &self.rate_limit_per_token)
             .field("trust_forwarded_for", &self.trust_forwarded_for)
+            .field("scim_request_log_size", &self.scim_request_log_size)
             .finish()
     }
 }
@@ -112,6 +116,7 @@ impl Default for Settings {
             rate_limit_per_address: 200,
             rate_limit_per_token: 100,
             trust_forwarded_for: false,
+            scim_request_log_size: 200,
         }
     }
 }

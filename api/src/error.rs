@@ -158,6 +158,20 @@ fn auth_code(failure: AuthFailure) -> &'static str {
     }
 }
 
+/// `invalidFilter` → `invalid-filter`: a SCIM error type as a problem code.
+fn kebab(camel: &str) -> String {
+    let mut out = String::with_capacity(camel.len() + 4);
+    for c in camel.chars() {
+        if c.is_ascii_uppercase() {
+            out.push('-');
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 impl From<Error> for ApiError {
     fn from(err: Error) -> Self {
         let detail = err.to_string();
@@ -167,6 +181,15 @@ impl From<Error> for ApiError {
                     .with_field(&field, &message)
             }
             Error::NotFound(r) => Problem::new(StatusCode::NOT_FOUND, not_found_code(r), detail),
+            Error::Scim {
+                status, scim_type, ..
+            } => Problem::new(
+                StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+                &scim_type
+                    .map(kebab)
+                    .unwrap_or_else(|| "invalid-request".into()),
+                detail,
+            ),
             Error::Conflict { code, .. } => Problem::new(StatusCode::CONFLICT, code, detail),
             Error::VersionMismatch { .. } => {
                 Problem::new(StatusCode::PRECONDITION_FAILED, "version-mismatch", detail)

@@ -19,5 +19,6 @@ pub mod observe;
 pub mod ops;
 pub mod platform;
 pub mod ratelimit;
+pub mod scim;
 pub mod telemetry;
 pub mod text;

@@ -80,6 +80,18 @@ fn request_id_from(req: &Request) -> String {
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string())
 }
 
+/// A failure outside the handlers, in the shape its caller expects: a SCIM
+/// error on SCIM paths, a problem document everywhere else.
+fn failure(scim: bool, problem: Problem) -> Response {
+    if scim {
+        let status =
+            StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let scim_type = (problem.code == "invalid-body").then_some("invalidSyntax");
+        return crate::scim::error_reply(status, scim_type, &problem.detail);
+    }
+    problem_response(problem)
+}
+
 fn problem_response(problem: Problem) -> Response {
     let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let body =
@@ -111,6 +123,7 @@ impl<E: Endpoint> Endpoint for ObserveEndpoint<E> {
 
         let inner = &self.inner;
         let fields = &self.fields;
+        let scim = req.uri().path().contains("/scim/v2");
         let (max, timeout) = (self.max_body_bytes, self.timeout);
         let address = self.limiter.client_address(
             req.remote_addr().as_socket_addr().map(|a| a.ip()),
@@ -127,11 +140,14 @@ impl<E: Endpoint> Endpoint for ObserveEndpoint<E> {
         let limited = self.limiter.check(address, bearer.as_deref());
         let work = async move {
             if let Err(retry_after) = limited {
-                let mut resp = problem_response(Problem::new(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    "rate-limited",
-                    format!("too many requests; retry in {} s", retry_after.as_secs()),
-                ));
+                let mut resp = failure(
+                    scim,
+                    Problem::new(
+                        StatusCode::TOO_MANY_REQUESTS,
+                        "rate-limited",
+                        format!("too many requests; retry in {} s", retry_after.as_secs()),
+                    ),
+                );
                 resp.headers_mut().insert(
                     poem::http::header::RETRY_AFTER,
                     HeaderValue::from(retry_after.as_secs()),
@@ -144,20 +160,25 @@ impl<E: Endpoint> Endpoint for ObserveEndpoint<E> {
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.parse::<usize>().ok());
             if declared.is_some_and(|n| n > max) {
-                return too_large(max);
+                return failure(scim, too_large(max));
             }
             let body = match req.take_body().into_bytes_limit(max).await {
                 Ok(bytes) => {
                     req.set_body(bytes.clone());
                     bytes
                 }
-                Err(poem::error::ReadBodyError::PayloadTooLarge) => return too_large(max),
+                Err(poem::error::ReadBodyError::PayloadTooLarge) => {
+                    return failure(scim, too_large(max));
+                }
                 Err(e) => {
-                    return problem_response(Problem::new(
-                        StatusCode::BAD_REQUEST,
-                        "invalid-body",
-                        format!("the request body could not be read: {e}"),
-                    ));
+                    return failure(
+                        scim,
+                        Problem::new(
+                            StatusCode::BAD_REQUEST,
+                            "invalid-body",
+                            format!("the request body could not be read: {e}"),
+                        ),
+                    );
                 }
             };
             match tokio::time::timeout(timeout, inner.call(req)).await {
@@ -176,17 +197,20 @@ impl<E: Endpoint> Endpoint for ObserveEndpoint<E> {
                             message: why,
                         }]);
                     }
-                    let mut resp = problem_response(problem);
+                    let mut resp = failure(scim, problem);
                     if let Some(op) = operation {
                         resp.set_data(op);
                     }
                     resp
                 }
-                Err(_) => problem_response(Problem::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "timeout",
-                    format!("the request did not finish within {} s", timeout.as_secs()),
-                )),
+                Err(_) => failure(
+                    scim,
+                    Problem::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "timeout",
+                        format!("the request did not finish within {} s", timeout.as_secs()),
+                    ),
+                ),
             }
         };
         let mut resp = REQUEST_ID
@@ -218,10 +242,10 @@ impl<E: Endpoint> Endpoint for ObserveEndpoint<E> {
     }
 }
 
-fn too_large(max: usize) -> Response {
-    problem_response(Problem::new(
+fn too_large(max: usize) -> Problem {
+    Problem::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "payload-too-large",
         format!("the request body is larger than {max} bytes"),
-    ))
+    )
 }

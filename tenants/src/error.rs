@@ -35,6 +35,14 @@ pub enum Error {
     #[error("tenant `{0}` is being deleted")]
     TenantDeleting(String),
 
+    /// A SCIM protocol error (RFC 7644 §3.12): its HTTP status and `scimType`.
+    #[error("{detail}")]
+    Scim {
+        status: u16,
+        scim_type: Option<&'static str>,
+        detail: String,
+    },
+
     #[error("{0}")]
     Unavailable(String),
 
@@ -91,6 +99,15 @@ impl fmt::Display for AuthFailure {
 }
 
 impl Error {
+    /// A SCIM `400` with its `scimType` (`invalidFilter`, `invalidPath` …).
+    pub fn scim(scim_type: &'static str, detail: impl Into<String>) -> Self {
+        Error::Scim {
+            status: 400,
+            scim_type: Some(scim_type),
+            detail: detail.into(),
+        }
+    }
+
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         Error::Invalid {
             field: field.into(),

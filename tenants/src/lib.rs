@@ -11,6 +11,7 @@ pub mod error;
 mod invalidation;
 pub mod keys;
 pub mod page;
+pub mod scim;
 pub mod store;
 pub mod tenant;
 #[cfg(any(test, feature = "testing"))]

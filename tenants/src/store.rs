@@ -30,6 +30,8 @@ pub struct StoreConfig {
     /// Refuse to open when a stored data key is wrapped under another master
     /// key. Only `latchkey keys rewrap` turns this off, to repair exactly that.
     pub check_master_key: bool,
+    /// SCIM requests kept per tenant in its request log.
+    pub scim_log_size: usize,
 }
 
 impl StoreConfig {
@@ -42,6 +44,7 @@ impl StoreConfig {
             clock: Arc::new(SystemClock),
             cache_ttl: Duration::from_secs(2),
             check_master_key: true,
+            scim_log_size: 200,
         }
     }
 }
@@ -58,6 +61,10 @@ pub(crate) struct Inner {
     pub(crate) tenants_by_slug: TtlCache<String, Tenant>,
     pub(crate) tokens: TtlCache<[u8; 32], CachedToken>,
     pub(crate) data_keys: TtlCache<Id, Arc<DataKey>>,
+    /// Where each SCIM list walk continues (see `scim::query`).
+    pub(crate) scim_pages: Arc<TtlCache<crate::scim::ContinuationKey, crate::scim::Continuation>>,
+    pub(crate) scim_log: crate::scim::log::RequestLog,
+    pub(crate) scim_log_size: usize,
 }
 
 /// Who is acting, for the audit log.
@@ -114,6 +121,9 @@ impl Store {
                 tenants_by_slug: TtlCache::new(config.cache_ttl, 10_000),
                 tokens: TtlCache::new(config.cache_ttl, 100_000),
                 data_keys: TtlCache::new(config.cache_ttl, 10_000),
+                scim_pages: Arc::new(TtlCache::new(Duration::from_secs(600), 10_000)),
+                scim_log: Default::default(),
+                scim_log_size: config.scim_log_size,
             }),
         })
     }

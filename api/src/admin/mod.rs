@@ -4,11 +4,13 @@
 mod events;
 mod groups;
 mod keys;
+mod scim_log;
 mod tokens;
 mod users;
 
 pub use events::EventsApi;
 pub use groups::GroupsApi;
 pub use keys::KeysApi;
+pub use scim_log::ScimLogApi;
 pub use tokens::TokensApi;
 pub use users::UsersApi;

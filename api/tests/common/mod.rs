@@ -225,6 +225,8 @@ pub fn node_with(store: Store, limits: HttpLimits) -> BoxEndpoint<'static, Respo
     let state = AppState {
         store,
         metrics: Arc::new(Metrics::default()),
+        public_url: None,
+        max_body_bytes: limits.max_body_bytes,
     };
     app::endpoint(state, limits).map_to_response().boxed()
 }

@@ -19,3 +19,16 @@ pub const APP_ROLE: &str = "latchkey_app";
 
 /// The setting the row-level security policies compare `tenant_id` with.
 pub const TENANT_SETTING: &str = "latchkey.tenant_id";
+
+/// Runs `$body` on the inner connection of either backend, for what
+/// `MultiConnection` does not carry (batch inserts, `ON CONFLICT`): the body
+/// is type-checked once per backend.
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Postgresql($c) => $body,
+            $crate::db::DbConnection::Sqlite($c) => $body,
+        }
+    };
+}
+pub(crate) use on_backend;

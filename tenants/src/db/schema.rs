@@ -116,4 +116,85 @@ diesel::table! {
     }
 }
 
-diesel::allow_tables_to_appear_in_same_query!(users, groups, group_members);
+diesel::table! {
+    user_profiles (tenant_id, user_id) {
+        tenant_id -> Binary,
+        user_id -> Binary,
+        name_formatted -> Nullable<Text>,
+        middle_name -> Nullable<Text>,
+        honorific_prefix -> Nullable<Text>,
+        honorific_suffix -> Nullable<Text>,
+        nick_name -> Nullable<Text>,
+        profile_url -> Nullable<Text>,
+        title -> Nullable<Text>,
+        user_type -> Nullable<Text>,
+        preferred_language -> Nullable<Text>,
+        locale -> Nullable<Text>,
+        timezone -> Nullable<Text>,
+        active_omitted -> Bool,
+        password_hash -> Nullable<Text>,
+        employee_number -> Nullable<Text>,
+        cost_center -> Nullable<Text>,
+        organization -> Nullable<Text>,
+        division -> Nullable<Text>,
+        department -> Nullable<Text>,
+        manager_id -> Nullable<Text>,
+        manager_ref -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    user_values (tenant_id, user_id, attr, position) {
+        tenant_id -> Binary,
+        user_id -> Binary,
+        attr -> Text,
+        position -> Integer,
+        value -> Nullable<Text>,
+        value_key -> Nullable<Text>,
+        #[sql_name = "type"]
+        kind -> Nullable<Text>,
+        is_primary -> Nullable<Bool>,
+        display -> Nullable<Text>,
+        formatted -> Nullable<Text>,
+        street_address -> Nullable<Text>,
+        locality -> Nullable<Text>,
+        region -> Nullable<Text>,
+        postal_code -> Nullable<Text>,
+        country -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    group_subgroups (tenant_id, group_id, member_id) {
+        tenant_id -> Binary,
+        group_id -> Binary,
+        member_id -> Binary,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    scim_requests (tenant_id, id) {
+        tenant_id -> Binary,
+        id -> Binary,
+        occurred_at -> Timestamp,
+        token_id -> Text,
+        method -> Text,
+        path -> Text,
+        status -> Integer,
+        scim_type -> Nullable<Text>,
+        detail -> Nullable<Text>,
+        duration_ms -> Integer,
+        request_id -> Text,
+        request_body -> Nullable<Text>,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    groups,
+    group_members,
+    user_profiles,
+    user_values,
+    group_subgroups
+);

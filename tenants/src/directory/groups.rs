@@ -6,7 +6,7 @@ use uuid::Uuid;
 use super::{contains_pattern, users::User};
 use crate::clock::{from_db, to_db};
 use crate::db::Id;
-use crate::db::schema::{group_members, groups, users};
+use crate::db::schema::{group_members, group_subgroups, groups, users};
 use crate::error::{Error, Resource, Result};
 use crate::page::{Page, PageRequest};
 use crate::store::{TenantScope, TenantTx};
@@ -32,14 +32,14 @@ pub struct Member {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = groups)]
 pub(crate) struct GroupRow {
-    tenant_id: Id,
-    id: Id,
-    display_name: String,
-    display_name_key: String,
-    external_id: Option<String>,
-    version: i64,
-    created_at: time::PrimitiveDateTime,
-    updated_at: time::PrimitiveDateTime,
+    pub(crate) tenant_id: Id,
+    pub(crate) id: Id,
+    pub(crate) display_name: String,
+    pub(crate) display_name_key: String,
+    pub(crate) external_id: Option<String>,
+    pub(crate) version: i64,
+    pub(crate) created_at: time::PrimitiveDateTime,
+    pub(crate) updated_at: time::PrimitiveDateTime,
 }
 
 impl From<GroupRow> for Group {
@@ -57,14 +57,14 @@ impl From<GroupRow> for Group {
 
 const MAX_GROUP_NAME: usize = 256;
 
-fn name_taken(name: &str) -> Error {
+pub(crate) fn name_taken(name: &str) -> Error {
     Error::Conflict {
         code: "group-name-taken",
         message: format!("a group named `{name}` already exists in this tenant"),
     }
 }
 
-fn find_row(tx: &mut TenantTx<'_>, id: Id) -> Result<GroupRow> {
+pub(crate) fn find_row(tx: &mut TenantTx<'_>, id: Id) -> Result<GroupRow> {
     groups::table
         .find((tx.tenant, id))
         .select(GroupRow::as_select())
@@ -94,7 +94,7 @@ fn user_exists(tx: &mut TenantTx<'_>, id: Id) -> Result<bool> {
         .is_some())
 }
 
-fn unique_as_taken(name: &str) -> impl Fn(diesel::result::Error) -> Error + '_ {
+pub(crate) fn unique_as_taken(name: &str) -> impl Fn(diesel::result::Error) -> Error + '_ {
     move |e| match e {
         diesel::result::Error::DatabaseError(
             diesel::result::DatabaseErrorKind::UniqueViolation,
@@ -250,43 +250,7 @@ impl Groups<'_> {
     pub async fn delete(&self, id: Uuid, if_match: Option<i64>) -> Result<()> {
         let id = Id(id);
         self.scope
-            .write(move |tx| {
-                let row = find_row(tx, id)?;
-                if let Some(expected) = if_match
-                    && expected != row.version
-                {
-                    return Err(Error::VersionMismatch {
-                        current: row.version,
-                    });
-                }
-                diesel::delete(
-                    group_members::table.filter(
-                        group_members::tenant_id
-                            .eq(tx.tenant)
-                            .and(group_members::group_id.eq(id)),
-                    ),
-                )
-                .execute(tx.conn)?;
-                // Conditional on the version read: a change made meanwhile
-                // turns the delete (and the membership removal) into a 412.
-                let deleted = diesel::delete(
-                    groups::table
-                        .find((tx.tenant, id))
-                        .filter(groups::version.eq(row.version)),
-                )
-                .execute(tx.conn)?;
-                if deleted == 0 {
-                    return Err(Error::VersionMismatch {
-                        current: find_row(tx, id)?.version,
-                    });
-                }
-                tx.audit(
-                    "group.delete",
-                    "group",
-                    &id.to_string(),
-                    json!({ "display_name": row.display_name }),
-                )
-            })
+            .write(move |tx| delete_group(tx, id, if_match))
             .await
     }
 
@@ -397,4 +361,55 @@ impl Groups<'_> {
             next_cursor: page.next_cursor,
         })
     }
+}
+
+/// Deletes a group and every membership it holds or is held in, in the
+/// caller's transaction; conditional on the version read.
+pub(crate) fn delete_group(tx: &mut TenantTx<'_>, id: Id, if_match: Option<i64>) -> Result<()> {
+    let row = find_row(tx, id)?;
+    if let Some(expected) = if_match
+        && expected != row.version
+    {
+        return Err(Error::VersionMismatch {
+            current: row.version,
+        });
+    }
+    diesel::delete(
+        group_members::table.filter(
+            group_members::tenant_id
+                .eq(tx.tenant)
+                .and(group_members::group_id.eq(id)),
+        ),
+    )
+    .execute(tx.conn)?;
+    // Memberships of groups in groups, both ways.
+    diesel::delete(
+        group_subgroups::table.filter(
+            group_subgroups::tenant_id.eq(tx.tenant).and(
+                group_subgroups::group_id
+                    .eq(id)
+                    .or(group_subgroups::member_id.eq(id)),
+            ),
+        ),
+    )
+    .execute(tx.conn)?;
+    // Conditional on the version read: a change made meanwhile
+    // turns the delete (and the membership removal) into a 412.
+    let deleted = diesel::delete(
+        groups::table
+            .find((tx.tenant, id))
+            .filter(groups::version.eq(row.version)),
+    )
+    .execute(tx.conn)?;
+    if deleted == 0 {
+        return Err(Error::VersionMismatch {
+            current: find_row(tx, id)?.version,
+        });
+    }
+    tx.audit(
+        "group.delete",
+        "group",
+        &id.to_string(),
+        json!({ "display_name": row.display_name }),
+    )
 }

@@ -1,7 +1,7 @@
 //! The tenant's directory: users, groups and who is in which group.
 
-mod groups;
-mod users;
+pub(crate) mod groups;
+pub(crate) mod users;
 
 pub use groups::{Group, Groups, Member};
 pub use users::{NewUser, User, UserKind, UserPatch, UserQuery, Users};

@@ -63,29 +63,29 @@ pub struct User {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = users, primary_key(tenant_id, id), treat_none_as_null = true)]
 pub(crate) struct UserRow {
-    tenant_id: Id,
-    id: Id,
-    user_name: String,
-    user_name_key: String,
-    external_id: Option<String>,
-    kind: String,
-    email: Option<String>,
-    display_name: Option<String>,
-    given_name: Option<String>,
-    family_name: Option<String>,
-    active: bool,
-    version: i64,
-    created_at: time::PrimitiveDateTime,
-    updated_at: time::PrimitiveDateTime,
-    email_key: Option<String>,
-    display_name_key: Option<String>,
-    given_name_key: Option<String>,
-    family_name_key: Option<String>,
+    pub(crate) tenant_id: Id,
+    pub(crate) id: Id,
+    pub(crate) user_name: String,
+    pub(crate) user_name_key: String,
+    pub(crate) external_id: Option<String>,
+    pub(crate) kind: String,
+    pub(crate) email: Option<String>,
+    pub(crate) display_name: Option<String>,
+    pub(crate) given_name: Option<String>,
+    pub(crate) family_name: Option<String>,
+    pub(crate) active: bool,
+    pub(crate) version: i64,
+    pub(crate) created_at: time::PrimitiveDateTime,
+    pub(crate) updated_at: time::PrimitiveDateTime,
+    pub(crate) email_key: Option<String>,
+    pub(crate) display_name_key: Option<String>,
+    pub(crate) given_name_key: Option<String>,
+    pub(crate) family_name_key: Option<String>,
 }
 
 impl UserRow {
     /// Recomputes the lowercased search keys from the fields.
-    fn refresh_keys(&mut self) {
+    pub(crate) fn refresh_keys(&mut self) {
         let key = |v: &Option<String>| v.as_deref().map(str::to_lowercase);
         self.user_name_key = self.user_name.to_lowercase();
         self.email_key = key(&self.email);
@@ -252,14 +252,14 @@ impl UserPatch {
     }
 }
 
-fn user_name_taken(user_name: &str) -> Error {
+pub(crate) fn user_name_taken(user_name: &str) -> Error {
     Error::Conflict {
         code: "user-name-taken",
         message: format!("a user named `{user_name}` already exists in this tenant"),
     }
 }
 
-fn find_row(tx: &mut TenantTx<'_>, id: Id) -> Result<UserRow> {
+pub(crate) fn find_row(tx: &mut TenantTx<'_>, id: Id) -> Result<UserRow> {
     users::table
         .find((tx.tenant, id))
         .select(UserRow::as_select())
@@ -282,7 +282,7 @@ fn name_in_use(tx: &mut TenantTx<'_>, key: &str, except: Option<Id>) -> Result<b
 
 /// A unique index is the last line of defence against two racing creates;
 /// its violation means the same as the check before it.
-fn unique_as_taken(user_name: &str) -> impl Fn(diesel::result::Error) -> Error + '_ {
+pub(crate) fn unique_as_taken(user_name: &str) -> impl Fn(diesel::result::Error) -> Error + '_ {
     move |e| match e {
         diesel::result::Error::DatabaseError(
             diesel::result::DatabaseErrorKind::UniqueViolation,
@@ -483,43 +483,7 @@ impl Users<'_> {
     pub async fn delete(&self, id: Uuid, if_match: Option<i64>) -> Result<()> {
         let id = Id(id);
         self.scope
-            .write(move |tx| {
-                let row = find_row(tx, id)?;
-                if let Some(expected) = if_match
-                    && expected != row.version
-                {
-                    return Err(Error::VersionMismatch {
-                        current: row.version,
-                    });
-                }
-                diesel::delete(
-                    crate::db::schema::group_members::table.filter(
-                        crate::db::schema::group_members::tenant_id
-                            .eq(tx.tenant)
-                            .and(crate::db::schema::group_members::user_id.eq(id)),
-                    ),
-                )
-                .execute(tx.conn)?;
-                // Conditional on the version read: a change made meanwhile
-                // turns the delete (and the membership removal) into a 412.
-                let deleted = diesel::delete(
-                    users::table
-                        .find((tx.tenant, id))
-                        .filter(users::version.eq(row.version)),
-                )
-                .execute(tx.conn)?;
-                if deleted == 0 {
-                    return Err(Error::VersionMismatch {
-                        current: find_row(tx, id)?.version,
-                    });
-                }
-                tx.audit(
-                    "user.delete",
-                    "user",
-                    &id.to_string(),
-                    json!({ "user_name": row.user_name }),
-                )
-            })
+            .write(move |tx| delete_user(tx, id, if_match))
             .await
     }
 }
@@ -528,4 +492,54 @@ impl UserRow {
     pub(crate) fn id(&self) -> Id {
         self.id
     }
+}
+
+/// Deletes a user, their memberships and every reference to them as a
+/// manager, in the caller's transaction. Conditional on the version read, so
+/// a change made meanwhile turns the whole delete into a 412.
+pub(crate) fn delete_user(tx: &mut TenantTx<'_>, id: Id, if_match: Option<i64>) -> Result<()> {
+    use crate::db::schema::{group_members, user_profiles};
+    let row = find_row(tx, id)?;
+    if let Some(expected) = if_match
+        && expected != row.version
+    {
+        return Err(Error::VersionMismatch {
+            current: row.version,
+        });
+    }
+    diesel::delete(
+        group_members::table.filter(
+            group_members::tenant_id
+                .eq(tx.tenant)
+                .and(group_members::user_id.eq(id)),
+        ),
+    )
+    .execute(tx.conn)?;
+    diesel::update(
+        user_profiles::table
+            .filter(user_profiles::tenant_id.eq(tx.tenant))
+            .filter(user_profiles::manager_id.eq(id.to_string())),
+    )
+    .set((
+        user_profiles::manager_id.eq(None::<String>),
+        user_profiles::manager_ref.eq(None::<String>),
+    ))
+    .execute(tx.conn)?;
+    let deleted = diesel::delete(
+        users::table
+            .find((tx.tenant, id))
+            .filter(users::version.eq(row.version)),
+    )
+    .execute(tx.conn)?;
+    if deleted == 0 {
+        return Err(Error::VersionMismatch {
+            current: find_row(tx, id)?.version,
+        });
+    }
+    tx.audit(
+        "user.delete",
+        "user",
+        &id.to_string(),
+        json!({ "user_name": row.user_name }),
+    )
 }

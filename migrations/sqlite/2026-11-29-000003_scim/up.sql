@@ -1,0 +1,95 @@
+-- SCIM: the rest of the core User schema and the EnterpriseUser extension.
+-- Single-valued attributes live in one row per user beside `users`, so the
+-- REST API's users stay lean; multi-valued ones (emails, addresses …) get a
+-- row per value, so a filter on them is an indexed EXISTS, never a scan of
+-- stored documents.
+CREATE TABLE user_profiles (
+    tenant_id BLOB NOT NULL,
+    user_id BLOB NOT NULL,
+    name_formatted TEXT,
+    middle_name TEXT,
+    honorific_prefix TEXT,
+    honorific_suffix TEXT,
+    nick_name TEXT,
+    profile_url TEXT,
+    title TEXT,
+    user_type TEXT,
+    preferred_language TEXT,
+    locale TEXT,
+    timezone TEXT,
+    -- The client removed `active` (or never sent it): SCIM shows none,
+    -- the directory treats the user as active.
+    active_omitted BOOLEAN NOT NULL DEFAULT FALSE,
+    -- An argon2 PHC string; the password itself is never stored.
+    password_hash TEXT,
+    employee_number TEXT,
+    cost_center TEXT,
+    organization TEXT,
+    division TEXT,
+    department TEXT,
+    -- The manager's id as the client sent it (Entra may name a manager it
+    -- provisions later); deleting that user clears it in the same transaction.
+    manager_id TEXT,
+    manager_ref TEXT,
+    PRIMARY KEY (tenant_id, user_id),
+    FOREIGN KEY (tenant_id, user_id) REFERENCES users (tenant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX user_profiles_manager ON user_profiles (tenant_id, manager_id);
+CREATE INDEX user_profiles_employee_number ON user_profiles (tenant_id, employee_number);
+
+CREATE TABLE user_values (
+    tenant_id BLOB NOT NULL,
+    user_id BLOB NOT NULL,
+    -- emails, phoneNumbers, ims, photos, addresses, entitlements, roles, x509Certificates
+    attr TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    value TEXT,
+    -- Lowercased value, for the attributes whose comparisons ignore case.
+    value_key TEXT,
+    type TEXT,
+    -- NULL when the client did not say: a value reads back as it was sent.
+    is_primary BOOLEAN,
+    display TEXT,
+    formatted TEXT,
+    street_address TEXT,
+    locality TEXT,
+    region TEXT,
+    postal_code TEXT,
+    country TEXT,
+    PRIMARY KEY (tenant_id, user_id, attr, position),
+    FOREIGN KEY (tenant_id, user_id) REFERENCES users (tenant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX user_values_lookup ON user_values (tenant_id, attr, value_key);
+
+-- Groups may hold groups as well as users.
+CREATE TABLE group_subgroups (
+    tenant_id BLOB NOT NULL,
+    group_id BLOB NOT NULL,
+    member_id BLOB NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (tenant_id, group_id, member_id),
+    FOREIGN KEY (tenant_id, group_id) REFERENCES groups (tenant_id, id) ON DELETE CASCADE,
+    FOREIGN KEY (tenant_id, member_id) REFERENCES groups (tenant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX group_subgroups_member ON group_subgroups (tenant_id, member_id);
+
+CREATE INDEX groups_external_id ON groups (tenant_id, external_id);
+
+-- The last requests of each tenant's SCIM clients, so an admin can see why a
+-- sync failed. Bounded: the service prunes it to the configured size.
+CREATE TABLE scim_requests (
+    tenant_id BLOB NOT NULL REFERENCES tenants (id),
+    id BLOB NOT NULL,
+    occurred_at TIMESTAMP NOT NULL,
+    token_id TEXT NOT NULL,
+    method TEXT NOT NULL,
+    path TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    scim_type TEXT,
+    detail TEXT,
+    duration_ms INTEGER NOT NULL,
+    request_id TEXT NOT NULL,
+    -- Redacted: passwords and other secrets never reach this column.
+    request_body TEXT,
+    PRIMARY KEY (tenant_id, id)
+);

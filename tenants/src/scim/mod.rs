@@ -1,0 +1,25 @@
+//! SCIM 2.0 (RFC 7643, RFC 7644): the schemas, the filter language and its
+//! translation to SQL, PATCH, and the mapping onto the tenant's directory.
+//! A user created over SCIM is the user the REST API shows.
+
+mod filter;
+mod groups;
+pub mod log;
+pub mod patch;
+mod project;
+mod query;
+pub mod resource;
+pub mod schema;
+mod service;
+mod sql;
+mod users;
+
+pub use filter::parse as parse_filter;
+pub use log::{RequestLogEntry, ScimRequestRecord};
+pub use project::Projection;
+pub use service::{
+    MAX_BULK_OPERATIONS, MAX_MEMBERS_IN_PATCH_RESPONSE, Method, Scim, ScimRequest, ScimResponse,
+    error_response,
+};
+
+pub(crate) use query::{Continuation, ContinuationKey};

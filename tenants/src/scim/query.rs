@@ -1,0 +1,202 @@
+//! Listing resources: filter, sort and `startIndex`/`count` pages.
+//!
+//! SCIM pages by position, but an `OFFSET` makes page n cost n pages. Each
+//! page served leaves a continuation (the sort key and id of its last row)
+//! under the query and the position where the next page starts; a client
+//! walking the pages in order gets every next page as a keyset range scan.
+//! A position nobody reached that way (or another node's) still works, by
+//! `OFFSET`.
+
+use diesel::QueryableByName;
+use diesel::sql_types::{BigInt, Binary, Nullable, Text};
+
+use super::filter::{Translator, sort_expr};
+use super::schema::ResourceType;
+use super::sql::{Bind, Sql};
+use crate::db::Id;
+use crate::error::Result;
+use crate::store::TenantTx;
+
+pub const DEFAULT_COUNT: i64 = 100;
+pub const MAX_COUNT: i64 = 1000;
+
+#[derive(Debug, Clone)]
+pub struct ListParams {
+    pub filter: Option<scim_v2::filter::Filter>,
+    pub sort_by: Option<String>,
+    pub descending: bool,
+    /// 1-based.
+    pub start_index: i64,
+    pub count: i64,
+}
+
+/// Where the next page of a walk starts.
+#[derive(Debug, Clone)]
+pub(crate) struct Continuation {
+    sort_key: Option<String>,
+    last: Id,
+    total: i64,
+}
+
+/// The cache key of a continuation: tenant, resource type, query, position.
+pub(crate) type ContinuationKey = (Id, &'static str, String, i64);
+
+#[derive(QueryableByName)]
+struct IdRow {
+    #[diesel(sql_type = Binary)]
+    id: Id,
+    #[diesel(sql_type = Nullable<Text>)]
+    sort_key: Option<String>,
+}
+
+#[derive(QueryableByName)]
+struct CountRow {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+pub(crate) struct ListResult {
+    pub(crate) ids: Vec<Id>,
+    pub(crate) total: i64,
+}
+
+impl ListParams {
+    fn query_key(&self) -> String {
+        format!(
+            "{}|{}|{}",
+            self.filter
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            self.sort_by.as_deref().unwrap_or(""),
+            self.descending
+        )
+    }
+}
+
+pub(crate) fn list(
+    tx: &mut TenantTx<'_>,
+    rt: &'static ResourceType,
+    params: &ListParams,
+    cache: &crate::cache::TtlCache<ContinuationKey, Continuation>,
+) -> Result<ListResult> {
+    let backend = tx.conn.backend();
+    let table = if rt.name == "User" { "users" } else { "groups" };
+    let mut t = Translator::new(rt, backend);
+    let mut cond = Sql::new(backend);
+    if let Some(f) = &params.filter {
+        t.filter(&mut cond, f)?;
+    }
+    let (sort, sort_profile) = match &params.sort_by {
+        Some(by) => {
+            let (expr, profile) = sort_expr(rt, by)?;
+            (Some(expr), profile)
+        }
+        None => (None, false),
+    };
+    let join_profile = t.needs_profile || sort_profile;
+    let tenant_bytes = tx.tenant.0.as_bytes().to_vec();
+    let from = |sql: &mut Sql| {
+        sql.push(" FROM ").push(table).push(" r");
+        if join_profile {
+            sql.push(
+                " LEFT JOIN user_profiles p ON p.tenant_id = r.tenant_id AND p.user_id = r.id",
+            );
+        }
+        sql.push(" WHERE r.tenant_id = ");
+        sql.bind(Bind::Bytes(tenant_bytes.clone()));
+        if params.filter.is_some() {
+            sql.push(" AND (");
+            sql.append(&cond);
+            sql.push(")");
+        }
+    };
+    let key = (tx.tenant, rt.name, params.query_key(), params.start_index);
+    let continued = if params.start_index > 1 {
+        cache.get(&key)
+    } else {
+        None
+    };
+    let total = match &continued {
+        Some(c) => c.total,
+        None => {
+            let mut sql = Sql::new(backend);
+            sql.push("SELECT COUNT(*) AS n");
+            from(&mut sql);
+            sql.load::<CountRow>(tx.conn)?.first().map_or(0, |r| r.n)
+        }
+    };
+    if params.count == 0 {
+        return Ok(ListResult {
+            ids: Vec::new(),
+            total,
+        });
+    }
+    // Text sort keys compare as text; NULLs sort as the empty string, so
+    // the keyset comparison has no NULL to trip on.
+    let not_null =
+        |e: &str| e == "r.user_name_key" || (e == "r.display_name_key" && rt.name == "Group");
+    // Sorting by id is the default order.
+    let sort_sql = sort.filter(|e| *e != "r.id").map(|e| {
+        if not_null(e) {
+            e.to_owned()
+        } else if e.ends_with("_at") || e == "r.active" {
+            format!("COALESCE(CAST({e} AS TEXT), '')")
+        } else {
+            format!("COALESCE({e}, '')")
+        }
+    });
+    let dir = if params.descending { "DESC" } else { "ASC" };
+    let mut sql = Sql::new(backend);
+    match &sort_sql {
+        Some(s) => sql.push("SELECT r.id AS id, ").push(s).push(" AS sort_key"),
+        None => sql.push("SELECT r.id AS id, NULL AS sort_key"),
+    };
+    from(&mut sql);
+    if let Some(c) = &continued {
+        let cmp = if params.descending { " < " } else { " > " };
+        match &sort_sql {
+            Some(s) => {
+                sql.push(" AND (")
+                    .push(s)
+                    .push(", r.id)")
+                    .push(cmp)
+                    .push("(");
+                sql.bind(Bind::Text(c.sort_key.clone().unwrap_or_default()));
+                sql.push(", ");
+                sql.bind(Bind::Bytes(c.last.0.as_bytes().to_vec()));
+                sql.push(")");
+            }
+            None => {
+                sql.push(" AND r.id").push(cmp);
+                sql.bind(Bind::Bytes(c.last.0.as_bytes().to_vec()));
+            }
+        }
+    }
+    sql.push(" ORDER BY ");
+    if let Some(s) = &sort_sql {
+        sql.push(s).push(" ").push(dir).push(", ");
+    }
+    sql.push("r.id ").push(dir).push(" LIMIT ");
+    sql.bind(Bind::Int(params.count));
+    if continued.is_none() && params.start_index > 1 {
+        sql.push(" OFFSET ");
+        sql.bind(Bind::Int(params.start_index - 1));
+    }
+    let rows = sql.load::<IdRow>(tx.conn)?;
+    if let Some(last) = rows.last() {
+        let next = params.start_index + i64::try_from(rows.len()).unwrap_or(0);
+        cache.insert(
+            (tx.tenant, rt.name, params.query_key(), next),
+            Continuation {
+                sort_key: last.sort_key.clone(),
+                last: last.id,
+                total,
+            },
+        );
+    }
+    Ok(ListResult {
+        ids: rows.into_iter().map(|r| r.id).collect(),
+        total,
+    })
+}

@@ -1,0 +1,433 @@
+//! Users as SCIM stores them: the `users` row the REST API shares, one
+//! `user_profiles` row for the rest of the core and enterprise attributes,
+//! and a `user_values` row per value of a multi-valued attribute.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use serde_json::json;
+
+use super::resource::{MULTI_VALUED, MultiValue, UserInput, UserRecord};
+use super::schema::USER_SCHEMA;
+use crate::clock::from_db;
+use crate::db::schema::{group_members, groups, user_profiles, user_values, users};
+use crate::db::{Id, on_backend};
+use crate::directory::UserKind;
+use crate::directory::users::{UserRow, find_row, unique_as_taken};
+use crate::error::{Error, Result};
+use crate::store::TenantTx;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = user_profiles, treat_none_as_null = true)]
+struct ProfileRow {
+    tenant_id: Id,
+    user_id: Id,
+    name_formatted: Option<String>,
+    middle_name: Option<String>,
+    honorific_prefix: Option<String>,
+    honorific_suffix: Option<String>,
+    nick_name: Option<String>,
+    profile_url: Option<String>,
+    title: Option<String>,
+    user_type: Option<String>,
+    preferred_language: Option<String>,
+    locale: Option<String>,
+    timezone: Option<String>,
+    active_omitted: bool,
+    password_hash: Option<String>,
+    employee_number: Option<String>,
+    cost_center: Option<String>,
+    organization: Option<String>,
+    division: Option<String>,
+    department: Option<String>,
+    manager_id: Option<String>,
+    manager_ref: Option<String>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = user_values)]
+struct ValueRow {
+    tenant_id: Id,
+    user_id: Id,
+    attr: String,
+    position: i32,
+    value: Option<String>,
+    value_key: Option<String>,
+    kind: Option<String>,
+    is_primary: Option<bool>,
+    display: Option<String>,
+    formatted: Option<String>,
+    street_address: Option<String>,
+    locality: Option<String>,
+    region: Option<String>,
+    postal_code: Option<String>,
+    country: Option<String>,
+}
+
+/// What happens to the stored password hash on a write.
+#[derive(Debug, Clone)]
+pub enum PasswordChange {
+    Keep,
+    Set(String),
+}
+
+fn profile_row(tenant: Id, user: Id, u: &UserInput, password_hash: Option<String>) -> ProfileRow {
+    ProfileRow {
+        tenant_id: tenant,
+        user_id: user,
+        name_formatted: u.name_formatted.clone(),
+        middle_name: u.middle_name.clone(),
+        honorific_prefix: u.honorific_prefix.clone(),
+        honorific_suffix: u.honorific_suffix.clone(),
+        nick_name: u.nick_name.clone(),
+        profile_url: u.profile_url.clone(),
+        title: u.title.clone(),
+        user_type: u.user_type.clone(),
+        preferred_language: u.preferred_language.clone(),
+        locale: u.locale.clone(),
+        timezone: u.timezone.clone(),
+        active_omitted: u.active.is_none(),
+        password_hash,
+        employee_number: u.employee_number.clone(),
+        cost_center: u.cost_center.clone(),
+        organization: u.organization.clone(),
+        division: u.division.clone(),
+        department: u.department.clone(),
+        manager_id: u.manager.clone(),
+        manager_ref: u.manager_ref.clone(),
+    }
+}
+
+/// Whether the `value` of this attribute compares ignoring case (its key
+/// column holds it lowercased).
+fn value_ignores_case(attr: &str) -> bool {
+    USER_SCHEMA
+        .attribute(attr)
+        .and_then(|a| a.sub("value"))
+        .is_some_and(|v| !v.case_exact)
+}
+
+fn value_rows(tenant: Id, user: Id, u: &UserInput) -> Vec<ValueRow> {
+    let mut rows = Vec::new();
+    for (attr, values) in &u.values {
+        let lower = value_ignores_case(attr);
+        for (i, v) in values.iter().enumerate() {
+            rows.push(ValueRow {
+                tenant_id: tenant,
+                user_id: user,
+                attr: (*attr).to_owned(),
+                position: i32::try_from(i).unwrap_or(i32::MAX),
+                value_key: v
+                    .value
+                    .as_ref()
+                    .map(|s| if lower { s.to_lowercase() } else { s.clone() }),
+                value: v.value.clone(),
+                kind: v.kind.clone(),
+                is_primary: v.primary,
+                display: v.display.clone(),
+                formatted: v.formatted.clone(),
+                street_address: v.street_address.clone(),
+                locality: v.locality.clone(),
+                region: v.region.clone(),
+                postal_code: v.postal_code.clone(),
+                country: v.country.clone(),
+            });
+        }
+    }
+    rows
+}
+
+/// Copies the attributes the REST API shares onto the `users` row.
+fn fill_row(row: &mut UserRow, u: &UserInput) {
+    row.user_name = u.user_name.clone();
+    row.external_id = u.external_id.clone();
+    row.email = u.primary_email();
+    row.display_name = u.display_name.clone();
+    row.given_name = u.given_name.clone();
+    row.family_name = u.family_name.clone();
+    row.active = u.active.unwrap_or(true);
+    row.refresh_keys();
+}
+
+fn check(u: &UserInput) -> Result<()> {
+    crate::validate::name("userName", &u.user_name, 256)
+        .map_err(|e| Error::scim("invalidValue", e.to_string()))
+}
+
+pub(crate) fn insert(
+    tx: &mut TenantTx<'_>,
+    u: &UserInput,
+    password_hash: Option<String>,
+) -> Result<Id> {
+    check(u)?;
+    let id = Id::new();
+    let now = tx.now_db();
+    let mut row = UserRow {
+        tenant_id: tx.tenant,
+        id,
+        user_name: String::new(),
+        user_name_key: String::new(),
+        external_id: None,
+        kind: UserKind::Internal.as_str().into(),
+        email: None,
+        display_name: None,
+        given_name: None,
+        family_name: None,
+        active: true,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+        email_key: None,
+        display_name_key: None,
+        given_name_key: None,
+        family_name_key: None,
+    };
+    fill_row(&mut row, u);
+    diesel::insert_into(users::table)
+        .values(&row)
+        .execute(tx.conn)
+        .map_err(unique_as_taken(&row.user_name))?;
+    diesel::insert_into(user_profiles::table)
+        .values(&profile_row(tx.tenant, id, u, password_hash))
+        .execute(tx.conn)?;
+    let values = value_rows(tx.tenant, id, u);
+    if !values.is_empty() {
+        on_backend!(tx.conn, |c| diesel::insert_into(user_values::table)
+            .values(&values)
+            .execute(c))?;
+    }
+    tx.audit(
+        "user.create",
+        "user",
+        &id.to_string(),
+        json!({ "user_name": u.user_name, "via": "scim", "active": u.active }),
+    )?;
+    Ok(id)
+}
+
+/// Replaces every writable attribute of a user (PUT, and PATCH once applied).
+/// Conditional on `expected` (the version the change was computed from, or
+/// the client's `If-Match`): a concurrent change turns this into a 412.
+pub(crate) fn replace(
+    tx: &mut TenantTx<'_>,
+    id: Id,
+    u: &UserInput,
+    password: PasswordChange,
+    expected: Option<i64>,
+) -> Result<()> {
+    check(u)?;
+    let mut row = find_row(tx, id)?;
+    if let Some(expected) = expected
+        && expected != row.version
+    {
+        return Err(Error::VersionMismatch {
+            current: row.version,
+        });
+    }
+    let read_version = row.version;
+    fill_row(&mut row, u);
+    row.version += 1;
+    row.updated_at = tx.now_db();
+    let changed = diesel::update(
+        users::table
+            .find((tx.tenant, id))
+            .filter(users::version.eq(read_version)),
+    )
+    .set(&row)
+    .execute(tx.conn)
+    .map_err(unique_as_taken(&row.user_name))?;
+    if changed == 0 {
+        return Err(Error::VersionMismatch {
+            current: find_row(tx, id)?.version,
+        });
+    }
+    let hash = match password {
+        PasswordChange::Set(hash) => Some(hash),
+        PasswordChange::Keep => user_profiles::table
+            .find((tx.tenant, id))
+            .select(user_profiles::password_hash)
+            .first::<Option<String>>(tx.conn)
+            .optional()?
+            .flatten(),
+    };
+    let profile = profile_row(tx.tenant, id, u, hash);
+    diesel::delete(user_profiles::table.find((tx.tenant, id))).execute(tx.conn)?;
+    diesel::insert_into(user_profiles::table)
+        .values(&profile)
+        .execute(tx.conn)?;
+    diesel::delete(
+        user_values::table
+            .filter(user_values::tenant_id.eq(tx.tenant))
+            .filter(user_values::user_id.eq(id)),
+    )
+    .execute(tx.conn)?;
+    let values = value_rows(tx.tenant, id, u);
+    if !values.is_empty() {
+        on_backend!(tx.conn, |c| diesel::insert_into(user_values::table)
+            .values(&values)
+            .execute(c))?;
+    }
+    tx.audit(
+        "user.update",
+        "user",
+        &id.to_string(),
+        json!({ "user_name": u.user_name, "via": "scim", "active": u.active }),
+    )
+}
+
+/// Loads users by id, in the order given; ids that do not exist are skipped.
+/// `with_groups` skips the membership read when the caller will not show it.
+pub(crate) fn load(
+    tx: &mut TenantTx<'_>,
+    ids: &[Id],
+    with_groups: bool,
+) -> Result<Vec<UserRecord>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<UserRow> = users::table
+        .filter(users::tenant_id.eq(tx.tenant))
+        .filter(users::id.eq_any(ids))
+        .select(UserRow::as_select())
+        .load(tx.conn)?;
+    let mut profiles: HashMap<Id, ProfileRow> = user_profiles::table
+        .filter(user_profiles::tenant_id.eq(tx.tenant))
+        .filter(user_profiles::user_id.eq_any(ids))
+        .select(ProfileRow::as_select())
+        .load::<ProfileRow>(tx.conn)?
+        .into_iter()
+        .map(|p| (p.user_id, p))
+        .collect();
+    let mut values: HashMap<Id, Vec<ValueRow>> = HashMap::new();
+    for v in user_values::table
+        .filter(user_values::tenant_id.eq(tx.tenant))
+        .filter(user_values::user_id.eq_any(ids))
+        .order((
+            user_values::user_id,
+            user_values::attr,
+            user_values::position,
+        ))
+        .select(ValueRow::as_select())
+        .load::<ValueRow>(tx.conn)?
+    {
+        values.entry(v.user_id).or_default().push(v);
+    }
+    let mut memberships: HashMap<Id, Vec<(Id, String)>> = HashMap::new();
+    if with_groups {
+        for (user, group, name) in group_members::table
+            .inner_join(
+                groups::table.on(groups::tenant_id
+                    .eq(group_members::tenant_id)
+                    .and(groups::id.eq(group_members::group_id))),
+            )
+            .filter(group_members::tenant_id.eq(tx.tenant))
+            .filter(group_members::user_id.eq_any(ids))
+            .order((group_members::user_id, groups::id))
+            .select((group_members::user_id, groups::id, groups::display_name))
+            .load::<(Id, Id, String)>(tx.conn)?
+        {
+            memberships.entry(user).or_default().push((group, name));
+        }
+    }
+    // Managers' display names, for those managers that are users here.
+    let manager_ids: Vec<Id> = profiles
+        .values()
+        .filter_map(|p| p.manager_id.as_deref()?.parse::<uuid::Uuid>().ok())
+        .map(Id)
+        .collect();
+    let manager_names: HashMap<String, Option<String>> = if manager_ids.is_empty() {
+        HashMap::new()
+    } else {
+        users::table
+            .filter(users::tenant_id.eq(tx.tenant))
+            .filter(users::id.eq_any(&manager_ids))
+            .select((users::id, users::display_name))
+            .load::<(Id, Option<String>)>(tx.conn)?
+            .into_iter()
+            .map(|(id, name)| (id.to_string(), name))
+            .collect()
+    };
+    let mut by_id: HashMap<Id, UserRecord> = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let id = row.id;
+        let p = profiles.remove(&id);
+        let mut input = UserInput {
+            user_name: row.user_name,
+            external_id: row.external_id,
+            display_name: row.display_name,
+            given_name: row.given_name,
+            family_name: row.family_name,
+            active: Some(row.active),
+            ..UserInput::default()
+        };
+        let mut has_password = false;
+        let mut manager_display = None;
+        if let Some(p) = p {
+            has_password = p.password_hash.is_some();
+            if p.active_omitted {
+                input.active = None;
+            }
+            manager_display = p
+                .manager_id
+                .as_ref()
+                .and_then(|m| manager_names.get(m).cloned().flatten());
+            input.name_formatted = p.name_formatted;
+            input.middle_name = p.middle_name;
+            input.honorific_prefix = p.honorific_prefix;
+            input.honorific_suffix = p.honorific_suffix;
+            input.nick_name = p.nick_name;
+            input.profile_url = p.profile_url;
+            input.title = p.title;
+            input.user_type = p.user_type;
+            input.preferred_language = p.preferred_language;
+            input.locale = p.locale;
+            input.timezone = p.timezone;
+            input.employee_number = p.employee_number;
+            input.cost_center = p.cost_center;
+            input.organization = p.organization;
+            input.division = p.division;
+            input.department = p.department;
+            input.manager = p.manager_id;
+            input.manager_ref = p.manager_ref;
+        }
+        let mut grouped: HashMap<String, Vec<MultiValue>> = HashMap::new();
+        for v in values.remove(&id).unwrap_or_default() {
+            grouped.entry(v.attr).or_default().push(MultiValue {
+                value: v.value,
+                display: v.display,
+                kind: v.kind,
+                primary: v.is_primary,
+                formatted: v.formatted,
+                street_address: v.street_address,
+                locality: v.locality,
+                region: v.region,
+                postal_code: v.postal_code,
+                country: v.country,
+            });
+        }
+        input.values = MULTI_VALUED
+            .iter()
+            .filter_map(|a| grouped.remove(*a).map(|v| (*a, v)))
+            .collect();
+        by_id.insert(
+            id,
+            UserRecord {
+                id,
+                input,
+                has_password,
+                manager_display,
+                groups: memberships.remove(&id).unwrap_or_default(),
+                version: row.version,
+                created_at: from_db(row.created_at),
+                updated_at: from_db(row.updated_at),
+            },
+        );
+    }
+    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+}
+
+pub(crate) fn get(tx: &mut TenantTx<'_>, id: Id, with_groups: bool) -> Result<UserRecord> {
+    load(tx, &[id], with_groups)?
+        .pop()
+        .ok_or(Error::NotFound(crate::error::Resource::User))
+}
