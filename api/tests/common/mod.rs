@@ -75,6 +75,39 @@ impl Reply {
     }
 }
 
+impl Reply {
+    /// Asserts a SCIM error (RFC 7644 §3.12) with this status and `scimType`
+    /// (`None`: the error has no `scimType`).
+    #[track_caller]
+    pub fn expect_scim_error(self, status: StatusCode, scim_type: Option<&str>) -> Self {
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.body
+        );
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/scim+json"),
+            "body: {}",
+            self.body
+        );
+        assert_eq!(
+            self.body["schemas"],
+            json!(["urn:ietf:params:scim:api:messages:2.0:Error"]),
+            "body: {}",
+            self.body
+        );
+        assert_eq!(self.body["status"], json!(status.as_u16().to_string()));
+        assert_eq!(
+            self.body["scimType"].as_str(),
+            scim_type,
+            "body: {}",
+            self.body
+        );
+        self
+    }
+}
+
 impl TestApp {
     pub async fn start(db: TestDb) -> TestApp {
         let store = db.store().await;
@@ -183,6 +216,62 @@ impl TestApp {
             .await
             .expect(StatusCode::CREATED);
         r.body["token"].as_str().expect("token secret").to_owned()
+    }
+
+    /// A SCIM token (`lks_…`) of the tenant; returns its secret.
+    pub async fn scim_token(&self, slug: &str) -> String {
+        self.token(slug, &["scim"]).await
+    }
+
+    /// A SCIM request to `/t/{slug}/scim/v2{path}` (`path` may carry a query).
+    pub async fn scim(
+        &self,
+        method: &str,
+        slug: &str,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> Reply {
+        self.scim_with(method, slug, path, token, body, &[]).await
+    }
+
+    /// As [`TestApp::scim`], with extra headers (`If-Match` …).
+    pub async fn scim_with(
+        &self,
+        method: &str,
+        slug: &str,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut all = vec![("Content-Type", "application/scim+json")];
+        all.extend_from_slice(headers);
+        self.send(
+            method,
+            &format!("/t/{slug}/scim/v2{path}"),
+            Some(token),
+            body,
+            &all,
+        )
+        .await
+    }
+
+    /// Creates a SCIM user with just a userName; returns its JSON.
+    pub async fn scim_user(&self, slug: &str, token: &str, user_name: &str) -> Value {
+        self.scim(
+            "POST",
+            slug,
+            "/Users",
+            token,
+            Some(json!({
+                "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                "userName": user_name,
+            })),
+        )
+        .await
+        .expect(StatusCode::CREATED)
+        .body
     }
 
     /// Creates a user; returns its JSON.
