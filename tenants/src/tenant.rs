@@ -10,7 +10,8 @@ use time::OffsetDateTime;
 use crate::audit::AuditEvent;
 use crate::clock::{from_db, to_db};
 use crate::db::schema::{
-    api_tokens, audit_events, group_members, groups, signing_keys, tenants, users,
+    api_tokens, audit_events, group_members, group_subgroups, groups, scim_requests, signing_keys,
+    tenants, user_profiles, user_values, users,
 };
 use crate::db::{DbConnection, Id, TxMode};
 use crate::error::{Error, Resource, Result};
@@ -499,8 +500,15 @@ fn delete_rows(conn: &mut DbConnection, id: Id) -> Result<usize> {
     let mut n = 0;
     n += diesel::delete(group_members::table.filter(group_members::tenant_id.eq(id)))
         .execute(conn)?;
+    n += diesel::delete(group_subgroups::table.filter(group_subgroups::tenant_id.eq(id)))
+        .execute(conn)?;
     n += diesel::delete(groups::table.filter(groups::tenant_id.eq(id))).execute(conn)?;
+    n += diesel::delete(user_values::table.filter(user_values::tenant_id.eq(id))).execute(conn)?;
+    n += diesel::delete(user_profiles::table.filter(user_profiles::tenant_id.eq(id)))
+        .execute(conn)?;
     n += diesel::delete(users::table.filter(users::tenant_id.eq(id))).execute(conn)?;
+    n += diesel::delete(scim_requests::table.filter(scim_requests::tenant_id.eq(id)))
+        .execute(conn)?;
     n += diesel::delete(api_tokens::table.filter(api_tokens::tenant_id.eq(id))).execute(conn)?;
     n +=
         diesel::delete(signing_keys::table.filter(signing_keys::tenant_id.eq(id))).execute(conn)?;

@@ -13,5 +13,6 @@ mod lifecycle;
 mod migrations;
 mod nodes;
 mod postgres;
+mod scim;
 mod tenants;
 mod tokens;

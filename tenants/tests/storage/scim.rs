@@ -1,0 +1,84 @@
+//! SCIM data at the end of a tenant's life: deleting the tenant removes it all.
+
+use diesel::prelude::*;
+use latchkey_tenants::db::schema::{group_subgroups, scim_requests, user_profiles, user_values};
+use latchkey_tenants::scim::{Method, RequestLogEntry, ScimRequest};
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+async fn scim(scope: &TenantScope, method: Method, path: &str, body: Value) -> Value {
+    let resp = scope
+        .scim("http://test/t/x/scim/v2".into(), 1 << 20)
+        .handle(ScimRequest {
+            method,
+            path: path.into(),
+            query: Vec::new(),
+            if_match: None,
+            if_none_match: None,
+            body: Some(body),
+        })
+        .await
+        .unwrap();
+    resp.body.unwrap_or(Value::Null)
+}
+
+fn scim_rows(db: &TestDb, tenant: Id) -> i64 {
+    let conn = &mut db.url().establish_owner().unwrap();
+    let counts: [QueryResult<i64>; 4] = [
+        user_profiles::table
+            .filter(user_profiles::tenant_id.eq(tenant))
+            .count()
+            .get_result(conn),
+        user_values::table
+            .filter(user_values::tenant_id.eq(tenant))
+            .count()
+            .get_result(conn),
+        group_subgroups::table
+            .filter(group_subgroups::tenant_id.eq(tenant))
+            .count()
+            .get_result(conn),
+        scim_requests::table
+            .filter(scim_requests::tenant_id.eq(tenant))
+            .count()
+            .get_result(conn),
+    ];
+    counts.into_iter().map(|c| c.unwrap()).sum()
+}
+
+both_backends! {
+    async fn deleting_a_tenant_removes_its_scim_profiles_values_nested_groups_and_request_log(db: TestDb) {
+        let store = db.store().await;
+        let scope = new_tenant(&store, "acme").await;
+        let id = scope.tenant().id;
+        let user = scim(&scope, Method::Post, "/Users", json!({
+            "userName": "ada", "title": "Countess",
+            "emails": [{"value": "ada@example.com", "type": "work"}],
+        })).await;
+        let inner = scim(&scope, Method::Post, "/Groups", json!({
+            "displayName": "Inner", "members": [{"value": user["id"]}],
+        })).await;
+        scim(&scope, Method::Post, "/Groups", json!({
+            "displayName": "Outer", "members": [{"value": inner["id"]}],
+        })).await;
+        store.log_scim_request(RequestLogEntry {
+            tenant_id: id,
+            token_id: "token:x".into(),
+            method: "POST".into(),
+            path: "/Users".into(),
+            status: 201,
+            scim_type: None,
+            detail: None,
+            duration: std::time::Duration::from_millis(1),
+            request_id: "r".into(),
+            body: None,
+        });
+        store.flush_scim_log().await.unwrap();
+        // A profile, an email value, a nested group, a logged request.
+        assert_eq!(scim_rows(&db, id), 4);
+
+        store.tenants().delete("acme").await.unwrap();
+
+        assert_eq!(scim_rows(&db, id), 0);
+    }
+}
