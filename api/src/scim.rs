@@ -521,7 +521,10 @@ impl ScimApi {
             .await
     }
 
-    /// SCIM: search across resource types (not supported: 501)
+    /// SCIM: search across resource types
+    ///
+    /// A SearchRequest over Users and Groups as one list (Users first). A
+    /// type that lacks an attribute the filter names contributes nothing.
     #[oai(
         path = "/t/:tenant/scim/v2/.search",
         method = "post",

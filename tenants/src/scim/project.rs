@@ -62,6 +62,22 @@ impl Projection {
         Ok(Projection { only, excluded })
     }
 
+    /// As [`Projection::from_query`], ignoring names this type does not
+    /// have (a search across types names attributes of either).
+    pub fn lenient(rt: &'static ResourceType, attributes: &str, excluded: &str) -> Self {
+        let known = |list: &str| -> Vec<Vec<String>> {
+            list.split(',')
+                .filter(|p| !p.trim().is_empty())
+                .filter_map(|p| keys(rt, p).ok())
+                .collect()
+        };
+        let only = known(attributes);
+        Projection {
+            only: (!attributes.trim().is_empty()).then_some(only),
+            excluded: known(excluded),
+        }
+    }
+
     /// Whether the top-level core attribute `name` will be in the output.
     pub fn wants(&self, name: &str) -> bool {
         if self

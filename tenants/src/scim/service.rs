@@ -274,20 +274,32 @@ impl Scim<'_> {
         let path = req.path.trim_end_matches('/').to_owned();
         let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
         match (segments.as_slice(), req.method) {
-            (["ServiceProviderConfig"], Method::Get) => Ok(ScimResponse::ok(self.service_provider_config())),
+            (["ServiceProviderConfig"], Method::Get) => {
+                Ok(ScimResponse::ok(self.service_provider_config()))
+            }
             (["ServiceProviderConfig"], _) => Err(method_not_allowed()),
-            (["ResourceTypes"], Method::Get) => Ok(ScimResponse::ok(self.list_of(
-                [&USER_TYPE, &GROUP_TYPE].iter().map(|rt| rt.to_json(&self.base_url)).collect(),
-            ))),
+            (["ResourceTypes"], Method::Get) => Ok(ScimResponse::ok(
+                self.list_of(
+                    [&USER_TYPE, &GROUP_TYPE]
+                        .iter()
+                        .map(|rt| rt.to_json(&self.base_url))
+                        .collect(),
+                ),
+            )),
             (["ResourceTypes", name], Method::Get) => [&USER_TYPE, &GROUP_TYPE]
                 .iter()
                 .find(|rt| rt.name.eq_ignore_ascii_case(name))
                 .map(|rt| ScimResponse::ok(rt.to_json(&self.base_url)))
                 .ok_or_else(not_found),
             (["ResourceTypes", ..], _) => Err(method_not_allowed()),
-            (["Schemas"], Method::Get) => Ok(ScimResponse::ok(self.list_of(
-                schema::SCHEMAS.iter().map(|s| s.to_json(&self.base_url)).collect(),
-            ))),
+            (["Schemas"], Method::Get) => Ok(ScimResponse::ok(
+                self.list_of(
+                    schema::SCHEMAS
+                        .iter()
+                        .map(|s| s.to_json(&self.base_url))
+                        .collect(),
+                ),
+            )),
             (["Schemas", id], Method::Get) => schema::SCHEMAS
                 .iter()
                 .find(|s| s.id.eq_ignore_ascii_case(id))
@@ -296,11 +308,8 @@ impl Scim<'_> {
             (["Schemas", ..], _) => Err(method_not_allowed()),
             (["Bulk"], Method::Post) => self.bulk(body_of(&req)?).await,
             (["Bulk"], _) => Err(method_not_allowed()),
-            ([".search"], Method::Post) => Err(Error::Scim {
-                status: 501,
-                scim_type: None,
-                detail: "searching across resource types is not supported; POST to /Users/.search or /Groups/.search".into(),
-            }),
+            ([".search"], Method::Post) => self.search_all(body_of(&req)?).await,
+            ([".search"], _) => Err(method_not_allowed()),
             ([kind, rest @ ..], method) => {
                 let rt: &'static ResourceType = if kind.eq_ignore_ascii_case("Users") {
                     &USER_TYPE
@@ -492,6 +501,24 @@ impl Scim<'_> {
         params: ListParams,
         projection: &Projection,
     ) -> Result<ScimResponse> {
+        let start = params.start_index;
+        let (resources, total) = self.page(rt, params, projection).await?;
+        Ok(ScimResponse::ok(json!({
+            "schemas": [schema::LIST_RESPONSE],
+            "totalResults": total,
+            "itemsPerPage": resources.len(),
+            "startIndex": start,
+            "Resources": resources,
+        })))
+    }
+
+    /// One page of one resource type, projected, and the total.
+    async fn page(
+        &self,
+        rt: &'static ResourceType,
+        params: ListParams,
+        projection: &Projection,
+    ) -> Result<(Vec<Value>, i64)> {
         let cache = self.scope.store.inner.scim_pages.clone();
         let base = self.base_url.clone();
         let with_extra = projection.wants(if rt.name == "User" {
@@ -499,7 +526,6 @@ impl Scim<'_> {
         } else {
             "members"
         });
-        let start = params.start_index;
         let (docs, total) = self
             .scope
             .read(move |tx| {
@@ -519,11 +545,88 @@ impl Scim<'_> {
             })
             .await?;
         let resources: Vec<Value> = docs.into_iter().map(|d| projection.apply(rt, d)).collect();
+        Ok((resources, total))
+    }
+
+    /// `POST /.search` (RFC 7644 §3.4.3): Users, then Groups, as one list.
+    /// A type whose schema lacks an attribute the filter or the sort names
+    /// contributes nothing; a filter that no type can answer is an error.
+    async fn search_all(&self, body: &Value) -> Result<ScimResponse> {
+        let obj = body
+            .as_object()
+            .ok_or_else(|| Error::scim("invalidSyntax", "a SearchRequest must be an object"))?;
+        let get = |name: &str| {
+            obj.iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
+                .filter(|v| !v.is_null())
+        };
+        let list = |name: &str| -> String {
+            match get(name) {
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(","),
+                Some(Value::String(s)) => s,
+                _ => String::new(),
+            }
+        };
+        let (attributes, excluded) = (list("attributes"), list("excludedAttributes"));
+        let mut first_error = None;
+        let mut answered = 0;
+        let mut resources = Vec::new();
+        let mut total = 0;
+        let mut start = None;
+        let (mut skip, mut remaining) = (0, 0);
+        for rt in [&USER_TYPE, &GROUP_TYPE] {
+            let mut params = match list_params(rt, get) {
+                Ok(p) => p,
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                    continue;
+                }
+            };
+            if start.is_none() {
+                start = Some(params.start_index);
+                skip = params.start_index - 1;
+                remaining = params.count;
+            }
+            let projection = Projection::lenient(rt, &attributes, &excluded);
+            let counted = ListParams {
+                start_index: 1,
+                count: 0,
+                ..params.clone()
+            };
+            let of_type = match self.page(rt, counted, &projection).await {
+                Ok((_, n)) => n,
+                Err(e @ Error::Scim { .. }) => {
+                    first_error.get_or_insert(e);
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            answered += 1;
+            total += of_type;
+            if remaining > 0 && skip < of_type {
+                params.start_index = skip + 1;
+                params.count = remaining;
+                let (page, _) = self.page(rt, params, &projection).await?;
+                remaining -= i64::try_from(page.len()).unwrap_or(remaining);
+                resources.extend(page);
+                skip = 0;
+            } else {
+                skip -= skip.min(of_type);
+            }
+        }
+        if answered == 0 {
+            return Err(first_error.unwrap_or_else(not_found));
+        }
         Ok(ScimResponse::ok(json!({
             "schemas": [schema::LIST_RESPONSE],
             "totalResults": total,
             "itemsPerPage": resources.len(),
-            "startIndex": start,
+            "startIndex": start.unwrap_or(1),
             "Resources": resources,
         })))
     }
