@@ -703,7 +703,10 @@ impl Scim<'_> {
                 .map_err(uniqueness)?;
             Ok(self.render(rt, user.to_json(&base), user.version, id, projection, 200))
         } else {
-            let input = resource::group_from_json(body)?;
+            let mut input = resource::group_from_json(body)?;
+            // A PUT replaces the whole group (RFC 7644 §3.5.1): no `members`
+            // means no members.
+            input.members.get_or_insert_with(Vec::new);
             let group = self
                 .scope
                 .write(move |tx| {
