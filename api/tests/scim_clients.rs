@@ -682,6 +682,7 @@ both_backends! {
             .await
             .expect(StatusCode::CREATED)
             .body);
+        let group = id(&scim_group(&app, &slug, &token, "Okta pushed", &[&user]).await);
         let put = fixture("okta_put_user", &[("{user_id}", &user)]);
         let r = put.send(&app, &slug, &token).await.expect(StatusCode::OK);
         assert_eq!(id(&r.body), user);
@@ -693,6 +694,8 @@ both_backends! {
         assert_eq!(email(&got, "work"), Some("test.user@okta.local"));
         assert_eq!(got["emails"][0]["display"], "test.user@okta.local");
         assert_eq!(got["active"], true);
+        // `groups: []` is read-only: the PUT leaves the user's memberships alone.
+        assert_eq!(got["groups"][0]["value"], group.as_str(), "{got}");
         // PUT replaces: what the body left out is gone.
         for gone in ["displayName", "locale", "externalId"] {
             assert!(got.get(gone).is_none(), "`{gone}` survived a PUT without it: {got}");
@@ -708,6 +711,7 @@ both_backends! {
         assert_eq!(got["active"], false);
         assert_eq!(got["name"]["givenName"], "Another");
         assert_eq!(rest_user(&app, &slug, &user).await["active"], false);
+        assert_eq!(members(&get_group(&app, &slug, &token, &group).await), set(&[&user]));
         let found = replay(&app, &slug, &token, "okta_get_user_by_username", &[])
             .await
             .expect(StatusCode::OK);

@@ -165,6 +165,12 @@ both_backends! {
         let read = app.token(&slug, &["read"]).await;
         assert_eq!(log(&app, &slug, &read, "").await, items);
         assert_eq!(log(&app, &slug, &read, "?limit=2").await, items[..2].to_vec());
+        // The SCIM token itself provisions; it cannot read the log.
+        let r = app
+            .get(&format!("/api/v1/tenants/{slug}/scim/requests"), &token)
+            .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
+        assert_eq!(r.code(), "insufficient-scope", "{}", r.body);
     }
 
     async fn status_min_shows_only_the_failures(db: TestDb) {
