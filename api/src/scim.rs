@@ -197,9 +197,11 @@ enum Caller {
         scope: TenantScope,
         token: String,
     },
-    /// The tenant exists, the token does not open it.
+    /// The tenant exists and the request is refused; `token` names the
+    /// caller in the log (`unauthenticated` when the token opened nothing).
     Refused {
         tenant: latchkey_tenants::Id,
+        token: String,
         error: Error,
     },
     /// No such tenant (or one this token must not learn about): nothing to log into.
@@ -209,16 +211,27 @@ enum Caller {
 impl AppState {
     /// A SCIM token of this tenant, or a platform token. A tenant admin
     /// token is refused: SCIM clients get tokens that can do nothing else.
+    ///
+    /// The token is checked before the tenant is looked up, so a caller
+    /// without a valid token learns nothing about which tenants exist; the
+    /// refusal is still logged in the tenant's request log when it exists.
     async fn scim_caller(&self, auth: &ScimToken, slug: &str) -> Caller {
+        let authenticated = self.store.authenticate(&auth.0.token).await;
         let tenant = match self.store.tenants().get(slug).await {
             Ok(t) => t,
-            Err(e) => return Caller::Unknown(e),
+            Err(e) => {
+                return Caller::Unknown(match authenticated {
+                    Err(auth_error) => auth_error,
+                    Ok(_) => e,
+                });
+            }
         };
-        let principal = match self.store.authenticate(&auth.0.token).await {
+        let principal = match authenticated {
             Ok(p) => p,
             Err(error) => {
                 return Caller::Refused {
                     tenant: tenant.id,
+                    token: "unauthenticated".into(),
                     error,
                 };
             }
@@ -233,6 +246,7 @@ impl AppState {
             if *kind != TokenKind::Scim {
                 return Caller::Refused {
                     tenant: tenant.id,
+                    token: principal.actor_id(),
                     error: Error::InsufficientScope("scim"),
                 };
             }
@@ -241,6 +255,7 @@ impl AppState {
         if let Err(error) = tenant.ensure_usable() {
             return Caller::Refused {
                 tenant: tenant.id,
+                token: principal.actor_id(),
                 error,
             };
         }
@@ -290,9 +305,11 @@ impl AppState {
         };
         let (tenant_for_log, token, outcome) = match self.scim_caller(&auth, slug).await {
             Caller::Unknown(e) => (None, String::new(), Err(e)),
-            Caller::Refused { tenant, error } => {
-                (Some(tenant), "unauthenticated".into(), Err(error))
-            }
+            Caller::Refused {
+                tenant,
+                token,
+                error,
+            } => (Some(tenant), token, Err(error)),
             Caller::Known { scope, token } => {
                 let outcome = match parsed_body {
                     Some(Err(e)) => Err(Error::scim(

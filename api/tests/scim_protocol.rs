@@ -2035,42 +2035,7 @@ both_backends! {
     }
 }
 
-// ---------------------------------------------------------------------------
-// Known bugs: each test states the behaviour the implementation owes and is
-// ignored until it holds (`cargo test -- --ignored` runs them).
-// ---------------------------------------------------------------------------
-
-/// As `both_backends!`, for tests of a known bug: both variants are ignored
-/// with the bug as the reason.
-macro_rules! both_backends_ignored {
-    ($(
-        #[ignore = $reason:literal]
-        async fn $name:ident($($param:tt)*) $body:block
-    )*) => {$(
-        #[allow(non_snake_case)]
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            async fn body($($param)*) $body
-
-            #[test]
-            #[ignore = $reason]
-            fn sqlite() {
-                latchkey_tenants::testing::run(latchkey_tenants::testing::TestDb::sqlite(), body);
-            }
-
-            #[test]
-            #[ignore = $reason]
-            fn postgres() {
-                latchkey_tenants::testing::run(latchkey_tenants::testing::TestDb::postgres(), body);
-            }
-        }
-    )*};
-}
-
-both_backends_ignored! {
-    #[ignore = "bug: the email of a user created over REST is invisible over SCIM (users::load reads emails only from user_values)"]
+both_backends! {
     async fn the_email_of_a_user_created_over_rest_is_visible_over_scim(db: TestDb) {
         let s = setup(db).await;
         let rest = s.app.user(&s.slug, &s.app.platform, "bob").await;
@@ -2083,7 +2048,6 @@ both_backends_ignored! {
         );
     }
 
-    #[ignore = "bug: If-None-Match compares ETags strongly; RFC 7232 §3.2 requires the weak comparison, so \"1\" must match W/\"1\""]
     async fn if_none_match_uses_the_weak_comparison(db: TestDb) {
         let s = setup(db).await;
         let u = s.user("ada").await;
@@ -2092,7 +2056,6 @@ both_backends_ignored! {
             .expect(StatusCode::NOT_MODIFIED);
     }
 
-    #[ignore = "bug: delete_user changes the groups that listed the user without bumping their version, so their ETag goes stale"]
     async fn deleting_a_user_changes_the_etag_of_the_groups_that_listed_them(db: TestDb) {
         let s = setup(db).await;
         let ada = s.user("ada").await;
@@ -2108,7 +2071,6 @@ both_backends_ignored! {
         assert_ne!(r.header("etag"), Some(tag.as_str()));
     }
 
-    #[ignore = "bug: delete_user clears the manager of other users without bumping their version, so their ETag goes stale"]
     async fn deleting_a_manager_changes_the_etag_of_the_users_they_managed(db: TestDb) {
         let s = setup(db).await;
         let boss = s.user("boss").await;
@@ -2126,7 +2088,6 @@ both_backends_ignored! {
         assert_eq!(r.status, StatusCode::OK, "the stale ETag W/\"1\" was confirmed");
     }
 
-    #[ignore = "bug: scim_caller looks the tenant up before authenticating, so a bad token tells existing tenants (401) from unknown ones (404)"]
     async fn a_wrong_token_cannot_tell_whether_a_tenant_exists(db: TestDb) {
         let s = setup(db).await;
         let known = s.app.scim("GET", &s.slug, "/Users", "lks_not-a-real-token", None).await;

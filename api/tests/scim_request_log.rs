@@ -331,7 +331,7 @@ both_backends! {
         );
     }
 
-    async fn a_wrong_token_on_an_existing_tenant_is_logged_as_unauthenticated(db: TestDb) {
+    async fn refused_tokens_on_an_existing_tenant_are_logged(db: TestDb) {
         let app = TestApp::start(db).await;
         let (slug, token, token_id) = setup(&app).await;
         // Well formed, this tenant's prefix, wrong secret.
@@ -350,10 +350,11 @@ both_backends! {
         app.scim("GET", &slug, "/ServiceProviderConfig", &token, None)
             .await
             .expect(StatusCode::OK);
-        // Nothing is logged for a tenant that does not exist.
+        // A tenant that does not exist gets the same 401 (a bad token
+        // learns nothing about which tenants exist), and nothing is logged.
         app.scim("GET", "no-such-tenant", "/Users", &forged, None)
             .await
-            .expect_scim_error(StatusCode::NOT_FOUND, None);
+            .expect_scim_error(StatusCode::UNAUTHORIZED, None);
 
         let items = log(&app, &slug, &app.platform, "").await;
         assert_eq!(
@@ -366,7 +367,21 @@ both_backends! {
             ]
         );
         assert_eq!(items[0]["token"], format!("token:{token_id}"));
-        for item in &items[1..] {
+        // The admin token authenticated: it is named, and refused.
+        let tokens = app
+            .get(&format!("/api/v1/tenants/{slug}/tokens"), &app.platform)
+            .await
+            .expect(StatusCode::OK)
+            .body;
+        let admin_id = tokens["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["scopes"] == json!(["admin"]))
+            .map(|t| t["id"].as_str().unwrap().to_owned())
+            .unwrap();
+        assert_eq!(items[1]["token"], format!("token:{admin_id}"));
+        for item in &items[2..] {
             assert_eq!(item["token"], "unauthenticated", "{item}");
         }
         let text = serde_json::to_string(&items).unwrap();

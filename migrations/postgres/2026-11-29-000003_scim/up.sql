@@ -60,6 +60,9 @@ CREATE TABLE user_values (
     FOREIGN KEY (tenant_id, user_id) REFERENCES users (tenant_id, id) ON DELETE CASCADE
 );
 CREATE INDEX user_values_lookup ON user_values (tenant_id, attr, value_key);
+-- A user's `email` is their primary SCIM email: users that have one get it.
+INSERT INTO user_values (tenant_id, user_id, attr, position, value, value_key, is_primary)
+SELECT tenant_id, id, 'emails', 0, email, email_key, TRUE FROM users WHERE email IS NOT NULL;
 
 -- Groups may hold groups as well as users.
 CREATE TABLE group_subgroups (

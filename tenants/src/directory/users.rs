@@ -337,6 +337,9 @@ impl Users<'_> {
                     .values(&row)
                     .execute(tx.conn)
                     .map_err(unique_as_taken(&row.user_name))?;
+                if let Some(email) = &row.email {
+                    super::touch::sync_primary_email(tx, row.id, Some(email))?;
+                }
                 tx.audit(
                     "user.create",
                     "user",
@@ -453,6 +456,7 @@ impl Users<'_> {
                 }
                 let detail = patch.describe();
                 let read_version = row.version;
+                let email_change = patch.email.clone();
                 patch.apply(&mut row);
                 if name_in_use(tx, &row.user_name_key, Some(id))? {
                     return Err(user_name_taken(&row.user_name));
@@ -471,6 +475,9 @@ impl Users<'_> {
                     return Err(Error::VersionMismatch {
                         current: find_row(tx, id)?.version,
                     });
+                }
+                if let Some(email) = email_change {
+                    super::touch::sync_primary_email(tx, id, email.as_deref())?;
                 }
                 tx.audit("user.update", "user", &id.to_string(), detail)?;
                 Ok(row)
@@ -507,6 +514,19 @@ pub(crate) fn delete_user(tx: &mut TenantTx<'_>, id: Id, if_match: Option<i64>) 
             current: row.version,
         });
     }
+    // Groups that listed the user, and users they managed, change too.
+    let groups: Vec<Id> = group_members::table
+        .filter(group_members::tenant_id.eq(tx.tenant))
+        .filter(group_members::user_id.eq(id))
+        .select(group_members::group_id)
+        .load(tx.conn)?;
+    super::touch::touch_groups(tx, &groups)?;
+    let managed: Vec<Id> = user_profiles::table
+        .filter(user_profiles::tenant_id.eq(tx.tenant))
+        .filter(user_profiles::manager_id.eq(id.to_string()))
+        .select(user_profiles::user_id)
+        .load(tx.conn)?;
+    super::touch::touch_users(tx, &managed)?;
     diesel::delete(
         group_members::table.filter(
             group_members::tenant_id

@@ -122,7 +122,9 @@ fn truncated(body: &Value) -> String {
 
 #[derive(Default)]
 pub(crate) struct RequestLog {
-    buffer: Mutex<Vec<(OffsetDateTime, RequestLogEntry)>>,
+    /// Ids are taken when a request is logged, so the log's order is the
+    /// order of the requests whichever batch writes them.
+    buffer: Mutex<Vec<(Id, OffsetDateTime, RequestLogEntry)>>,
     flusher: Mutex<bool>,
 }
 
@@ -132,11 +134,11 @@ impl RequestLog {
             if b.len() >= MAX_BUFFERED {
                 b.remove(0);
             }
-            b.push((at, entry));
+            b.push((Id::new(), at, entry));
         }
     }
 
-    fn take(&self) -> Vec<(OffsetDateTime, RequestLogEntry)> {
+    fn take(&self) -> Vec<(Id, OffsetDateTime, RequestLogEntry)> {
         self.buffer
             .lock()
             .map(|mut b| std::mem::take(&mut *b))
@@ -181,10 +183,10 @@ async fn flush(inner: &Inner) -> Result<()> {
     }
     let keep = i64::try_from(inner.scim_log_size).unwrap_or(i64::MAX);
     let mut by_tenant: std::collections::BTreeMap<Id, Vec<Row>> = Default::default();
-    for (at, e) in entries {
+    for (id, at, e) in entries {
         by_tenant.entry(e.tenant_id).or_default().push(Row {
             tenant_id: e.tenant_id,
-            id: Id::new(),
+            id,
             occurred_at: to_db(at),
             token_id: e.token_id,
             method: e.method,

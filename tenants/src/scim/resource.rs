@@ -537,6 +537,14 @@ pub fn user_from_json(doc: &Value) -> Result<UserInput> {
                     .transpose()?;
             }
         }
+        // An id is stored in its canonical form, so deleting that user finds it.
+        if let Some(id) = input
+            .manager
+            .as_deref()
+            .and_then(|m| m.parse::<uuid::Uuid>().ok())
+        {
+            input.manager = Some(id.to_string());
+        }
         if input.manager.as_deref().is_none_or(str::is_empty) {
             input.manager = None;
             input.manager_ref = None;

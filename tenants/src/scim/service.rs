@@ -420,10 +420,12 @@ impl Scim<'_> {
             ([], Method::Post) => self.create(rt, body_of(req)?, &projection).await,
             ([id], Method::Get) => {
                 let r = self.read(rt, parse_id(id)?, &projection).await?;
+                // Weak comparison (RFC 9110 §13.1.2): `"1"` matches `W/"1"`.
+                let weak = |t: &str| t.trim().trim_start_matches("W/").to_owned();
                 if let (Some(tag), Some(current)) = (&req.if_none_match, &r.etag)
                     && tag
                         .split(',')
-                        .any(|t| t.trim() == current || t.trim() == "*")
+                        .any(|t| t.trim() == "*" || weak(t) == weak(current))
                 {
                     let mut r = ScimResponse::status(304);
                     r.etag = Some(current.clone());

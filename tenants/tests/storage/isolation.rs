@@ -30,6 +30,9 @@ async fn two_tenants(store: &Store) -> TwoTenants {
         .add_member(globex_group.id.0, globex_user.id.0)
         .await
         .unwrap();
+    // As stored now, with its member (the add moved its version on).
+    let globex_group = globex.groups().get(globex_group.id.0).await.unwrap();
+    let acme_group = acme.groups().get(acme_group.id.0).await.unwrap();
     TwoTenants {
         acme,
         globex,
