@@ -293,63 +293,43 @@ impl Translator {
                 sql.push("EXISTS (SELECT 1 FROM user_values v WHERE v.tenant_id = r.tenant_id AND v.user_id = r.id AND v.attr = ");
                 sql.bind(Bind::Text(attr.into()));
                 sql.push(" AND ");
-                self.val_filter(sql, &vp.attr, &vp.filter)?;
+                self.val_filter(sql, &vp.attr, &vp.filter, false)?;
                 sql.push(")");
                 Ok(())
             }
             Target::Membership { .. } => {
                 // members[value eq "…"] / groups[value eq "…"]: the value is
                 // the only sub-attribute stored for memberships.
-                self.val_filter_membership(sql, &vp.attr, &vp.filter)
+                self.val_filter(sql, &vp.attr, &vp.filter, true)
             }
             _ => Err(unsupported(&display(&vp.attr))),
         }
     }
 
-    fn val_filter(&mut self, sql: &mut Sql, at: &AttrPath, f: &ValFilter) -> Result<()> {
+    /// The filter inside `attr[…]`. `membership`: `attr` is a user's groups
+    /// or a group's members, whose comparisons are membership lookups;
+    /// otherwise comparisons are on the `user_values` row `v`.
+    fn val_filter(
+        &mut self,
+        sql: &mut Sql,
+        at: &AttrPath,
+        f: &ValFilter,
+        membership: bool,
+    ) -> Result<()> {
         match f {
             ValFilter::Attr(exp) => {
                 let (p, rebuilt) = self.sub_path(at, exp)?;
                 let r = self.resolve(&p)?;
                 let target = self.target(&r, &p)?;
-                self.leaf(sql, target, r.leaf(), &rebuilt, "v")
-            }
-            ValFilter::Not(inner) => {
-                sql.push("NOT COALESCE((");
-                self.val_filter(sql, at, inner)?;
-                sql.push("), FALSE)");
-                Ok(())
-            }
-            ValFilter::And(items) | ValFilter::Or(items) => {
-                let op = if matches!(f, ValFilter::And(_)) {
-                    " AND "
+                if membership {
+                    self.membership(sql, target, r.leaf(), &rebuilt, &p)
                 } else {
-                    " OR "
-                };
-                sql.push("(");
-                for (i, item) in items.as_slice().iter().enumerate() {
-                    if i > 0 {
-                        sql.push(op);
-                    }
-                    self.val_filter(sql, at, item)?;
+                    self.leaf(sql, target, r.leaf(), &rebuilt, "v")
                 }
-                sql.push(")");
-                Ok(())
-            }
-        }
-    }
-
-    fn val_filter_membership(&mut self, sql: &mut Sql, at: &AttrPath, f: &ValFilter) -> Result<()> {
-        match f {
-            ValFilter::Attr(exp) => {
-                let (p, rebuilt) = self.sub_path(at, exp)?;
-                let r = self.resolve(&p)?;
-                let target = self.target(&r, &p)?;
-                self.membership(sql, target, r.leaf(), &rebuilt, &p)
             }
             ValFilter::Not(inner) => {
                 sql.push("NOT COALESCE((");
-                self.val_filter_membership(sql, at, inner)?;
+                self.val_filter(sql, at, inner, membership)?;
                 sql.push("), FALSE)");
                 Ok(())
             }
@@ -364,7 +344,7 @@ impl Translator {
                     if i > 0 {
                         sql.push(op);
                     }
-                    self.val_filter_membership(sql, at, item)?;
+                    self.val_filter(sql, at, item, membership)?;
                 }
                 sql.push(")");
                 Ok(())
