@@ -75,6 +75,10 @@ CREATE TABLE group_subgroups (
     FOREIGN KEY (tenant_id, member_id) REFERENCES groups (tenant_id, id) ON DELETE CASCADE
 );
 CREATE INDEX group_subgroups_member ON group_subgroups (tenant_id, member_id);
+-- Members in the order they joined, as SCIM lists them: a bounded read of a
+-- large group is an index range, not a sort of the whole group.
+CREATE INDEX group_members_joined ON group_members (tenant_id, group_id, created_at, user_id);
+CREATE INDEX group_subgroups_joined ON group_subgroups (tenant_id, group_id, created_at, member_id);
 
 CREATE INDEX groups_external_id ON groups (tenant_id, external_id);
 

@@ -646,8 +646,9 @@ impl Scim<'_> {
             let user = self
                 .scope
                 .write(move |tx| {
+                    let has_password = hash.is_some();
                     let id = users::insert(tx, &input, hash)?;
-                    users::get(tx, id, true)
+                    users::inserted(tx, id, input, has_password)
                 })
                 .await
                 .map_err(uniqueness)?;

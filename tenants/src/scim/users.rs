@@ -426,6 +426,38 @@ pub(crate) fn load(
     Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
 }
 
+/// The user [`insert`] just wrote, as [`load`] would read it back, without
+/// reading it back: a new user is in no group, and only a manager's display
+/// name needs a lookup.
+pub(crate) fn inserted(
+    tx: &mut TenantTx<'_>,
+    id: Id,
+    input: UserInput,
+    has_password: bool,
+) -> Result<UserRecord> {
+    let manager_display = match input.manager.as_deref().map(str::parse::<uuid::Uuid>) {
+        Some(Ok(manager)) => users::table
+            .find((tx.tenant, Id(manager)))
+            .select(users::display_name)
+            .first::<Option<String>>(tx.conn)
+            .optional()?
+            .flatten(),
+        _ => None,
+    };
+    // Times as stored: the database keeps microseconds.
+    let now = from_db(tx.now_db());
+    Ok(UserRecord {
+        id,
+        input,
+        has_password,
+        manager_display,
+        groups: Vec::new(),
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    })
+}
+
 pub(crate) fn get(tx: &mut TenantTx<'_>, id: Id, with_groups: bool) -> Result<UserRecord> {
     load(tx, &[id], with_groups)?
         .pop()
