@@ -461,21 +461,7 @@ impl Users<'_> {
                 if name_in_use(tx, &row.user_name_key, Some(id))? {
                     return Err(user_name_taken(&row.user_name));
                 }
-                row.version += 1;
-                row.updated_at = tx.now_db();
-                let changed = diesel::update(
-                    users::table
-                        .find((tx.tenant, id))
-                        .filter(users::version.eq(read_version)),
-                )
-                .set(&row)
-                .execute(tx.conn)
-                .map_err(unique_as_taken(&row.user_name))?;
-                if changed == 0 {
-                    return Err(Error::VersionMismatch {
-                        current: find_row(tx, id)?.version,
-                    });
-                }
+                write_row(tx, &mut row, read_version)?;
                 if let Some(email) = email_change {
                     super::touch::sync_primary_email(tx, id, email.as_deref())?;
                 }
@@ -499,6 +485,28 @@ impl UserRow {
     pub(crate) fn id(&self) -> Id {
         self.id
     }
+}
+
+/// Writes a changed user as its next version, conditional on the version
+/// the change was computed from: a change made meanwhile is a 412, never
+/// silently overwritten.
+pub(crate) fn write_row(tx: &mut TenantTx<'_>, row: &mut UserRow, read_version: i64) -> Result<()> {
+    row.version = read_version + 1;
+    row.updated_at = tx.now_db();
+    let changed = diesel::update(
+        users::table
+            .find((tx.tenant, row.id))
+            .filter(users::version.eq(read_version)),
+    )
+    .set(&*row)
+    .execute(tx.conn)
+    .map_err(unique_as_taken(&row.user_name))?;
+    if changed == 0 {
+        return Err(Error::VersionMismatch {
+            current: find_row(tx, row.id)?.version,
+        });
+    }
+    Ok(())
 }
 
 /// Deletes a user, their memberships and every reference to them as a

@@ -401,18 +401,18 @@ fn check_schemas(doc: &Fields<'_>) -> Result<()> {
     Ok(())
 }
 
+/// The values of a multi-valued attribute; a lone object where an array
+/// belongs is accepted as one value.
+fn items_of(v: &Value, not_array: impl FnOnce() -> String) -> Result<Vec<&Value>> {
+    match v {
+        Value::Array(items) => Ok(items.iter().collect()),
+        Value::Object(_) => Ok(vec![v]),
+        _ => Err(Error::scim("invalidValue", not_array())),
+    }
+}
+
 fn multi_values(attr: &'static Attribute, v: &Value) -> Result<Vec<MultiValue>> {
-    let items: Vec<&Value> = match v {
-        Value::Array(items) => items.iter().collect(),
-        // A lone object where an array belongs: accepted as one value.
-        Value::Object(_) => vec![v],
-        _ => {
-            return Err(Error::scim(
-                "invalidValue",
-                format!("`{}` must be an array", attr.name),
-            ));
-        }
-    };
+    let items = items_of(v, || format!("`{}` must be an array", attr.name))?;
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.into_iter().enumerate() {
         let path = format!("{}[{i}]", attr.name);
@@ -578,16 +578,7 @@ pub fn group_from_json(doc: &Value) -> Result<GroupInput> {
 
 /// The `value`s of a list of member objects.
 pub fn member_ids(v: &Value, path: &str) -> Result<Vec<String>> {
-    let items: Vec<&Value> = match v {
-        Value::Array(items) => items.iter().collect(),
-        Value::Object(_) => vec![v],
-        _ => {
-            return Err(Error::scim(
-                "invalidValue",
-                format!("`{path}` must be an array of members"),
-            ));
-        }
-    };
+    let items = items_of(v, || format!("`{path}` must be an array of members"))?;
     items
         .into_iter()
         .enumerate()

@@ -13,7 +13,7 @@ use crate::clock::from_db;
 use crate::db::schema::{group_members, groups, user_profiles, user_values, users};
 use crate::db::{Id, on_backend};
 use crate::directory::UserKind;
-use crate::directory::users::{UserRow, find_row, unique_as_taken};
+use crate::directory::users::{UserRow, find_row, unique_as_taken, write_row};
 use crate::error::{Error, Result};
 use crate::store::TenantTx;
 
@@ -226,21 +226,7 @@ pub(crate) fn replace(
     }
     let read_version = row.version;
     fill_row(&mut row, u);
-    row.version += 1;
-    row.updated_at = tx.now_db();
-    let changed = diesel::update(
-        users::table
-            .find((tx.tenant, id))
-            .filter(users::version.eq(read_version)),
-    )
-    .set(&row)
-    .execute(tx.conn)
-    .map_err(unique_as_taken(&row.user_name))?;
-    if changed == 0 {
-        return Err(Error::VersionMismatch {
-            current: find_row(tx, id)?.version,
-        });
-    }
+    write_row(tx, &mut row, read_version)?;
     let hash = match password {
         PasswordChange::Set(hash) => Some(hash),
         PasswordChange::Keep => user_profiles::table
