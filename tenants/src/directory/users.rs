@@ -6,11 +6,12 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::prefix_range;
+use super::touch::PrimaryEmail;
 use crate::clock::from_db;
-use crate::db::{DbConnection, Id};
+use crate::db::{Chain, DbConnection, Id};
 
 type Db = <DbConnection as diesel::Connection>::Backend;
-use crate::db::schema::users;
+use crate::db::schema::{audit_events, user_values, users};
 use crate::error::{Error, Resource, Result};
 use crate::page::{Page, PageRequest};
 use crate::store::{TenantScope, TenantTx};
@@ -330,22 +331,27 @@ impl Users<'_> {
         row.refresh_keys();
         let row = self
             .scope
-            .write(move |tx| {
+            .write_statement(move |tx| {
                 // The unique index decides, in the same statement: no
                 // separate check that a concurrent create could slip past.
-                diesel::insert_into(users::table)
-                    .values(&row)
-                    .execute(tx.conn)
-                    .map_err(unique_as_taken(&row.user_name))?;
-                if let Some(email) = &row.email {
-                    super::touch::sync_primary_email(tx, row.id, Some(email))?;
-                }
-                tx.audit(
+                let email =
+                    (row.email.as_deref()).map(|email| PrimaryEmail::new(tx.tenant, row.id, email));
+                let event = tx.audit_row(
                     "user.create",
                     "user",
                     &row.id.to_string(),
                     json!({ "user_name": row.user_name, "kind": row.kind, "active": row.active }),
-                )?;
+                );
+                Chain::on(tx.conn)
+                    .then(diesel::insert_into(users::table).values(&row))
+                    .then_some(
+                        email
+                            .as_ref()
+                            .map(|e| diesel::insert_into(user_values::table).values(e)),
+                    )
+                    .then(diesel::insert_into(audit_events::table).values(&event))
+                    .run()
+                    .map_err(unique_as_taken(&row.user_name))?;
                 Ok(row)
             })
             .await?;
