@@ -200,9 +200,20 @@ impl Server {
     }
 
     pub fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Reply {
+        self.send_as(&self.platform, method, path, body)
+    }
+
+    /// Sends a request with `token` instead of the platform token.
+    pub fn send_as(
+        &self,
+        token: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> Reply {
         let url = format!("{}{path}", self.endpoint);
         self.runtime.block_on(async {
-            let mut request = self.http.request(method, &url).bearer_auth(&self.platform);
+            let mut request = self.http.request(method, &url).bearer_auth(token);
             if let Some(body) = body {
                 request = request
                     .header("Content-Type", "application/json")
@@ -214,7 +225,8 @@ impl Server {
             let body = if bytes.is_empty() {
                 Value::Null
             } else {
-                serde_json::from_slice(&bytes).expect("a JSON body")
+                serde_json::from_slice(&bytes)
+                    .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
             };
             Reply { status, body }
         })
@@ -352,6 +364,29 @@ impl Tf {
         .expect("write main.tf");
     }
 
+    /// Copies the `.tf` files of `folder` into the working directory.
+    pub fn copy_from(&self, folder: &Path) {
+        for entry in std::fs::read_dir(folder)
+            .expect("the folder")
+            .filter_map(Result::ok)
+        {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "tf") {
+                std::fs::copy(&path, self.dir.join(entry.file_name())).expect("copy a .tf file");
+            }
+        }
+    }
+
+    /// Replaces the CLI configuration (e.g. with a `filesystem_mirror`).
+    pub fn cli_config(&self, text: &str) {
+        std::fs::write(self.dir.join("terraformrc"), text).expect("the CLI configuration");
+    }
+
+    /// Removes an environment variable from terraform's environment.
+    pub fn unset(&mut self, name: &str) {
+        self.env.retain(|(k, _)| k != name);
+    }
+
     /// Runs terraform with `args`; returns its output whatever the exit code.
     pub fn run(&self, args: &[&str]) -> Output {
         Command::new(&self.terraform)
@@ -389,7 +424,15 @@ impl Tf {
     /// 2 changes; anything else fails the test).
     #[track_caller]
     pub fn plan(&self) -> (bool, String) {
-        let out = self.run(&["plan", "-detailed-exitcode", "-no-color"]);
+        self.plan_with(&[])
+    }
+
+    /// [`Tf::plan`] with extra arguments (`-var …`).
+    #[track_caller]
+    pub fn plan_with(&self, extra: &[&str]) -> (bool, String) {
+        let mut args = vec!["plan", "-detailed-exitcode", "-no-color"];
+        args.extend_from_slice(extra);
+        let out = self.run(&args);
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         match out.status.code() {
             Some(0) => (false, stdout),
