@@ -125,12 +125,11 @@ impl Client {
         let response = request
             .send()
             .await
-            .map_err(|e| ApiError::Transport(format!("cannot reach {url}: {e}")))?;
+            .map_err(|e| ApiError::Transport(format!("cannot reach {url}: {}", chain(&e))))?;
         let status = response.status();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| ApiError::Transport(format!("cannot read the answer of {url}: {e}")))?;
+        let bytes = response.bytes().await.map_err(|e| {
+            ApiError::Transport(format!("cannot read the answer of {url}: {}", chain(&e)))
+        })?;
         let parsed: Option<Json> = if bytes.is_empty() {
             Some(Json::Null)
         } else {
@@ -191,6 +190,22 @@ impl Client {
             }
         }
     }
+}
+
+/// An error and its causes, `outer: inner: …` (reqwest's own message alone
+/// does not say why a connection failed).
+fn chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 fn problem(status: StatusCode, body: Json) -> ApiError {
