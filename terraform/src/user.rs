@@ -41,6 +41,18 @@ impl UserState {
         self.kind = string_of(&user["kind"]);
     }
 
+    /// `active` and `kind` left out of the configuration mean their
+    /// defaults (`true`, `internal`), so that a user deactivated outside
+    /// Terraform is planned back to active.
+    fn apply_defaults(&mut self, config: &UserState) {
+        if config.active.is_null() {
+            self.active = Value::Value(true);
+        }
+        if config.kind.is_null() {
+            self.kind = Value::Value("internal".to_owned());
+        }
+    }
+
     /// The writable fields as the REST API takes them (`null` clears).
     fn body(&self) -> Json {
         json!({
@@ -109,14 +121,14 @@ pub fn user_attributes(data_source: bool) -> Vec<(&'static str, Attribute)> {
             attribute(
                 AttributeType::Bool,
                 field(OptionalComputed),
-                "Whether the user may sign in; defaults to `true`.",
+                "Whether the user may sign in; `true` when left out.",
             ),
         ),
         (
             "kind",
             string(
                 field(OptionalComputed),
-                "`internal` (counts as a seat, the default) or `external`.",
+                "`internal` (counts as a seat; the value when left out) or `external`.",
             ),
         ),
     ]
@@ -175,17 +187,12 @@ impl Resource for UserResource {
         &self,
         _diags: &mut Diagnostics,
         proposed: UserState,
-        _config: UserState,
+        config: UserState,
         _meta: ValueEmpty,
     ) -> Option<(UserState, ValueEmpty)> {
         let mut state = proposed;
         state.id = Value::Unknown;
-        if state.active.is_null() {
-            state.active = Value::Value(true);
-        }
-        if state.kind.is_null() {
-            state.kind = Value::Value("internal".to_owned());
-        }
+        state.apply_defaults(&config);
         Some((state, ValueEmpty::Null))
     }
 
@@ -194,10 +201,12 @@ impl Resource for UserResource {
         _diags: &mut Diagnostics,
         prior: UserState,
         proposed: UserState,
-        _config: UserState,
+        config: UserState,
         private: ValueEmpty,
         _meta: ValueEmpty,
     ) -> Option<(UserState, ValueEmpty, Vec<AttributePath>)> {
+        let mut proposed = proposed;
+        proposed.apply_defaults(&config);
         let mut replace = Vec::new();
         if proposed.tenant.is_unknown() || proposed.tenant != prior.tenant {
             replace.push(AttributePath::new("tenant"));

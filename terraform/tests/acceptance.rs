@@ -154,6 +154,23 @@ acceptance! {
         assert_eq!(server.get("/api/v1/tenants/acme/users").body["items"], json!([]));
     }
 
+    fn a_user_left_active_by_default_is_reactivated_after_a_deactivation_out_of_band(server: Server) {
+        server.tenant("acme");
+        let tf = Tf::new(&server);
+        tf.config("resource \"latchkey_user\" \"u\" {\n  tenant = \"acme\"\n  user_name = \"ada\"\n}");
+        tf.apply();
+        let id = tf.attr("latchkey_user.u", "id");
+        let path = format!("/api/v1/tenants/acme/users/{id}");
+        assert_eq!(server.get(&path).body["active"], true);
+        tf.assert_no_changes();
+
+        server.patch(&path, json!({"active": false}));
+        tf.assert_plan_has("false -> true");
+        tf.apply();
+        assert_eq!(server.get(&path).body["active"], true);
+        tf.assert_no_changes();
+    }
+
     fn group_lifecycle(server: Server) {
         server.tenant("acme");
         let tf = Tf::new(&server);
@@ -250,6 +267,7 @@ acceptance! {
   tenant = "acme"
   name   = "{name}"
   scopes = ["scim"]
+  expires_at = "2030-01-01T00:00:00Z"
 }}
 output "secret" {{
   value     = latchkey_api_token.t.token
@@ -267,7 +285,10 @@ output "secret" {{
         let id = tf.attr(a, "id");
         assert_eq!(tf.attr(a, "kind"), "scim");
         let path = format!("/api/v1/tenants/acme/tokens/{id}");
-        assert_eq!(server.get(&path).body["name"], "okta");
+        let token = server.get(&path).body;
+        assert_eq!(token["name"], "okta");
+        assert_eq!(token["scopes"], json!(["scim"]));
+        assert_eq!(token["expires_at"], "2030-01-01T00:00:00Z");
         tf.assert_no_changes();
 
         tf.config(&config("entra"));
