@@ -24,6 +24,8 @@ impl GroupState {
     }
 }
 
+/// The group attributes of the resource, or (`data_source`) of the data
+/// source, which is looked up by `id` or `display_name`.
 pub fn group_attributes(data_source: bool) -> Vec<(&'static str, Attribute)> {
     vec![
         (

@@ -68,8 +68,8 @@ impl UserState {
     }
 }
 
-/// The user attributes; `lookup` is the constraint of the fields a data
-/// source may look a user up by (`Required`/`Optional` in a resource).
+/// The user attributes of the resource, or (`data_source`) of the data
+/// source, which is looked up by `id` or `user_name` and reads the rest.
 pub fn user_attributes(data_source: bool) -> Vec<(&'static str, Attribute)> {
     let field = |c: AttributeConstraint| if data_source { Computed } else { c };
     vec![
@@ -314,10 +314,10 @@ impl Resource for UserResource {
         diags: &mut Diagnostics,
         id: String,
     ) -> Option<(UserState, ValueEmpty)> {
-        let parts = import_parts(diags, &id, "tenant_slug/user_id", 2)?;
+        let mut parts = import_parts(diags, &id, "tenant_slug/user_id", 2)?.into_iter();
         let state = UserState {
-            tenant: Value::Value(parts[0].clone()),
-            id: Value::Value(parts[1].clone()),
+            tenant: parts.next().into(),
+            id: parts.next().into(),
             ..UserState::default()
         };
         Some((state, ValueEmpty::Null))
