@@ -429,6 +429,17 @@ output "kids" {{ value = data.latchkey_jwks.k.kids }}
         assert_eq!(out["kids"], json!(kids));
     }
 
+    fn a_provider_without_a_token_says_where_to_set_one(server: Server) {
+        let mut tf = Tf::new(&server);
+        tf.unset("LATCHKEY_TOKEN");
+        tf.config("resource \"latchkey_tenant\" \"t\" {\n  slug = \"acme\"\n  display_name = \"Acme\"\n}");
+        let out = tf.run(&["plan", "-no-color"]);
+        assert!(!out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("Latchkey: no `token`"), "{stderr}");
+        assert!(stderr.contains("LATCHKEY_TOKEN"), "{stderr}");
+    }
+
     fn a_data_source_names_what_it_could_not_find(server: Server) {
         server.tenant("acme");
         let tf = Tf::new(&server);
