@@ -170,6 +170,7 @@ pub fn openapi_document() -> Result<String> {
         metrics: Arc::new(Metrics::default()),
         public_url: None,
         max_body_bytes: HttpLimits::default().max_body_bytes,
+        signup: None,
     }))
 }
 
@@ -215,6 +216,7 @@ async fn serve_until_shutdown(settings: &Settings) -> Result<()> {
         metrics: Arc::new(Metrics::default()),
         public_url: settings.public_url.clone(),
         max_body_bytes: settings.max_body_bytes,
+        signup: settings.signup()?.map(Arc::new),
     };
     let limits = HttpLimits {
         max_body_bytes: settings.max_body_bytes,
