@@ -81,7 +81,11 @@
 
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
-      document.querySelectorAll("[data-error-for]").forEach((el) => el.classList.remove("error"));
+      document.querySelectorAll("[data-error-for]").forEach((el) => {
+        if (el.id === "slug-status") return;
+        el.textContent = el.dataset.default;
+        el.className = el.dataset.default ? "hint" : "hint error";
+      });
       document.querySelectorAll("input.invalid").forEach((el) => el.classList.remove("invalid"));
       $("form-error").hidden = true;
       const button = $("submit");
@@ -101,8 +105,10 @@
       const input = field && $(field === "slug" ? "slug" : field);
       if (input) {
         input.classList.add("invalid");
-        const hint = field === "slug" ? status : document.querySelector('[data-error-for="' + field + '"]');
-        if (hint) { hint.textContent = r.data.errors[0].message; hint.className = "hint error"; }
+        const hint = document.querySelector('[data-error-for="' + field + '"]') || $("form-error");
+        hint.textContent = r.data.errors[0].message;
+        hint.className = hint.id === "form-error" ? "alert" : "hint error";
+        hint.hidden = false;
         input.focus();
       } else if (r.data && r.data.code === "slug-taken") {
         slug.classList.add("invalid"); setStatus("✗ " + r.data.detail, "error"); slug.focus();
