@@ -227,6 +227,9 @@ async fn serve_until_shutdown(settings: &Settings) -> Result<()> {
             trust_forwarded_for: settings.trust_forwarded_for,
         },
     };
+    if let Some(signup) = &state.signup {
+        tracing::info!(url = %format!("{}/signup", signup.public_url), "hosted signup is on");
+    }
     let listener = TcpListener::bind(addr);
     tracing::info!(%addr, "latchkey listening");
     poem::Server::new(listener)

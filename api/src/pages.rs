@@ -24,12 +24,22 @@ connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 
 pub fn routes(state: AppState) -> impl IntoEndpoint {
     Route::new()
-        .at("/", get(form))
-        .at("/verify", get(verify))
-        .at("/console", get(console))
-        .at("/assets/signup.css", get(css))
-        .at("/assets/signup.js", get(js))
+        .at("/", get(form).map(named("signupPage")))
+        .at("/verify", get(verify).map(named("signupVerifyPage")))
+        .at("/console", get(console).map(named("signupConsolePage")))
+        .at("/assets/signup.css", get(css).map(named("signupAsset")))
+        .at("/assets/signup.js", get(js).map(named("signupAsset")))
         .data(state)
+}
+
+/// Names the page in logs, traces and metrics as operations are named.
+fn named(
+    route: &'static str,
+) -> impl Fn(Response) -> std::future::Ready<Response> + Clone + Send + Sync {
+    move |mut resp: Response| {
+        resp.set_data(poem_openapi::OperationId(route));
+        std::future::ready(resp)
+    }
 }
 
 #[derive(Template)]

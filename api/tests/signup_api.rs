@@ -452,6 +452,35 @@ both_backends! {
             .expect_problem(StatusCode::FORBIDDEN, "tenant-pending");
     }
 
+    async fn an_operator_activated_tenant_still_needs_a_verified_admin_to_sign_in(db: TestDb) {
+        let app = app(db).await;
+        sign_up(&app, "acme", "ada@acme.example").await.expect(StatusCode::ACCEPTED);
+        app.send("POST", "/api/v1/tenants/acme/resume", Some(&app.platform), None, &[])
+            .await
+            .expect(StatusCode::OK);
+        assert_eq!(tenant_status(&app, "acme").await, "active");
+        sign_in(&app, "acme", "ada@acme.example", PASSWORD)
+            .await
+            .expect_problem(StatusCode::FORBIDDEN, "tenant-pending");
+    }
+
+    async fn a_session_ends_with_its_tenant(db: TestDb) {
+        let (app, smtp) = app_with_mail(db).await;
+        verified(&app, &smtp, "acme", "ada@acme.example").await;
+        let cookie = cookie(&sign_in(&app, "acme", "ada@acme.example", PASSWORD).await.expect(StatusCode::CREATED));
+        app.send("POST", "/api/v1/tenants/acme/suspend", Some(&app.platform), None, &[])
+            .await
+            .expect(StatusCode::OK);
+        app.send("GET", "/api/v1/signup/session", None, None, &[("Cookie", &cookie)])
+            .await
+            .expect_problem(StatusCode::FORBIDDEN, "tenant-suspended");
+        app.delete("/api/v1/tenants/acme", &app.platform).await;
+        app.send("GET", "/api/v1/signup/session", None, None, &[("Cookie", &cookie)])
+            .await
+            .expect_problem(StatusCode::UNAUTHORIZED, "session-invalid");
+        sign_up(&app, "acme", "bob@acme.example").await.expect(StatusCode::ACCEPTED);
+    }
+
     async fn a_verified_admin_signs_in_and_creates_a_scim_token_shown_once(db: TestDb) {
         let (app, smtp) = app_with_mail(db).await;
         verified(&app, &smtp, "acme", "ada@acme.example").await;

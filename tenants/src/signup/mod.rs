@@ -394,7 +394,7 @@ impl Signups<'_> {
             Err(e) => return Err(e),
         };
         let email_key = email.trim().to_lowercase();
-        let admin: Option<(Id, String, String)> = match &tenant {
+        let admin: Option<(Id, String, String, Option<time::PrimitiveDateTime>)> = match &tenant {
             Some(t) => {
                 let (key, tenant_id) = (email_key.clone(), t.id);
                 self.store
@@ -407,6 +407,7 @@ impl Signups<'_> {
                                 tenant_admins::id,
                                 tenant_admins::email,
                                 tenant_admins::password_hash,
+                                tenant_admins::verified_at,
                             ))
                             .first(conn)
                             .optional()?)
@@ -415,16 +416,23 @@ impl Signups<'_> {
             }
             None => None,
         };
-        let stored = admin.as_ref().map(|(_, _, h)| h.clone());
+        let stored = admin.as_ref().map(|(_, _, h, _)| h.clone());
         let given = password.to_owned();
         let matches =
             tokio::task::spawn_blocking(move || password::verify(&given, stored.as_deref()))
                 .await
                 .map_err(|e| Error::Internal(format!("password check task: {e}")))?;
-        let (Some(tenant), Some((admin_id, email, _)), true) = (tenant, admin, matches) else {
+        let (Some(tenant), Some((admin_id, email, _, verified_at)), true) =
+            (tenant, admin, matches)
+        else {
             return Err(Error::Unauthenticated(AuthFailure::Credentials));
         };
         // Past the password: telling the owner what is wrong reveals nothing.
+        // An operator may activate a pending tenant by hand; its admin still
+        // signs in only with a verified address.
+        if verified_at.is_none() {
+            return Err(Error::TenantPending(tenant.slug.clone()));
+        }
         tenant.ensure_usable()?;
         let now = self.store.now();
         let expires_at = now + session_ttl;
@@ -441,6 +449,14 @@ impl Signups<'_> {
         self.store
             .pool()
             .run_in(Some(id), TxMode::Write, move |conn| {
+                // The admin's ended sessions go as a new one starts.
+                diesel::delete(
+                    console_sessions::table
+                        .filter(console_sessions::tenant_id.eq(id))
+                        .filter(console_sessions::admin_id.eq(admin_id))
+                        .filter(console_sessions::expires_at.le(to_db(now))),
+                )
+                .execute(conn)?;
                 diesel::insert_into(console_sessions::table)
                     .values(row)
                     .execute(conn)?;
