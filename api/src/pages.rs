@@ -151,8 +151,7 @@ async fn verify(state: Data<&AppState>, req: &Request, params: Query<VerifyParam
         Ok(s) => s,
         Err(r) => return r,
     };
-    if let Err(e) = state.signup_rate(signup, req) {
-        let _ = e;
+    if state.signup_rate(signup, req).is_err() {
         return message(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many attempts",

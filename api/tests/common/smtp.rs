@@ -204,7 +204,6 @@ fn decode_qp(s: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'='
-            && i + 2 < bytes.len() + 1
             && let Some(hex) = joined.get(i + 1..i + 3)
             && let Ok(b) = u8::from_str_radix(hex, 16)
         {

@@ -210,17 +210,8 @@ impl Signups<'_> {
         }
 
         let now = self.store.now();
-        let admin = NewAdminRow {
-            tenant_id: Id::new(), // replaced with the tenant's id below
-            id: Id::new(),
-            email_key: email.to_lowercase(),
-            email: email.clone(),
-            password_hash,
-            verified_at: None,
-            created_at: to_db(now),
-            updated_at: to_db(now),
-        };
-        let admin_id = admin.id;
+        let admin_id = Id::new();
+        let admin_email = email.clone();
         let tenant = self
             .store
             .tenants()
@@ -232,7 +223,16 @@ impl Signups<'_> {
                 TenantStatus::Pending,
                 actor,
                 move |conn, tenant_id| {
-                    let row = NewAdminRow { tenant_id, ..admin };
+                    let row = NewAdminRow {
+                        tenant_id,
+                        id: admin_id,
+                        email_key: admin_email.to_lowercase(),
+                        email: admin_email,
+                        password_hash,
+                        verified_at: None,
+                        created_at: to_db(now),
+                        updated_at: to_db(now),
+                    };
                     diesel::insert_into(tenant_admins::table)
                         .values(&row)
                         .execute(conn)?;
