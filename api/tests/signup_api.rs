@@ -9,12 +9,14 @@ use common::*;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use latchkey_api::app::HttpLimits;
 use latchkey_api::ratelimit::{RateLimiter, RateLimits};
 use latchkey_api::signup::Signup;
 use latchkey_api::signup::mail::Mailer;
 use latchkey_tenants::clock::ManualClock;
 use latchkey_tenants::testing::TestDb;
 use poem::http::StatusCode;
+use poem::test::TestClient;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
@@ -273,19 +275,35 @@ both_backends! {
     }
 
     async fn two_signups_racing_for_one_slug_one_wins_the_other_gets_slug_taken(db: TestDb) {
+        // Two nodes on one database, each signing up for the same slugs at once.
+        let other_node = TestClient::new(node_with_signup(
+            db.store().await,
+            Some(service(NO_SMTP, 0)),
+            HttpLimits::default(),
+        ));
         let app = app(db).await;
-        let (a, b) = tokio::join!(
-            sign_up(&app, "acme", "ada@acme.example"),
-            sign_up(&app, "acme", "bob@acme.example"),
-        );
-        let mut statuses = [a.status, b.status];
-        statuses.sort();
-        assert_eq!(statuses, [StatusCode::ACCEPTED, StatusCode::CONFLICT], "{} / {}", a.body, b.body);
-        let loser = if a.status == StatusCode::CONFLICT { a } else { b };
-        let loser = loser.expect_problem(StatusCode::CONFLICT, "slug-taken");
-        assert!(loser.body["detail"].as_str().unwrap().contains("acme"));
+        for slug in ["acme", "beta", "gamma"] {
+            let there = other_node
+                .post("/api/v1/signup")
+                .body_json(&signup_body(slug, "bob@example.com"))
+                .send();
+            let (here, there) = tokio::join!(sign_up(&app, slug, "ada@example.com"), there);
+            let there_status = there.0.status();
+            let there_body: Value = there.0.into_body().into_json().await.unwrap();
+            let mut statuses = [here.status, there_status];
+            statuses.sort();
+            assert_eq!(
+                statuses,
+                [StatusCode::ACCEPTED, StatusCode::CONFLICT],
+                "{slug}: {} / {there_body}",
+                here.body
+            );
+            let loser = if here.status == StatusCode::CONFLICT { here.body } else { there_body };
+            assert_eq!(loser["code"], "slug-taken", "{loser}");
+            assert!(loser["detail"].as_str().unwrap().contains(slug));
+        }
         let list = app.get("/api/v1/tenants", &app.platform).await.expect(StatusCode::OK);
-        assert_eq!(list.body["items"].as_array().unwrap().len(), 1);
+        assert_eq!(list.body["items"].as_array().unwrap().len(), 3);
     }
 
     async fn a_taken_slug_is_refused_with_slug_taken(db: TestDb) {
