@@ -91,6 +91,8 @@ try {
   await page.screenshot({ path: join(shots, "04-signup-filled.png") });
   await page.click("#submit");
   await page.getByRole("heading", { name: "Check your inbox" }).waitFor();
+  await page.click("#resend");
+  await page.waitForFunction(() => document.getElementById("resend-status").textContent.includes("Sent again"));
   await page.screenshot({ path: join(shots, "05-check-inbox.png") });
 
   const link = linkIn(await waitForMail(email));

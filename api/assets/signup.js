@@ -99,6 +99,12 @@
         $("sent-slug").textContent = r.data.slug;
         $("signup").hidden = true;
         $("sent").hidden = false;
+        const sentTo = { slug: r.data.slug, email: email.value.trim() };
+        $("resend").onclick = async () => {
+          const again = await call("POST", "/api/v1/signup/resend", sentTo);
+          $("resend-status").textContent = again.ok ? "Sent again. It can take a minute to arrive." : ((again.data && again.data.detail) || "Try again in a minute.");
+          $("resend-status").className = again.ok ? "hint ok" : "hint error";
+        };
         return;
       }
       const field = r.data && r.data.errors && r.data.errors[0] && r.data.errors[0].field;

@@ -210,6 +210,41 @@ both_backends! {
         assert_eq!(r.body["scim_base_url"], format!("{PUBLIC_URL}/t/acme/scim/v2"));
     }
 
+    async fn the_link_can_be_sent_again_and_either_mail_verifies(db: TestDb) {
+        let (app, smtp) = app_with_mail(db).await;
+        sign_up(&app, "acme", "ada@acme.example").await.expect(StatusCode::ACCEPTED);
+        smtp.wait_for("ada@acme.example").await;
+        let resend = |slug: &'static str, email: &'static str| {
+            let app = &app;
+            async move {
+                app.send("POST", "/api/v1/signup/resend", None, Some(json!({"slug": slug, "email": email})), &[])
+                    .await
+                    .expect(StatusCode::ACCEPTED)
+                    .body
+            }
+        };
+        let sent = resend("acme", "ADA@acme.example").await;
+        // Unknown addresses and organizations get the very same answer, and no mail.
+        assert_eq!(resend("acme", "eve@evil.example").await, sent);
+        assert_eq!(resend("nowhere", "ada@acme.example").await, sent);
+        let started = Instant::now();
+        while smtp.messages().len() < 2 {
+            assert!(started.elapsed() < Duration::from_secs(20), "the link was not sent again");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let mails = smtp.messages();
+        assert_eq!(mails.len(), 2, "mail went to an address that did not sign up");
+        app.send("GET", &path_of(&verification_link(&mails[1])), None, None, &[])
+            .await
+            .expect(StatusCode::OK);
+        assert_eq!(tenant_status(&app, "acme").await, "active");
+        // Once verified, nothing is sent any more.
+        resend("acme", "ada@acme.example").await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(smtp.messages().len(), 2);
+    }
+
     async fn a_tampered_link_is_refused_and_activates_nothing(db: TestDb) {
         let (app, smtp) = app_with_mail(db).await;
         sign_up(&app, "acme", "ada@acme.example")

@@ -10,7 +10,7 @@ use std::time::Duration;
 use latchkey_tenants::Actor;
 use latchkey_tenants::keys::tokens::{NewToken, Scope};
 use latchkey_tenants::page::PageRequest;
-use latchkey_tenants::signup::{ConsoleSession, NewSignup};
+use latchkey_tenants::signup::{ConsoleSession, NewSignup, PendingSignup};
 use lettre::message::Mailbox;
 use poem::Request;
 use poem::http::StatusCode;
@@ -168,6 +168,35 @@ pub fn same_origin(signup: &Signup, req: &Request) -> ApiResult<()> {
     Ok(())
 }
 
+/// Mails the verification link of `pending` to `to`, apart from the answer:
+/// the reply never waits on (or tells anything about) the mail server or the
+/// address.
+fn send_verification(signup: &Signup, to: &Mailbox, pending: &PendingSignup) -> ApiResult<()> {
+    let link = signup.verification_link(&pending.tenant.slug, &pending.verification_token);
+    let hours = signup.link_ttl.as_secs() / 3600;
+    let message = signup
+        .mailer
+        .verification(to, &pending.tenant.display_name, &link, hours)
+        .map_err(|e| latchkey_tenants::Error::Internal(e.to_string()))?;
+    let mailer = signup.mailer.clone();
+    let slug = pending.tenant.slug.clone();
+    tokio::spawn(async move {
+        match mailer.send(message).await {
+            Ok(()) => tracing::info!(tenant = %slug, "verification mail sent"),
+            Err(e) => tracing::warn!(tenant = %slug, error = %e, "verification mail not sent"),
+        }
+    });
+    Ok(())
+}
+
+fn mailbox(email: &str) -> ApiResult<Mailbox> {
+    email
+        .trim()
+        .parse::<lettre::Address>()
+        .map(|a| Mailbox::new(None, a))
+        .map_err(|_| ApiError::invalid("email", "is not a valid email address"))
+}
+
 /// A new organization and its first admin.
 #[derive(Clone, Object)]
 #[oai(example)]
@@ -219,6 +248,18 @@ pub struct SignupAccepted {
     pub status: SignupStatus,
     /// Until when the verification link works (and the slug is held).
     pub verification_expires_at: OffsetDateTime,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct ResendRequest {
+    pub slug: Text,
+    /// The admin's email address, as signed up with.
+    pub email: Text,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct ResendAccepted {
     pub message: String,
 }
 
@@ -301,6 +342,13 @@ enum Accepted {
 }
 
 #[derive(ApiResponse)]
+enum ResendAnswer {
+    /// Accepted; a link is mailed if the organization waits for this address.
+    #[oai(status = 202)]
+    Accepted(Json<ResendAccepted>),
+}
+
+#[derive(ApiResponse)]
 enum SessionOpened {
     /// Signed in; the session is in the `latchkey_session` cookie
     /// (HttpOnly, SameSite=Strict).
@@ -343,10 +391,7 @@ impl SignupApi {
         self.state.signup_rate(signup, req)?;
         let b = body.0;
         let email = b.email.trim().to_owned();
-        let to: Mailbox = email
-            .parse::<lettre::Address>()
-            .map(|a| Mailbox::new(None, a))
-            .map_err(|_| ApiError::invalid("email", "is not a valid email address"))?;
+        let to = mailbox(&email)?;
         let pending = self
             .state
             .store
@@ -362,22 +407,8 @@ impl SignupApi {
                 &actor("signup"),
             )
             .await?;
-        let link = signup.verification_link(&pending.tenant.slug, &pending.verification_token);
         let hours = signup.link_ttl.as_secs() / 3600;
-        let message = signup
-            .mailer
-            .verification(&to, &pending.tenant.display_name, &link, hours)
-            .map_err(|e| latchkey_tenants::Error::Internal(e.to_string()))?;
-        // Sent apart from the answer: the reply never waits on (or tells
-        // anything about) the mail server or the address.
-        let mailer = signup.mailer.clone();
-        let slug = pending.tenant.slug.clone();
-        tokio::spawn(async move {
-            match mailer.send(message).await {
-                Ok(()) => tracing::info!(tenant = %slug, "verification mail sent"),
-                Err(e) => tracing::warn!(tenant = %slug, error = %e, "verification mail not sent"),
-            }
-        });
+        send_verification(signup, &to, &pending)?;
         Ok(Accepted::Accepted(Json(SignupAccepted {
             slug: pending.tenant.slug,
             status: SignupStatus::Pending,
@@ -385,6 +416,40 @@ impl SignupApi {
             message: format!(
                 "We sent a verification link to the email address. Open it within {hours} hours to activate the organization."
             ),
+        })))
+    }
+
+    /// Send the verification link again
+    ///
+    /// When the organization `slug` waits for verification of `email`, the
+    /// link is mailed again (it expires when the first one does). The answer
+    /// is the same in every case. Limited per client address.
+    #[oai(
+        path = "/api/v1/signup/resend",
+        method = "post",
+        operation_id = "resendVerification"
+    )]
+    async fn resend(&self, req: &Request, body: Json<ResendRequest>) -> ApiResult<ResendAnswer> {
+        let signup = self.state.signup()?;
+        self.state.signup_rate(signup, req)?;
+        let to = mailbox(&body.0.email)?;
+        if let Some(pending) = self
+            .state
+            .store
+            .signups()
+            .resend(
+                &body.0.slug,
+                &body.0.email,
+                signup.link_ttl,
+                &actor("signup"),
+            )
+            .await?
+        {
+            send_verification(signup, &to, &pending)?;
+        }
+        Ok(ResendAnswer::Accepted(Json(ResendAccepted {
+            message: "If this organization is waiting for this address to be verified, the link is on its way again."
+                .into(),
         })))
     }
 

@@ -241,20 +241,8 @@ impl Signups<'_> {
             )
             .await?;
         let expires_at = now + link_ttl;
-        let claims = LinkClaims {
-            aud: LINK_AUDIENCE.into(),
-            sub: admin_id.to_string(),
-            tid: tenant.id.to_string(),
-            iat: now.unix_timestamp(),
-            exp: expires_at.unix_timestamp(),
-        };
-        let claims = serde_json::to_value(&claims)
-            .map_err(|e| Error::Internal(format!("link claims: {e}")))?;
         let verification_token = self
-            .store
-            .tenant(tenant.clone(), actor.clone())
-            .keys()
-            .sign(Alg::Es256, &claims)
+            .link_token(&tenant, admin_id, expires_at, actor)
             .await?;
         Ok(PendingSignup {
             tenant,
@@ -262,6 +250,74 @@ impl Signups<'_> {
             verification_token,
             expires_at,
         })
+    }
+
+    /// A new verification token for a signup still waiting: only when `slug`
+    /// is pending and `email` is its admin's; it expires when the first link
+    /// does. `None` in every other case, which the caller must not reveal.
+    pub async fn resend(
+        &self,
+        slug: &str,
+        email: &str,
+        link_ttl: Duration,
+        actor: &Actor,
+    ) -> Result<Option<PendingSignup>> {
+        let tenant = match self.store.tenants().get_fresh(slug).await {
+            Ok(t) if t.status == TenantStatus::Pending && !self.is_stale(&t, link_ttl) => t,
+            Ok(_) | Err(Error::NotFound(_)) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let (tenant_id, key) = (tenant.id, email.trim().to_lowercase());
+        let admin: Option<(Id, String)> = self
+            .store
+            .pool()
+            .run_in(Some(tenant_id), TxMode::Read, move |conn| {
+                Ok(tenant_admins::table
+                    .filter(tenant_admins::tenant_id.eq(tenant_id))
+                    .filter(tenant_admins::email_key.eq(&key))
+                    .filter(tenant_admins::verified_at.is_null())
+                    .select((tenant_admins::id, tenant_admins::email))
+                    .first(conn)
+                    .optional()?)
+            })
+            .await?;
+        let Some((admin_id, email)) = admin else {
+            return Ok(None);
+        };
+        let expires_at = tenant.created_at + link_ttl;
+        let verification_token = self
+            .link_token(&tenant, admin_id, expires_at, actor)
+            .await?;
+        Ok(Some(PendingSignup {
+            tenant,
+            email,
+            verification_token,
+            expires_at,
+        }))
+    }
+
+    /// The JWS of a verification link, signed with the tenant's ES256 key.
+    async fn link_token(
+        &self,
+        tenant: &Tenant,
+        admin_id: Id,
+        expires_at: OffsetDateTime,
+        actor: &Actor,
+    ) -> Result<String> {
+        let claims = LinkClaims {
+            aud: LINK_AUDIENCE.into(),
+            sub: admin_id.to_string(),
+            tid: tenant.id.to_string(),
+            iat: self.store.now().unix_timestamp(),
+            exp: expires_at.unix_timestamp(),
+        };
+        let claims = serde_json::to_value(&claims)
+            .map_err(|e| Error::Internal(format!("link claims: {e}")))?;
+        self.store
+            .tenant(tenant.clone(), actor.clone())
+            .keys()
+            .sign(Alg::Es256, &claims)
+            .await
     }
 
     /// Follows a verification link: checks the signature against the
