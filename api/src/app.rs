@@ -15,6 +15,7 @@ use crate::ops::OpsApi;
 use crate::platform::{PlatformTokensApi, TenantsApi};
 use crate::ratelimit::{RateLimiter, RateLimits};
 use crate::scim::{ScimApi, ScimGroupsApi, ScimUsersApi};
+use crate::signup::{Signup, SignupApi};
 
 #[derive(Tags)]
 pub enum ApiTags {
@@ -33,6 +34,9 @@ pub enum ApiTags {
     /// SCIM 2.0 (RFC 7643/7644) per tenant, for Entra ID, Okta and HR tools:
     /// `application/scim+json`, a SCIM token (`lks_…`), SCIM error bodies.
     Scim,
+    /// Hosted signup: new organizations, email verification, and the console
+    /// session of their first admin (off unless `LATCHKEY_SIGNUP_ENABLED`).
+    Signup,
     /// Health, readiness and metrics.
     Operations,
 }
@@ -47,6 +51,8 @@ pub struct AppState {
     pub public_url: Option<String>,
     /// The largest request body, as `/ServiceProviderConfig` advertises it.
     pub max_body_bytes: usize,
+    /// Hosted signup, when switched on.
+    pub signup: Option<Arc<Signup>>,
 }
 
 pub struct HttpLimits {
@@ -85,6 +91,7 @@ pub type Apis = (
     ScimApi,
     ScimUsersApi,
     ScimGroupsApi,
+    SignupApi,
     OpsApi,
 );
 
@@ -103,6 +110,7 @@ pub fn api_service(state: &AppState) -> OpenApiService<Apis, ()> {
             ScimApi { state: s() },
             ScimUsersApi { state: s() },
             ScimGroupsApi { state: s() },
+            SignupApi { state: s() },
             OpsApi { state: s() },
         ),
         "Latchkey",
@@ -146,6 +154,7 @@ pub fn endpoint(state: AppState, limits: HttpLimits) -> impl Endpoint {
     let spec = api.spec_endpoint();
     let docs = api.swagger_ui();
     Route::new()
+        .nest("/signup", crate::pages::routes(state.clone()))
         .at("/api/v1/openapi.json", spec)
         .nest("/api/docs", docs)
         .nest("/", api)

@@ -170,6 +170,7 @@ pub fn openapi_document() -> Result<String> {
         metrics: Arc::new(Metrics::default()),
         public_url: None,
         max_body_bytes: HttpLimits::default().max_body_bytes,
+        signup: None,
     }))
 }
 
@@ -215,6 +216,7 @@ async fn serve_until_shutdown(settings: &Settings) -> Result<()> {
         metrics: Arc::new(Metrics::default()),
         public_url: settings.public_url.clone(),
         max_body_bytes: settings.max_body_bytes,
+        signup: settings.signup()?.map(Arc::new),
     };
     let limits = HttpLimits {
         max_body_bytes: settings.max_body_bytes,
@@ -225,6 +227,9 @@ async fn serve_until_shutdown(settings: &Settings) -> Result<()> {
             trust_forwarded_for: settings.trust_forwarded_for,
         },
     };
+    if let Some(signup) = &state.signup {
+        tracing::info!(url = %format!("{}/signup", signup.public_url), "hosted signup is on");
+    }
     let listener = TcpListener::bind(addr);
     tracing::info!(%addr, "latchkey listening");
     poem::Server::new(listener)

@@ -51,6 +51,22 @@ pub struct Settings {
     pub trust_forwarded_for: bool,
     /// SCIM requests kept per tenant in its request log.
     pub scim_request_log_size: usize,
+    /// Hosted signup (`/signup`, `/api/v1/signup…`). Off by default; needs
+    /// `smtp_url`, `mail_from` and `public_url`.
+    pub signup_enabled: bool,
+    /// The mail server for verification mail: `smtp://host:port` (plain, or
+    /// `?tls=required` for STARTTLS) or `smtps://host:port` (TLS); may carry
+    /// `user:password@`.
+    pub smtp_url: Option<String>,
+    /// The sender of verification mail, e.g. `Latchkey <no-reply@example.com>`.
+    pub mail_from: Option<String>,
+    /// How long a verification link stays valid (and holds its slug).
+    pub signup_link_ttl_hours: u64,
+    /// How long a console session lasts after signing in.
+    pub console_session_hours: u64,
+    /// Signups, verifications and sign-ins per minute per client address
+    /// (bursts of twice that); 0 = off.
+    pub signup_rate_limit_per_minute: u32,
 }
 
 const ENV_KEYS: &[&str] = &[
@@ -70,6 +86,12 @@ const ENV_KEYS: &[&str] = &[
     "rate_limit_per_token",
     "trust_forwarded_for",
     "scim_request_log_size",
+    "signup_enabled",
+    "smtp_url",
+    "mail_from",
+    "signup_link_ttl_hours",
+    "console_session_hours",
+    "signup_rate_limit_per_minute",
 ];
 
 /// Secrets (the master key, the bootstrap token, a password in the database
@@ -94,6 +116,15 @@ impl std::fmt::Debug for Settings {
             .field("rate_limit_per_token", &self.rate_limit_per_token)
             .field("trust_forwarded_for", &self.trust_forwarded_for)
             .field("scim_request_log_size", &self.scim_request_log_size)
+            .field("signup_enabled", &self.signup_enabled)
+            .field("smtp_url", &hidden(&self.smtp_url))
+            .field("mail_from", &self.mail_from)
+            .field("signup_link_ttl_hours", &self.signup_link_ttl_hours)
+            .field("console_session_hours", &self.console_session_hours)
+            .field(
+                "signup_rate_limit_per_minute",
+                &self.signup_rate_limit_per_minute,
+            )
             .finish()
     }
 }
@@ -117,6 +148,12 @@ impl Default for Settings {
             rate_limit_per_token: 100,
             trust_forwarded_for: false,
             scim_request_log_size: 200,
+            signup_enabled: false,
+            smtp_url: None,
+            mail_from: None,
+            signup_link_ttl_hours: 24,
+            console_session_hours: 8,
+            signup_rate_limit_per_minute: 10,
         }
     }
 }
@@ -174,7 +211,68 @@ impl Settings {
         {
             bail!("LATCHKEY_OTLP_ENDPOINT (otlp_endpoint) must be an http:// or https:// URL");
         }
+        if let Some(url) = &self.public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            bail!("LATCHKEY_PUBLIC_URL (public_url) must be an http:// or https:// URL");
+        }
+        if let Some(url) = &self.smtp_url {
+            crate::signup::mail::Mailer::new(
+                url,
+                self.mail_from.as_deref().unwrap_or("x@example.com"),
+            )?;
+        }
+        if let Some(from) = &self.mail_from {
+            crate::signup::mail::parse_from(from)?;
+        }
+        if self.signup_enabled {
+            let missing: Vec<&str> = [
+                ("LATCHKEY_SMTP_URL", self.smtp_url.is_none()),
+                ("LATCHKEY_MAIL_FROM", self.mail_from.is_none()),
+                ("LATCHKEY_PUBLIC_URL", self.public_url.is_none()),
+            ]
+            .into_iter()
+            .filter_map(|(name, missing)| missing.then_some(name))
+            .collect();
+            if !missing.is_empty() {
+                bail!(
+                    "LATCHKEY_SIGNUP_ENABLED needs {} (verification mail is sent over SMTP and links to the public URL)",
+                    missing.join(", ")
+                );
+            }
+            if self.signup_link_ttl_hours == 0 || self.signup_link_ttl_hours > 24 * 30 {
+                bail!("LATCHKEY_SIGNUP_LINK_TTL_HOURS (signup_link_ttl_hours) must be 1 to 720");
+            }
+            if self.console_session_hours == 0 || self.console_session_hours > 24 * 30 {
+                bail!("LATCHKEY_CONSOLE_SESSION_HOURS (console_session_hours) must be 1 to 720");
+            }
+        }
         Ok(())
+    }
+
+    /// The hosted-signup service, when `signup_enabled`.
+    pub fn signup(&self) -> Result<Option<crate::signup::Signup>> {
+        if !self.signup_enabled {
+            return Ok(None);
+        }
+        let (Some(smtp), Some(from), Some(public_url)) =
+            (&self.smtp_url, &self.mail_from, &self.public_url)
+        else {
+            bail!(
+                "LATCHKEY_SIGNUP_ENABLED needs LATCHKEY_SMTP_URL, LATCHKEY_MAIL_FROM and LATCHKEY_PUBLIC_URL"
+            );
+        };
+        Ok(Some(crate::signup::Signup {
+            mailer: crate::signup::mail::Mailer::new(smtp, from)?,
+            public_url: public_url.trim_end_matches('/').to_owned(),
+            link_ttl: Duration::from_secs(self.signup_link_ttl_hours * 3600),
+            session_ttl: Duration::from_secs(self.console_session_hours * 3600),
+            limiter: crate::ratelimit::RateLimiter::per_minute(crate::ratelimit::RateLimits {
+                per_address: self.signup_rate_limit_per_minute,
+                per_token: 0,
+                trust_forwarded_for: self.trust_forwarded_for,
+            }),
+        }))
     }
 
     pub fn listen_addr(&self) -> Result<SocketAddr> {
@@ -292,6 +390,53 @@ mod tests {
                 .to_string()
                 .contains("LATCHKEY_BOOTSTRAP_TOKEN")
         );
+    }
+
+    #[test]
+    fn signup_without_smtp_is_refused_with_the_settings_named() {
+        let s = Settings {
+            signup_enabled: true,
+            public_url: Some("https://id.example.com".into()),
+            ..Settings::default()
+        };
+        let err = s.validate().unwrap_err().to_string();
+        assert!(
+            err.contains("LATCHKEY_SMTP_URL") && err.contains("LATCHKEY_MAIL_FROM"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_smtp_url_of_another_scheme_is_refused() {
+        let s = Settings {
+            smtp_url: Some("http://mail.example.com".into()),
+            ..Settings::default()
+        };
+        assert!(
+            s.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("LATCHKEY_SMTP_URL")
+        );
+    }
+
+    #[test]
+    fn a_sender_that_is_no_address_is_refused() {
+        let s = Settings {
+            mail_from: Some("Latchkey".into()),
+            ..Settings::default()
+        };
+        assert!(
+            s.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("LATCHKEY_MAIL_FROM")
+        );
+    }
+
+    #[test]
+    fn signup_is_off_by_default() {
+        assert!(Settings::default().signup().unwrap().is_none());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! and routing errors all end here, so clients see one error shape.
 
 use latchkey_tenants::Error;
-use latchkey_tenants::error::{AuthFailure, Resource};
+use latchkey_tenants::error::{AuthFailure, LinkFailure, Resource};
 use poem::http::StatusCode;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object};
@@ -155,6 +155,8 @@ fn auth_code(failure: AuthFailure) -> &'static str {
         AuthFailure::Malformed | AuthFailure::Unknown => "token-invalid",
         AuthFailure::Expired => "token-expired",
         AuthFailure::Revoked => "token-revoked",
+        AuthFailure::Credentials => "credentials-invalid",
+        AuthFailure::Session => "session-invalid",
     }
 }
 
@@ -206,6 +208,17 @@ impl From<Error> for ApiError {
             Error::TenantDeleting(_) => {
                 Problem::new(StatusCode::FORBIDDEN, "tenant-deleting", detail)
             }
+            Error::TenantPending(_) => {
+                Problem::new(StatusCode::FORBIDDEN, "tenant-pending", detail)
+            }
+            Error::LinkRefused(f) => Problem::new(
+                StatusCode::BAD_REQUEST,
+                match f {
+                    LinkFailure::Invalid => "link-invalid",
+                    LinkFailure::Expired => "link-expired",
+                },
+                detail,
+            ),
             Error::Unavailable(_) => {
                 // The cause (host, port, driver message) is for the log only.
                 tracing::warn!(error = %detail, "service unavailable");

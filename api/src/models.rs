@@ -16,6 +16,8 @@ use crate::text::Text;
 #[derive(Debug, Clone, Copy, Enum)]
 #[oai(rename = "TenantStatus", rename_all = "lowercase")]
 pub enum TenantStatusDto {
+    /// Signed up; waiting for the email address to be verified.
+    Pending,
     Active,
     Suspended,
     Deleting,
@@ -44,6 +46,7 @@ impl From<Tenant> for TenantDto {
             slug: t.slug,
             display_name: t.display_name,
             status: match t.status {
+                TenantStatus::Pending => TenantStatusDto::Pending,
                 TenantStatus::Active => TenantStatusDto::Active,
                 TenantStatus::Suspended => TenantStatusDto::Suspended,
                 TenantStatus::Deleting => TenantStatusDto::Deleting,

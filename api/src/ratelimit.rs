@@ -35,6 +35,9 @@ struct Bucket {
 
 pub struct RateLimiter {
     limits: RateLimits,
+    /// The period the rates are counted over (one second unless made with
+    /// [`RateLimiter::per_minute`]).
+    period: Duration,
     buckets: Mutex<HashMap<Key, Bucket>>,
 }
 
@@ -45,7 +48,17 @@ impl RateLimiter {
     pub fn new(limits: RateLimits) -> Self {
         RateLimiter {
             limits,
+            period: Duration::from_secs(1),
             buckets: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// A limiter whose rates count requests per minute (bursts of twice
+    /// that): for costly operations such as signing up or signing in.
+    pub fn per_minute(limits: RateLimits) -> Self {
+        RateLimiter {
+            period: Duration::from_secs(60),
+            ..RateLimiter::new(limits)
         }
     }
 
@@ -99,8 +112,9 @@ impl RateLimiter {
             buckets.retain(|_, b| now.duration_since(b.refilled) < Duration::from_secs(60));
         }
         for (key, rate) in keys {
-            let rate = f64::from(rate);
-            let burst = rate * 2.0;
+            let per_second = f64::from(rate) / self.period.as_secs_f64();
+            let burst = f64::from(rate) * 2.0;
+            let rate = per_second;
             let bucket = buckets.entry(key).or_insert(Bucket {
                 tokens: burst,
                 refilled: now,
@@ -162,6 +176,19 @@ mod tests {
         assert_eq!(trusting.client_address(peer, Some("garbage")), peer);
         let wary = RateLimiter::new(RateLimits::default());
         assert_eq!(wary.client_address(peer, Some("203.0.113.7")), peer);
+    }
+
+    #[test]
+    fn a_per_minute_limiter_refills_over_a_minute() {
+        let limiter = RateLimiter::per_minute(RateLimits {
+            per_address: 2,
+            ..RateLimits::default()
+        });
+        for _ in 0..4 {
+            assert!(limiter.check(IP, None).is_ok());
+        }
+        let retry = limiter.check(IP, None).unwrap_err();
+        assert!(retry >= Duration::from_secs(29), "{retry:?}");
     }
 
     #[test]

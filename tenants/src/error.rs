@@ -35,6 +35,14 @@ pub enum Error {
     #[error("tenant `{0}` is being deleted")]
     TenantDeleting(String),
 
+    /// Signed up, but its email address is not verified yet.
+    #[error("tenant `{0}` is waiting for its email address to be verified")]
+    TenantPending(String),
+
+    /// A signed link (email verification) that is forged, malformed or expired.
+    #[error("{0}")]
+    LinkRefused(LinkFailure),
+
     /// A SCIM protocol error (RFC 7644 §3.12): its HTTP status and `scimType`.
     #[error("{detail}")]
     Scim {
@@ -84,6 +92,30 @@ pub enum AuthFailure {
     Unknown,
     Expired,
     Revoked,
+    /// Sign-in with an email and password that do not match an account; the
+    /// same answer whether or not the email is known.
+    Credentials,
+    /// No console session, or one that has expired or was signed out.
+    Session,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkFailure {
+    Invalid,
+    Expired,
+}
+
+impl fmt::Display for LinkFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            LinkFailure::Invalid => {
+                "the verification link is not valid; use the latest link we emailed you"
+            }
+            LinkFailure::Expired => {
+                "the verification link has expired; sign up again to get a new one"
+            }
+        })
+    }
 }
 
 impl fmt::Display for AuthFailure {
@@ -94,6 +126,10 @@ impl fmt::Display for AuthFailure {
             AuthFailure::Unknown => "the bearer token is not valid",
             AuthFailure::Expired => "the bearer token has expired",
             AuthFailure::Revoked => "the bearer token has been revoked",
+            AuthFailure::Credentials => "the email address or password is not right",
+            AuthFailure::Session => {
+                "you are not signed in, or your session has ended; sign in again"
+            }
         })
     }
 }

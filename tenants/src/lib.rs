@@ -12,6 +12,7 @@ mod invalidation;
 pub mod keys;
 pub mod page;
 pub mod scim;
+pub mod signup;
 pub mod store;
 pub mod tenant;
 #[cfg(any(test, feature = "testing"))]

@@ -10,8 +10,8 @@ use time::OffsetDateTime;
 use crate::audit::AuditEvent;
 use crate::clock::{from_db, to_db};
 use crate::db::schema::{
-    api_tokens, audit_events, group_members, group_subgroups, groups, scim_requests, signing_keys,
-    tenants, user_profiles, user_values, users,
+    api_tokens, audit_events, console_sessions, group_members, group_subgroups, groups,
+    scim_requests, signing_keys, tenant_admins, tenants, user_profiles, user_values, users,
 };
 use crate::db::{DbConnection, Id, TxMode};
 use crate::error::{Error, Resource, Result};
@@ -58,6 +58,9 @@ const RESERVED_SLUGS: &[&str] = &[
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TenantStatus {
+    /// Signed up, waiting for its first admin to verify the email address:
+    /// every tenant surface refuses it.
+    Pending,
     Active,
     Suspended,
     Deleting,
@@ -66,6 +69,7 @@ pub enum TenantStatus {
 impl TenantStatus {
     pub fn as_str(&self) -> &'static str {
         match self {
+            TenantStatus::Pending => "pending",
             TenantStatus::Active => "active",
             TenantStatus::Suspended => "suspended",
             TenantStatus::Deleting => "deleting",
@@ -74,6 +78,7 @@ impl TenantStatus {
 
     fn parse(s: &str) -> Result<Self> {
         match s {
+            "pending" => Ok(TenantStatus::Pending),
             "active" => Ok(TenantStatus::Active),
             "suspended" => Ok(TenantStatus::Suspended),
             "deleting" => Ok(TenantStatus::Deleting),
@@ -106,6 +111,7 @@ impl Tenant {
     pub fn ensure_usable(&self) -> Result<()> {
         match self.status {
             TenantStatus::Active => Ok(()),
+            TenantStatus::Pending => Err(Error::TenantPending(self.slug.clone())),
             TenantStatus::Suspended => Err(Error::TenantSuspended(self.slug.clone())),
             TenantStatus::Deleting => Err(Error::TenantDeleting(self.slug.clone())),
         }
@@ -213,6 +219,20 @@ impl Store {
 
 impl Tenants<'_> {
     pub async fn create(&self, new: NewTenant, actor: &Actor) -> Result<Tenant> {
+        self.create_with(new, TenantStatus::Active, actor, |_, _| Ok(()))
+            .await
+    }
+
+    /// Creates a tenant in `status`, running `also` inside the same
+    /// transaction (bound to the new tenant) before it commits: a signup
+    /// writes its first admin there, so both exist or neither does.
+    pub(crate) async fn create_with(
+        &self,
+        new: NewTenant,
+        status: TenantStatus,
+        actor: &Actor,
+        also: impl FnOnce(&mut DbConnection, Id) -> Result<()> + Send + 'static,
+    ) -> Result<Tenant> {
         validate_slug(&new.slug)?;
         validate::name("display_name", &new.display_name, 200)?;
         let id = Id::new();
@@ -226,7 +246,7 @@ impl Tenants<'_> {
             id,
             slug: new.slug.clone(),
             display_name: new.display_name.trim().to_owned(),
-            status: TenantStatus::Active.as_str().into(),
+            status: status.as_str().into(),
             plan: "free".into(),
             wrapped_data_key: Some(wrapped),
             master_key_id: self.store.master_key_id().to_owned(),
@@ -279,7 +299,7 @@ impl Tenants<'_> {
                 diesel::insert_into(audit_events::table)
                     .values(&event)
                     .execute(conn)?;
-                Ok(())
+                also(conn, id)
             })
             .await?;
         self.get(&slug).await
@@ -305,7 +325,7 @@ impl Tenants<'_> {
     }
 
     /// The tenant as stored now, bypassing the cache (for changes).
-    async fn get_fresh(&self, slug: &str) -> Result<Tenant> {
+    pub(crate) async fn get_fresh(&self, slug: &str) -> Result<Tenant> {
         if validate_slug(slug).is_err() {
             return Err(Error::NotFound(Resource::Tenant));
         }
@@ -510,6 +530,10 @@ fn delete_rows(conn: &mut DbConnection, id: Id) -> Result<usize> {
     n += diesel::delete(scim_requests::table.filter(scim_requests::tenant_id.eq(id)))
         .execute(conn)?;
     n += diesel::delete(api_tokens::table.filter(api_tokens::tenant_id.eq(id))).execute(conn)?;
+    n += diesel::delete(console_sessions::table.filter(console_sessions::tenant_id.eq(id)))
+        .execute(conn)?;
+    n += diesel::delete(tenant_admins::table.filter(tenant_admins::tenant_id.eq(id)))
+        .execute(conn)?;
     n +=
         diesel::delete(signing_keys::table.filter(signing_keys::tenant_id.eq(id))).execute(conn)?;
     n +=

@@ -15,6 +15,8 @@ use poem::test::TestClient;
 use poem::{EndpointExt, Response};
 use serde_json::{Value, json};
 
+pub mod smtp;
+
 #[allow(unused_imports)]
 pub use latchkey_tenants::both_backends;
 #[allow(unused_imports)]
@@ -112,6 +114,24 @@ impl TestApp {
     pub async fn start(db: TestDb) -> TestApp {
         let store = db.store().await;
         Self::on_store(db, store).await
+    }
+
+    /// A node with hosted signup switched on (`signup`).
+    pub async fn with_signup(
+        db: TestDb,
+        store: Store,
+        signup: latchkey_api::signup::Signup,
+    ) -> TestApp {
+        let mut app = Self::on_store(db, store.clone()).await;
+        app.client = TestClient::new(node_with_signup(
+            store,
+            Some(signup),
+            HttpLimits {
+                max_body_bytes: 64 * 1024,
+                ..HttpLimits::default()
+            },
+        ));
+        app
     }
 
     /// A second (or further) node on the same database.
@@ -311,11 +331,20 @@ pub fn node(store: Store) -> BoxEndpoint<'static, Response> {
 }
 
 pub fn node_with(store: Store, limits: HttpLimits) -> BoxEndpoint<'static, Response> {
+    node_with_signup(store, None, limits)
+}
+
+pub fn node_with_signup(
+    store: Store,
+    signup: Option<latchkey_api::signup::Signup>,
+    limits: HttpLimits,
+) -> BoxEndpoint<'static, Response> {
     let state = AppState {
         store,
         metrics: Arc::new(Metrics::default()),
         public_url: None,
         max_body_bytes: limits.max_body_bytes,
+        signup: signup.map(Arc::new),
     };
     app::endpoint(state, limits).map_to_response().boxed()
 }

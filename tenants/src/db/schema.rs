@@ -198,3 +198,29 @@ diesel::allow_tables_to_appear_in_same_query!(
     user_values,
     group_subgroups
 );
+
+diesel::table! {
+    tenant_admins (tenant_id, id) {
+        tenant_id -> Binary,
+        id -> Binary,
+        email -> Text,
+        email_key -> Text,
+        password_hash -> Text,
+        verified_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    console_sessions (tenant_id, id) {
+        tenant_id -> Binary,
+        id -> Binary,
+        admin_id -> Binary,
+        token_hash -> Binary,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(tenant_admins, console_sessions);

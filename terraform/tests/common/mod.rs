@@ -194,6 +194,7 @@ impl Server {
                 metrics: Arc::new(Metrics::default()),
                 public_url: None,
                 max_body_bytes: HttpLimits::default().max_body_bytes,
+                signup: None,
             };
             let endpoint = app::endpoint(state, HttpLimits::default());
             let acceptor = TcpAcceptor::from_std(listener).expect("an acceptor");

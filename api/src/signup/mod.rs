@@ -1,0 +1,654 @@
+//! Hosted signup (`/api/v1/signup…`): a new organization and its first
+//! admin, email verification, and the console session that lets the admin
+//! create the first tokens. Off unless `LATCHKEY_SIGNUP_ENABLED`; then every
+//! endpoint here answers `404 signup-disabled`.
+
+pub mod mail;
+
+use std::time::Duration;
+
+use latchkey_tenants::Actor;
+use latchkey_tenants::keys::tokens::{NewToken, Scope};
+use latchkey_tenants::page::PageRequest;
+use latchkey_tenants::signup::{ConsoleSession, NewSignup, PendingSignup};
+use lettre::message::Mailbox;
+use poem::Request;
+use poem::http::StatusCode;
+use poem_openapi::param::Query;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Enum, Object, OpenApi};
+use time::OffsetDateTime;
+
+use crate::app::{ApiTags, AppState};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::models::{CreateToken, CreatedToken, TokenDto, TokenList};
+use crate::observe::current_request_id;
+use crate::ratelimit::RateLimiter;
+use crate::text::Text;
+
+/// The console session cookie.
+pub const SESSION_COOKIE: &str = "latchkey_session";
+
+/// The hosted-signup service of a node (present only when signup is on).
+pub struct Signup {
+    pub mailer: mail::Mailer,
+    /// Where browsers reach this service, without a trailing `/`: links in
+    /// mail point here, and console requests must come from its origin.
+    pub public_url: String,
+    pub link_ttl: Duration,
+    pub session_ttl: Duration,
+    /// Signups, verifications and sign-ins per client address.
+    pub limiter: RateLimiter,
+}
+
+impl Signup {
+    pub fn scim_base_url(&self, slug: &str) -> String {
+        format!("{}/t/{slug}/scim/v2", self.public_url)
+    }
+
+    pub fn verification_link(&self, slug: &str, token: &str) -> String {
+        format!(
+            "{}/signup/verify?tenant={slug}&token={token}",
+            self.public_url
+        )
+    }
+
+    /// `scheme://host[:port]` of the public URL.
+    fn origin(&self) -> &str {
+        let after_scheme = self.public_url.find("://").map_or(0, |i| i + 3);
+        match self.public_url[after_scheme..].find('/') {
+            Some(i) => &self.public_url[..after_scheme + i],
+            None => &self.public_url,
+        }
+    }
+
+    /// `Set-Cookie` for a new session.
+    fn session_cookie(&self, secret: &str) -> String {
+        format!(
+            "{SESSION_COOKIE}={secret}; Path=/; Max-Age={}; HttpOnly; SameSite=Strict{}",
+            self.session_ttl.as_secs(),
+            self.secure_attribute()
+        )
+    }
+
+    fn clear_cookie(&self) -> String {
+        format!(
+            "{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict{}",
+            self.secure_attribute()
+        )
+    }
+
+    fn secure_attribute(&self) -> &'static str {
+        if self.public_url.starts_with("https://") {
+            "; Secure"
+        } else {
+            ""
+        }
+    }
+}
+
+/// The console session secret a request's `Cookie` header carries.
+pub fn session_cookie(req: &Request) -> Option<String> {
+    req.headers()
+        .get_all(poem::http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+fn actor(id: &str) -> Actor {
+    Actor {
+        id: id.to_owned(),
+        request_id: current_request_id().unwrap_or_default(),
+    }
+}
+
+impl AppState {
+    /// The signup service, or `404 signup-disabled`.
+    pub fn signup(&self) -> ApiResult<&Signup> {
+        self.signup.as_deref().ok_or_else(|| {
+            ApiError::from_problem(Problem::new(
+                StatusCode::NOT_FOUND,
+                "signup-disabled",
+                "signup is not enabled on this installation",
+            ))
+        })
+    }
+
+    /// Counts a costly signup request against the client's address.
+    pub fn signup_rate(&self, signup: &Signup, req: &Request) -> ApiResult<()> {
+        let address = signup.limiter.client_address(
+            req.remote_addr().as_socket_addr().map(|a| a.ip()),
+            req.headers()
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok()),
+        );
+        signup.limiter.check(address, None).map_err(|retry| {
+            ApiError::from_problem(Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                format!(
+                    "too many signup requests from this address; retry in {} s",
+                    retry.as_secs()
+                ),
+            ))
+        })
+    }
+
+    /// The console session of a request. Changes also pass
+    /// [`same_origin`]; the cookie is `SameSite=Strict` besides.
+    pub async fn console(&self, req: &Request) -> ApiResult<(ConsoleSession, Actor)> {
+        self.signup()?;
+        let secret = session_cookie(req).ok_or(latchkey_tenants::Error::Unauthenticated(
+            latchkey_tenants::error::AuthFailure::Session,
+        ))?;
+        let session = self.store.signups().session(&secret).await?;
+        let actor = actor(&format!("admin:{}", session.admin_id));
+        Ok((session, actor))
+    }
+}
+
+/// Refuses a request a browser marks as coming from another site: a change
+/// made with the console cookie must come from our own pages.
+pub fn same_origin(signup: &Signup, req: &Request) -> ApiResult<()> {
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    let cross_site = header("sec-fetch-site").is_some_and(|v| v == "cross-site")
+        || header("origin").is_some_and(|o| o != signup.origin());
+    if cross_site {
+        return Err(ApiError::from_problem(Problem::new(
+            StatusCode::FORBIDDEN,
+            "cross-site-request",
+            "this request must come from the console page itself",
+        )));
+    }
+    Ok(())
+}
+
+/// Mails the verification link of `pending` to `to`, apart from the answer:
+/// the reply never waits on (or tells anything about) the mail server or the
+/// address.
+fn send_verification(signup: &Signup, to: &Mailbox, pending: &PendingSignup) -> ApiResult<()> {
+    let link = signup.verification_link(&pending.tenant.slug, &pending.verification_token);
+    let hours = signup.link_ttl.as_secs() / 3600;
+    let message = signup
+        .mailer
+        .verification(to, &pending.tenant.display_name, &link, hours)
+        .map_err(|e| latchkey_tenants::Error::Internal(e.to_string()))?;
+    let mailer = signup.mailer.clone();
+    let slug = pending.tenant.slug.clone();
+    tokio::spawn(async move {
+        match mailer.send(message).await {
+            Ok(()) => tracing::info!(tenant = %slug, "verification mail sent"),
+            Err(e) => tracing::warn!(tenant = %slug, error = %e, "verification mail not sent"),
+        }
+    });
+    Ok(())
+}
+
+fn mailbox(email: &str) -> ApiResult<Mailbox> {
+    email
+        .trim()
+        .parse::<lettre::Address>()
+        .map(|a| Mailbox::new(None, a))
+        .map_err(|_| ApiError::invalid("email", "is not a valid email address"))
+}
+
+/// A new organization and its first admin.
+#[derive(Clone, Object)]
+#[oai(example)]
+pub struct SignupRequest {
+    /// The organization's name as people read it.
+    pub organization_name: Text,
+    /// The organization's slug: 3–63 lowercase letters, digits and hyphens,
+    /// starting with a letter; it names the organization in every URL.
+    pub slug: Text,
+    /// The first admin's email address; a verification link goes there.
+    pub email: Text,
+    /// At least 12 characters; not a common password, and not containing
+    /// the email address, the slug or the organization's name.
+    #[oai(write_only)]
+    pub password: Text,
+}
+
+impl std::fmt::Debug for SignupRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignupRequest")
+            .field("organization_name", &self.organization_name)
+            .field("slug", &self.slug)
+            .finish_non_exhaustive()
+    }
+}
+
+impl poem_openapi::types::Example for SignupRequest {
+    fn example() -> Self {
+        SignupRequest {
+            organization_name: "Acme Corporation".into(),
+            slug: "acme".into(),
+            email: "ada@acme.example".into(),
+            password: "violet-harbour-tangent-42".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Enum)]
+#[oai(rename_all = "lowercase")]
+pub enum SignupStatus {
+    /// The organization exists and waits for the email address to be verified.
+    Pending,
+}
+
+/// The signup was accepted; the verification mail is on its way.
+#[derive(Debug, Clone, Object)]
+pub struct SignupAccepted {
+    pub slug: String,
+    pub status: SignupStatus,
+    /// Until when the verification link works (and the slug is held).
+    pub verification_expires_at: OffsetDateTime,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct ResendRequest {
+    pub slug: Text,
+    /// The admin's email address, as signed up with.
+    pub email: Text,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct ResendAccepted {
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct SlugAvailability {
+    pub slug: String,
+    pub available: bool,
+    /// Why it is not available: the broken rule, or that it is taken.
+    #[oai(skip_serializing_if_is_none)]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct SlugSuggestion {
+    /// A free, valid slug derived from the organization's name.
+    pub slug: String,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct VerifyRequest {
+    /// The organization's slug (the link's `tenant` parameter).
+    pub slug: Text,
+    /// The link's `token` parameter.
+    pub token: Text,
+}
+
+/// A verified, active organization.
+#[derive(Debug, Clone, Object)]
+pub struct VerifiedSignup {
+    pub slug: String,
+    pub organization_name: String,
+    pub status: crate::models::TenantStatusDto,
+    /// The base URL to configure in Entra ID, Okta or an HR tool.
+    pub scim_base_url: String,
+}
+
+#[derive(Clone, Object)]
+pub struct SignInRequest {
+    pub slug: Text,
+    pub email: Text,
+    #[oai(write_only)]
+    pub password: Text,
+}
+
+impl std::fmt::Debug for SignInRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignInRequest")
+            .field("slug", &self.slug)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The signed-in console admin and their organization.
+#[derive(Debug, Clone, Object)]
+pub struct ConsoleSessionDto {
+    pub slug: String,
+    pub organization_name: String,
+    pub email: String,
+    pub scim_base_url: String,
+    pub expires_at: OffsetDateTime,
+}
+
+impl ConsoleSessionDto {
+    fn new(signup: &Signup, s: &ConsoleSession) -> Self {
+        ConsoleSessionDto {
+            slug: s.tenant.slug.clone(),
+            organization_name: s.tenant.display_name.clone(),
+            email: s.email.clone(),
+            scim_base_url: signup.scim_base_url(&s.tenant.slug),
+            expires_at: s.expires_at,
+        }
+    }
+}
+
+#[derive(ApiResponse)]
+enum Accepted {
+    /// The organization is created, pending; the verification mail is sent.
+    #[oai(status = 202)]
+    Accepted(Json<SignupAccepted>),
+}
+
+#[derive(ApiResponse)]
+enum ResendAnswer {
+    /// Accepted; a link is mailed if the organization waits for this address.
+    #[oai(status = 202)]
+    Accepted(Json<ResendAccepted>),
+}
+
+#[derive(ApiResponse)]
+enum SessionOpened {
+    /// Signed in; the session is in the `latchkey_session` cookie
+    /// (HttpOnly, SameSite=Strict).
+    #[oai(status = 201)]
+    Created(
+        Json<ConsoleSessionDto>,
+        #[oai(header = "Set-Cookie")] String,
+    ),
+}
+
+#[derive(ApiResponse)]
+enum SessionClosed {
+    /// Signed out; the cookie is cleared.
+    #[oai(status = 204)]
+    Closed(#[oai(header = "Set-Cookie")] String),
+}
+
+#[derive(ApiResponse)]
+enum TokenCreated {
+    /// The token; `token` is the secret, shown this once.
+    #[oai(status = 201)]
+    Created(Json<CreatedToken>),
+}
+
+pub struct SignupApi {
+    pub state: AppState,
+}
+
+#[OpenApi(tag = "ApiTags::Signup")]
+impl SignupApi {
+    /// Sign up a new organization
+    ///
+    /// Creates the organization (status `pending`, plan `free`) and its first
+    /// admin, and mails a signed verification link to `email`; the
+    /// organization is usable once the link is followed. The answer is the
+    /// same for every email address. Limited per client address.
+    #[oai(path = "/api/v1/signup", method = "post", operation_id = "signUp")]
+    async fn sign_up(&self, req: &Request, body: Json<SignupRequest>) -> ApiResult<Accepted> {
+        let signup = self.state.signup()?;
+        self.state.signup_rate(signup, req)?;
+        let b = body.0;
+        let email = b.email.trim().to_owned();
+        let to = mailbox(&email)?;
+        let pending = self
+            .state
+            .store
+            .signups()
+            .start(
+                NewSignup {
+                    organization_name: b.organization_name.0,
+                    slug: b.slug.0,
+                    email,
+                    password: b.password.0,
+                },
+                signup.link_ttl,
+                &actor("signup"),
+            )
+            .await?;
+        let hours = signup.link_ttl.as_secs() / 3600;
+        send_verification(signup, &to, &pending)?;
+        Ok(Accepted::Accepted(Json(SignupAccepted {
+            slug: pending.tenant.slug,
+            status: SignupStatus::Pending,
+            verification_expires_at: pending.expires_at,
+            message: format!(
+                "We sent a verification link to the email address. Open it within {hours} hours to activate the organization."
+            ),
+        })))
+    }
+
+    /// Send the verification link again
+    ///
+    /// When the organization `slug` waits for verification of `email`, the
+    /// link is mailed again (it expires when the first one does). The answer
+    /// is the same in every case. Limited per client address.
+    #[oai(
+        path = "/api/v1/signup/resend",
+        method = "post",
+        operation_id = "resendVerification"
+    )]
+    async fn resend(&self, req: &Request, body: Json<ResendRequest>) -> ApiResult<ResendAnswer> {
+        let signup = self.state.signup()?;
+        self.state.signup_rate(signup, req)?;
+        let to = mailbox(&body.0.email)?;
+        if let Some(pending) = self
+            .state
+            .store
+            .signups()
+            .resend(
+                &body.0.slug,
+                &body.0.email,
+                signup.link_ttl,
+                &actor("signup"),
+            )
+            .await?
+        {
+            send_verification(signup, &to, &pending)?;
+        }
+        Ok(ResendAnswer::Accepted(Json(ResendAccepted {
+            message: "If this organization is waiting for this address to be verified, the link is on its way again."
+                .into(),
+        })))
+    }
+
+    /// Check whether a slug is free
+    ///
+    /// For checking as the user types: says whether `slug` is valid and free,
+    /// and if not, why.
+    #[oai(
+        path = "/api/v1/signup/slug-availability",
+        method = "get",
+        operation_id = "getSlugAvailability"
+    )]
+    async fn slug_availability(&self, slug: Query<String>) -> ApiResult<Json<SlugAvailability>> {
+        let signup = self.state.signup()?;
+        let a = self
+            .state
+            .store
+            .signups()
+            .slug_availability(&slug.0, signup.link_ttl)
+            .await?;
+        Ok(Json(SlugAvailability {
+            slug: a.slug,
+            available: a.available,
+            reason: a.reason,
+        }))
+    }
+
+    /// Suggest a slug for an organization name
+    #[oai(
+        path = "/api/v1/signup/slug-suggestion",
+        method = "get",
+        operation_id = "getSlugSuggestion"
+    )]
+    async fn slug_suggestion(
+        &self,
+        #[oai(validator(max_length = 200))] organization_name: Query<String>,
+    ) -> ApiResult<Json<SlugSuggestion>> {
+        let signup = self.state.signup()?;
+        let slug = self
+            .state
+            .store
+            .signups()
+            .suggest_slug(&organization_name.0, signup.link_ttl)
+            .await?;
+        Ok(Json(SlugSuggestion { slug }))
+    }
+
+    /// Verify an email address
+    ///
+    /// What following the mailed link does: activates the organization.
+    /// Verifying again answers the active organization.
+    #[oai(
+        path = "/api/v1/signup/verify",
+        method = "post",
+        operation_id = "verifySignup"
+    )]
+    async fn verify(
+        &self,
+        req: &Request,
+        body: Json<VerifyRequest>,
+    ) -> ApiResult<Json<VerifiedSignup>> {
+        let signup = self.state.signup()?;
+        self.state.signup_rate(signup, req)?;
+        let tenant = self
+            .state
+            .store
+            .signups()
+            .verify(&body.0.slug, &body.0.token, &actor("signup"))
+            .await?;
+        Ok(Json(VerifiedSignup {
+            scim_base_url: signup.scim_base_url(&tenant.slug),
+            slug: tenant.slug.clone(),
+            organization_name: tenant.display_name.clone(),
+            status: crate::models::TenantDto::from(tenant).status,
+        }))
+    }
+
+    /// Sign in to the console
+    ///
+    /// With the organization's slug and the admin's email and password; sets
+    /// the session cookie. A wrong slug, email or password get the same
+    /// `401 credentials-invalid`. Limited per client address.
+    #[oai(
+        path = "/api/v1/signup/session",
+        method = "post",
+        operation_id = "signIn"
+    )]
+    async fn sign_in(&self, req: &Request, body: Json<SignInRequest>) -> ApiResult<SessionOpened> {
+        let signup = self.state.signup()?;
+        same_origin(signup, req)?;
+        self.state.signup_rate(signup, req)?;
+        let b = body.0;
+        let opened = self
+            .state
+            .store
+            .signups()
+            .sign_in(
+                &b.slug,
+                &b.email,
+                &b.password,
+                signup.session_ttl,
+                &actor("console"),
+            )
+            .await?;
+        Ok(SessionOpened::Created(
+            Json(ConsoleSessionDto::new(signup, &opened.session)),
+            signup.session_cookie(&opened.secret),
+        ))
+    }
+
+    /// The console session
+    ///
+    /// Who is signed in (from the `latchkey_session` cookie).
+    #[oai(
+        path = "/api/v1/signup/session",
+        method = "get",
+        operation_id = "getConsoleSession"
+    )]
+    async fn session(&self, req: &Request) -> ApiResult<Json<ConsoleSessionDto>> {
+        let (session, _) = self.state.console(req).await?;
+        Ok(Json(ConsoleSessionDto::new(self.state.signup()?, &session)))
+    }
+
+    /// Sign out of the console
+    #[oai(
+        path = "/api/v1/signup/session",
+        method = "delete",
+        operation_id = "signOut"
+    )]
+    async fn sign_out(&self, req: &Request) -> ApiResult<SessionClosed> {
+        let signup = self.state.signup()?;
+        same_origin(signup, req)?;
+        if let Some(secret) = session_cookie(req) {
+            self.state.store.signups().sign_out(&secret).await?;
+        }
+        Ok(SessionClosed::Closed(signup.clear_cookie()))
+    }
+
+    /// Create a token from the console
+    ///
+    /// As `createToken`, for the signed-in admin's organization: `scim` for
+    /// an identity system, `admin` or `read` for automation. The secret is
+    /// returned once.
+    #[oai(
+        path = "/api/v1/signup/session/tokens",
+        method = "post",
+        operation_id = "createConsoleToken"
+    )]
+    async fn create_token(
+        &self,
+        req: &Request,
+        body: Json<CreateToken>,
+    ) -> ApiResult<TokenCreated> {
+        same_origin(self.state.signup()?, req)?;
+        let (session, actor) = self.state.console(req).await?;
+        let scope = self.state.store.tenant(session.tenant, actor);
+        let b = body.0;
+        let scopes = b
+            .scopes
+            .iter()
+            .map(|s| s.parse())
+            .collect::<Result<Vec<Scope>, _>>()?;
+        let issued = scope
+            .tokens()
+            .create(NewToken {
+                name: b.name.into(),
+                scopes,
+                expires_at: b.expires_at,
+            })
+            .await?;
+        let t: TokenDto = issued.token.into();
+        Ok(TokenCreated::Created(Json(CreatedToken {
+            id: t.id,
+            name: t.name,
+            kind: t.kind,
+            scopes: t.scopes,
+            created_at: t.created_at,
+            expires_at: t.expires_at,
+            token: issued.secret,
+        })))
+    }
+
+    /// List the organization's tokens from the console
+    ///
+    /// Never shows secrets.
+    #[oai(
+        path = "/api/v1/signup/session/tokens",
+        method = "get",
+        operation_id = "listConsoleTokens"
+    )]
+    async fn list_tokens(
+        &self,
+        req: &Request,
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))] limit: Query<Option<u32>>,
+        cursor: Query<Option<String>>,
+    ) -> ApiResult<Json<TokenList>> {
+        let (session, actor) = self.state.console(req).await?;
+        let scope = self.state.store.tenant(session.tenant, actor);
+        let page = PageRequest::parse(limit.0, cursor.0.as_deref())?;
+        Ok(Json(scope.tokens().list(page).await?.into()))
+    }
+}
