@@ -11,7 +11,9 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use latchkey_tenants::db::DatabaseUrl;
 use latchkey_tenants::keys::sealing::MasterKey;
+use latchkey_tenants::licensing::{Plan, Plans};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Every setting, with the name it has in the TOML file; the environment
 /// variable is the same name upper-cased with `LATCHKEY_` in front.
@@ -51,6 +53,15 @@ pub struct Settings {
     pub trust_forwarded_for: bool,
     /// SCIM requests kept per tenant in its request log.
     pub scim_request_log_size: usize,
+    /// SCIM requests kept for tenants entitled to `scim_log_retention`.
+    pub scim_request_log_size_extended: usize,
+    /// A licence file installed (or replaced) on every start.
+    pub license_file: Option<PathBuf>,
+    /// Seconds between runs of the scheduled key rotation job.
+    pub key_rotation_check_secs: u64,
+    /// The plans `free`, `team` and `enterprise`: their features and limits
+    /// (TOML only: `[plans.team]`; unset keys keep the defaults).
+    pub plans: BTreeMap<String, Plan>,
 }
 
 const ENV_KEYS: &[&str] = &[
@@ -70,6 +81,9 @@ const ENV_KEYS: &[&str] = &[
     "rate_limit_per_token",
     "trust_forwarded_for",
     "scim_request_log_size",
+    "scim_request_log_size_extended",
+    "license_file",
+    "key_rotation_check_secs",
 ];
 
 /// Secrets (the master key, the bootstrap token, a password in the database
@@ -94,6 +108,13 @@ impl std::fmt::Debug for Settings {
             .field("rate_limit_per_token", &self.rate_limit_per_token)
             .field("trust_forwarded_for", &self.trust_forwarded_for)
             .field("scim_request_log_size", &self.scim_request_log_size)
+            .field(
+                "scim_request_log_size_extended",
+                &self.scim_request_log_size_extended,
+            )
+            .field("license_file", &self.license_file)
+            .field("key_rotation_check_secs", &self.key_rotation_check_secs)
+            .field("plans", &self.plans)
             .finish()
     }
 }
@@ -117,6 +138,10 @@ impl Default for Settings {
             rate_limit_per_token: 100,
             trust_forwarded_for: false,
             scim_request_log_size: 200,
+            scim_request_log_size_extended: 10_000,
+            license_file: None,
+            key_rotation_check_secs: 60,
+            plans: Plans::defaults(),
         }
     }
 }
@@ -169,6 +194,10 @@ impl Settings {
         if self.request_timeout_secs == 0 {
             bail!("LATCHKEY_REQUEST_TIMEOUT_SECS (request_timeout_secs) must be at least 1");
         }
+        if self.key_rotation_check_secs == 0 {
+            bail!("LATCHKEY_KEY_ROTATION_CHECK_SECS (key_rotation_check_secs) must be at least 1");
+        }
+        self.plans()?;
         if let Some(url) = &self.otlp_endpoint
             && !(url.starts_with("http://") || url.starts_with("https://"))
         {
@@ -229,6 +258,11 @@ impl Settings {
         self.master_key
             .is_none()
             .then(|| self.data_dir.join("master.key"))
+    }
+
+    /// The plans, checked (the three names, known features).
+    pub fn plans(&self) -> Result<Plans> {
+        Plans::new(self.plans.clone()).map_err(|e| anyhow::anyhow!("{e}"))
     }
 
     pub fn timeout(&self) -> Duration {
@@ -317,6 +351,35 @@ mod tests {
         let err = Settings::load(Some(&file)).unwrap_err().to_string();
         std::fs::remove_dir_all(&dir).ok();
         assert!(err.contains("listen_port"), "{err}");
+    }
+
+    #[test]
+    fn a_plan_in_the_config_file_overrides_only_what_it_sets() {
+        let dir = std::env::temp_dir().join(format!("latchkey-config-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("latchkey.toml");
+        std::fs::write(
+            &file,
+            "[plans.free]\nmax_internal_users = 25\n[plans.team]\nfeatures = [\"audit_export\"]\n",
+        )
+        .unwrap();
+        let s = Settings::load(Some(&file)).unwrap();
+        std::fs::remove_dir_all(&dir).ok();
+        let plans = s.plans().unwrap();
+        assert_eq!(plans.get("free").max_internal_users, Some(25));
+        assert_eq!(plans.get("team").features, vec!["audit_export".to_owned()]);
+        assert_eq!(plans.get("enterprise"), &Plans::defaults()["enterprise"]);
+    }
+
+    #[test]
+    fn a_plan_naming_an_unknown_feature_is_refused() {
+        let dir = std::env::temp_dir().join(format!("latchkey-config-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("latchkey.toml");
+        std::fs::write(&file, "[plans.team]\nfeatures = [\"sso\"]\n").unwrap();
+        let err = Settings::load(Some(&file)).unwrap_err().to_string();
+        std::fs::remove_dir_all(&dir).ok();
+        assert!(err.contains("sso"), "{err}");
     }
 
     #[test]

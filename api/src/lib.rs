@@ -13,6 +13,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod fields;
+pub mod license_cli;
 pub mod metrics;
 pub mod models;
 pub mod observe;

@@ -43,6 +43,19 @@ pub enum Error {
         detail: String,
     },
 
+    /// A gated feature the tenant's plan and the installation's licence do
+    /// not include (or include read-only); `message` says what includes it.
+    #[error("{message}")]
+    NotEntitled {
+        feature: &'static str,
+        message: String,
+    },
+
+    /// A new active internal user is refused: the plan's limit is reached, or
+    /// the installation's licence is past its grace period.
+    #[error("{0}")]
+    SeatsExhausted(String),
+
     #[error("{0}")]
     Unavailable(String),
 
@@ -62,6 +75,7 @@ pub enum Resource {
     Member,
     Token,
     SigningKey,
+    License,
 }
 
 impl fmt::Display for Resource {
@@ -73,6 +87,7 @@ impl fmt::Display for Resource {
             Resource::Member => "group member",
             Resource::Token => "token",
             Resource::SigningKey => "signing key",
+            Resource::License => "licence",
         })
     }
 }

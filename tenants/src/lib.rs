@@ -10,6 +10,7 @@ pub mod directory;
 pub mod error;
 mod invalidation;
 pub mod keys;
+pub mod licensing;
 pub mod page;
 pub mod scim;
 pub mod store;

@@ -510,6 +510,11 @@ fn delete_rows(conn: &mut DbConnection, id: Id) -> Result<usize> {
     n += diesel::delete(scim_requests::table.filter(scim_requests::tenant_id.eq(id)))
         .execute(conn)?;
     n += diesel::delete(api_tokens::table.filter(api_tokens::tenant_id.eq(id))).execute(conn)?;
+    n += diesel::delete(
+        crate::db::schema::key_rotation_schedules::table
+            .filter(crate::db::schema::key_rotation_schedules::tenant_id.eq(id)),
+    )
+    .execute(conn)?;
     n +=
         diesel::delete(signing_keys::table.filter(signing_keys::tenant_id.eq(id))).execute(conn)?;
     n +=

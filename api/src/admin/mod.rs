@@ -1,6 +1,7 @@
 //! The tenant API: everything inside one tenant, for its own tokens or a
 //! platform token.
 
+mod entitlements;
 mod events;
 mod groups;
 mod keys;
@@ -8,6 +9,7 @@ mod scim_log;
 mod tokens;
 mod users;
 
+pub use entitlements::EntitlementsApi;
 pub use events::EventsApi;
 pub use groups::GroupsApi;
 pub use keys::KeysApi;

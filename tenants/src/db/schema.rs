@@ -190,6 +190,32 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    installation (singleton) {
+        singleton -> Integer,
+        id -> Binary,
+        created_at -> Timestamp,
+        over_seats_since -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    licenses (id) {
+        id -> Text,
+        token -> Text,
+        installed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    key_rotation_schedules (tenant_id) {
+        tenant_id -> Binary,
+        interval_days -> Integer,
+        next_rotation_at -> Timestamp,
+        last_rotated_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     groups,

@@ -99,9 +99,11 @@ pub fn error_response(err: &Error) -> (u16, Value) {
         Error::Conflict { .. } => (409, Some("uniqueness"), err.to_string()),
         Error::VersionMismatch { .. } => (412, None, err.to_string()),
         Error::Unauthenticated(_) => (401, None, err.to_string()),
-        Error::InsufficientScope(_) | Error::TenantSuspended(_) | Error::TenantDeleting(_) => {
-            (403, None, err.to_string())
-        }
+        Error::InsufficientScope(_)
+        | Error::TenantSuspended(_)
+        | Error::TenantDeleting(_)
+        | Error::NotEntitled { .. }
+        | Error::SeatsExhausted(_) => (403, None, err.to_string()),
         Error::Unavailable(_) => (
             503,
             None,

@@ -183,6 +183,7 @@ pub(crate) fn insert(
         family_name_key: None,
     };
     fill_row(&mut row, u);
+    tx.admit_seat(false, row.counts_as_seat())?;
     diesel::insert_into(users::table)
         .values(&row)
         .execute(tx.conn)
