@@ -15,6 +15,8 @@ use poem::test::TestClient;
 use poem::{EndpointExt, Response};
 use serde_json::{Value, json};
 
+pub mod license;
+
 #[allow(unused_imports)]
 pub use latchkey_tenants::both_backends;
 #[allow(unused_imports)]
