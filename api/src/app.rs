@@ -8,7 +8,8 @@ use poem::{Endpoint, EndpointExt, IntoResponse, Route};
 use poem_openapi::{OpenApiService, Tags};
 
 use crate::admin::{
-    EntitlementsApi, EventsApi, GroupsApi, KeysApi, ScimLogApi, TokensApi, UsersApi,
+    AuditWebhookApi, EntitlementsApi, EventsApi, GroupsApi, KeysApi, ScimLogApi, TokensApi,
+    UsersApi,
 };
 use crate::fields::FieldLocator;
 use crate::metrics::Metrics;
@@ -86,6 +87,7 @@ pub type Apis = (
     TokensApi,
     KeysApi,
     EventsApi,
+    AuditWebhookApi,
     EntitlementsApi,
     ScimLogApi,
     ScimApi,
@@ -106,6 +108,7 @@ pub fn api_service(state: &AppState) -> OpenApiService<Apis, ()> {
             TokensApi { state: s() },
             KeysApi { state: s() },
             EventsApi { state: s() },
+            AuditWebhookApi { state: s() },
             EntitlementsApi { state: s() },
             ScimLogApi { state: s() },
             ScimApi { state: s() },

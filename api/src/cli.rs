@@ -86,7 +86,7 @@ pub struct IssueArgs {
     /// Active internal users it pays for.
     #[arg(long)]
     pub seats: u64,
-    /// Comma-separated features: audit_export, scim_log_retention, scheduled_key_rotation.
+    /// Comma-separated features: audit_export, scim_log_retention, scheduled_key_rotation, audit_streaming.
     #[arg(long, value_delimiter = ',')]
     pub features: Vec<String>,
     /// Valid this many days from --not-before.
@@ -286,6 +286,11 @@ async fn serve_until_shutdown(settings: &Settings) -> Result<()> {
         }
     }
     store.spawn_key_rotation_job(Duration::from_secs(settings.key_rotation_check_secs));
+    let sender = crate::webhook::HttpsSender::new(settings.audit_webhook_ca_file.as_deref())?;
+    store.spawn_audit_stream_job(
+        Arc::new(sender),
+        Duration::from_secs(settings.audit_stream_poll_secs),
+    );
     let state = AppState {
         store,
         metrics: Arc::new(Metrics::default()),

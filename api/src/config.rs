@@ -59,6 +59,11 @@ pub struct Settings {
     pub license_file: Option<PathBuf>,
     /// Seconds between runs of the scheduled key rotation job.
     pub key_rotation_check_secs: u64,
+    /// Seconds between runs of the audit streaming job.
+    pub audit_stream_poll_secs: u64,
+    /// A PEM CA certificate audit webhooks may be signed by, besides the
+    /// system's trusted roots (for webhooks behind a private CA).
+    pub audit_webhook_ca_file: Option<PathBuf>,
     /// The plans `free`, `team` and `enterprise`: their features and limits
     /// (TOML only: `[plans.team]`; unset keys keep the defaults).
     pub plans: BTreeMap<String, Plan>,
@@ -84,6 +89,8 @@ const ENV_KEYS: &[&str] = &[
     "scim_request_log_size_extended",
     "license_file",
     "key_rotation_check_secs",
+    "audit_stream_poll_secs",
+    "audit_webhook_ca_file",
 ];
 
 /// Secrets (the master key, the bootstrap token, a password in the database
@@ -114,6 +121,8 @@ impl std::fmt::Debug for Settings {
             )
             .field("license_file", &self.license_file)
             .field("key_rotation_check_secs", &self.key_rotation_check_secs)
+            .field("audit_stream_poll_secs", &self.audit_stream_poll_secs)
+            .field("audit_webhook_ca_file", &self.audit_webhook_ca_file)
             .field("plans", &self.plans)
             .finish()
     }
@@ -141,6 +150,8 @@ impl Default for Settings {
             scim_request_log_size_extended: 10_000,
             license_file: None,
             key_rotation_check_secs: 60,
+            audit_stream_poll_secs: 5,
+            audit_webhook_ca_file: None,
             plans: Plans::defaults(),
         }
     }
@@ -196,6 +207,9 @@ impl Settings {
         }
         if self.key_rotation_check_secs == 0 {
             bail!("LATCHKEY_KEY_ROTATION_CHECK_SECS (key_rotation_check_secs) must be at least 1");
+        }
+        if self.audit_stream_poll_secs == 0 {
+            bail!("LATCHKEY_AUDIT_STREAM_POLL_SECS (audit_stream_poll_secs) must be at least 1");
         }
         self.plans()?;
         if let Some(url) = &self.otlp_endpoint

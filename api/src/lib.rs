@@ -23,3 +23,4 @@ pub mod ratelimit;
 pub mod scim;
 pub mod telemetry;
 pub mod text;
+pub mod webhook;

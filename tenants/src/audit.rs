@@ -60,6 +60,16 @@ impl AuditEvent {
     }
 }
 
+impl AuditRow {
+    pub(crate) fn occurred_at(&self) -> time::PrimitiveDateTime {
+        self.occurred_at
+    }
+
+    pub(crate) fn id(&self) -> Id {
+        self.id
+    }
+}
+
 impl From<AuditRow> for AuditEvent {
     fn from(row: AuditRow) -> Self {
         AuditEvent {

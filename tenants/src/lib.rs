@@ -3,6 +3,7 @@
 //! No HTTP here: the `latchkey-api` crate maps these types to the wire.
 
 pub mod audit;
+pub mod audit_stream;
 mod cache;
 pub mod clock;
 pub mod db;

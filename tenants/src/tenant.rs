@@ -511,6 +511,11 @@ fn delete_rows(conn: &mut DbConnection, id: Id) -> Result<usize> {
         .execute(conn)?;
     n += diesel::delete(api_tokens::table.filter(api_tokens::tenant_id.eq(id))).execute(conn)?;
     n += diesel::delete(
+        crate::db::schema::audit_webhooks::table
+            .filter(crate::db::schema::audit_webhooks::tenant_id.eq(id)),
+    )
+    .execute(conn)?;
+    n += diesel::delete(
         crate::db::schema::key_rotation_schedules::table
             .filter(crate::db::schema::key_rotation_schedules::tenant_id.eq(id)),
     )

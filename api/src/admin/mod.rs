@@ -1,6 +1,7 @@
 //! The tenant API: everything inside one tenant, for its own tokens or a
 //! platform token.
 
+mod audit_webhook;
 mod entitlements;
 mod events;
 mod groups;
@@ -9,6 +10,7 @@ mod scim_log;
 mod tokens;
 mod users;
 
+pub use audit_webhook::AuditWebhookApi;
 pub use entitlements::EntitlementsApi;
 pub use events::EventsApi;
 pub use groups::GroupsApi;

@@ -63,9 +63,49 @@ CREATE FUNCTION latchkey_claim_key_rotations(due_before TIMESTAMP, lease_seconds
 REVOKE ALL ON FUNCTION latchkey_claim_key_rotations(TIMESTAMP, INTEGER, INTEGER) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION latchkey_claim_key_rotations(TIMESTAMP, INTEGER, INTEGER) TO latchkey_app;
 
-GRANT SELECT, INSERT, UPDATE, DELETE ON installation, licenses, key_rotation_schedules TO latchkey_app;
+
+-- Audit streaming to an HTTPS webhook (one per tenant): events are delivered in
+-- order from a cursor (occurred_at, id), with retries and backoff.
+CREATE TABLE audit_webhooks (
+    tenant_id BYTEA PRIMARY KEY REFERENCES tenants (id) ON DELETE CASCADE,
+    url TEXT NOT NULL,
+    -- The HMAC key, sealed with the tenant's data key.
+    secret_sealed BYTEA NOT NULL,
+    cursor_at TIMESTAMP NOT NULL,
+    cursor_id BYTEA,
+    attempts INTEGER NOT NULL,
+    next_attempt_at TIMESTAMP NOT NULL,
+    last_error TEXT,
+    last_delivered_at TIMESTAMP,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE INDEX audit_webhooks_due ON audit_webhooks (next_attempt_at);
+
+-- The same claim for webhook deliveries.
+CREATE FUNCTION latchkey_claim_audit_webhooks(due_before TIMESTAMP, lease_seconds INTEGER, max_rows INTEGER)
+    RETURNS TABLE (tenant_id BYTEA)
+    LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = public
+    AS $$
+        UPDATE audit_webhooks s
+           SET next_attempt_at = due_before + make_interval(secs => lease_seconds)
+         WHERE s.tenant_id IN (
+               SELECT c.tenant_id FROM audit_webhooks c
+                WHERE c.next_attempt_at <= due_before
+                ORDER BY c.next_attempt_at
+                LIMIT max_rows
+                FOR UPDATE SKIP LOCKED)
+        RETURNING s.tenant_id
+    $$;
+REVOKE ALL ON FUNCTION latchkey_claim_audit_webhooks(TIMESTAMP, INTEGER, INTEGER) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION latchkey_claim_audit_webhooks(TIMESTAMP, INTEGER, INTEGER) TO latchkey_app;
+
+GRANT SELECT, INSERT, UPDATE, DELETE ON installation, licenses, key_rotation_schedules, audit_webhooks TO latchkey_app;
 
 ALTER TABLE key_rotation_schedules ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON key_rotation_schedules
+    USING (tenant_id = decode(current_setting('latchkey.tenant_id', true), 'hex'))
+    WITH CHECK (tenant_id = decode(current_setting('latchkey.tenant_id', true), 'hex'));
+ALTER TABLE audit_webhooks ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON audit_webhooks
     USING (tenant_id = decode(current_setting('latchkey.tenant_id', true), 'hex'))
     WITH CHECK (tenant_id = decode(current_setting('latchkey.tenant_id', true), 'hex'));

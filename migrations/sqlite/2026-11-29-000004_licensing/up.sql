@@ -31,3 +31,20 @@ CREATE TABLE key_rotation_schedules (
     last_rotated_at TIMESTAMP
 );
 CREATE INDEX key_rotation_schedules_due ON key_rotation_schedules (next_rotation_at);
+
+-- Audit streaming to an HTTPS webhook (one per tenant): events are delivered in
+-- order from a cursor (occurred_at, id), with retries and backoff.
+CREATE TABLE audit_webhooks (
+    tenant_id BLOB PRIMARY KEY REFERENCES tenants (id) ON DELETE CASCADE,
+    url TEXT NOT NULL,
+    -- The HMAC key, sealed with the tenant's data key.
+    secret_sealed BLOB NOT NULL,
+    cursor_at TIMESTAMP NOT NULL,
+    cursor_id BLOB,
+    attempts INTEGER NOT NULL,
+    next_attempt_at TIMESTAMP NOT NULL,
+    last_error TEXT,
+    last_delivered_at TIMESTAMP,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE INDEX audit_webhooks_due ON audit_webhooks (next_attempt_at);

@@ -216,6 +216,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    audit_webhooks (tenant_id) {
+        tenant_id -> Binary,
+        url -> Text,
+        secret_sealed -> Binary,
+        cursor_at -> Timestamp,
+        cursor_id -> Nullable<Binary>,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_error -> Nullable<Text>,
+        last_delivered_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     groups,

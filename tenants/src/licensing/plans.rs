@@ -20,13 +20,16 @@ pub enum Feature {
     ScimLogRetention,
     /// Rotating the tenant's signing keys on a schedule.
     ScheduledKeyRotation,
+    /// Streaming the audit log to an HTTPS webhook, signed with HMAC-SHA256.
+    AuditStreaming,
 }
 
 impl Feature {
-    pub const ALL: [Feature; 3] = [
+    pub const ALL: [Feature; 4] = [
         Feature::AuditExport,
         Feature::ScimLogRetention,
         Feature::ScheduledKeyRotation,
+        Feature::AuditStreaming,
     ];
 
     pub fn as_str(&self) -> &'static str {
@@ -34,6 +37,7 @@ impl Feature {
             Feature::AuditExport => "audit_export",
             Feature::ScimLogRetention => "scim_log_retention",
             Feature::ScheduledKeyRotation => "scheduled_key_rotation",
+            Feature::AuditStreaming => "audit_streaming",
         }
     }
 }
