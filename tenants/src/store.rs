@@ -7,7 +7,7 @@ use std::time::Duration;
 use diesel::prelude::*;
 use time::OffsetDateTime;
 
-use crate::audit::AuditEvent;
+use crate::audit::{AuditEvent, AuditRow};
 use crate::cache::TtlCache;
 use crate::clock::{Clock, SystemClock, to_db};
 use crate::db::schema::{audit_events, tenants};
@@ -276,13 +276,26 @@ impl TenantScope {
         self.run(TxMode::Write, f).await
     }
 
+    /// Runs a change that `f` makes with ONE writing statement on
+    /// PostgreSQL (a [`crate::db::PgChain`] of inserts, say), atomic without
+    /// a transaction; on SQLite `f` runs in a transaction as for
+    /// [`Self::write`]. Reads around that statement are fine; a second write
+    /// is not: the two would not be atomic.
+    pub(crate) async fn write_statement<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut TenantTx<'_>) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(TxMode::Statement, f).await
+    }
+
     async fn run<T, F>(&self, mode: TxMode, f: F) -> Result<T>
     where
         F: FnOnce(&mut TenantTx<'_>) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
         let admission = match mode {
-            TxMode::Write => self.admission().await?,
+            TxMode::Write | TxMode::Statement => self.admission().await?,
             TxMode::Read => Admission::default(),
         };
         let (tenant, actor, now) = (self.tenant.id, self.actor.clone(), self.store.now());
@@ -313,14 +326,16 @@ pub(crate) struct TenantTx<'a> {
 
 impl TenantTx<'_> {
     /// Records a change in the tenant's audit log, inside the same transaction.
-    pub(crate) fn audit(
-        &mut self,
+    /// The audit event [`Self::audit`] would write, for a caller that writes
+    /// it itself (in a [`crate::db::PgChain`]).
+    pub(crate) fn audit_row(
+        &self,
         action: &str,
         target_type: &str,
         target_id: &str,
         detail: serde_json::Value,
-    ) -> Result<()> {
-        let event = AuditEvent::row(
+    ) -> AuditRow {
+        AuditEvent::row(
             self.tenant,
             self.now,
             self.actor,
@@ -328,7 +343,17 @@ impl TenantTx<'_> {
             target_type,
             target_id,
             &detail,
-        );
+        )
+    }
+
+    pub(crate) fn audit(
+        &mut self,
+        action: &str,
+        target_type: &str,
+        target_id: &str,
+        detail: serde_json::Value,
+    ) -> Result<()> {
+        let event = self.audit_row(action, target_type, target_id, detail);
         diesel::insert_into(audit_events::table)
             .values(&event)
             .execute(self.conn)?;

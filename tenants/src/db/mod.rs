@@ -3,11 +3,13 @@
 //! Everything that touches SQL lives under this crate; the rest of the code sees
 //! [`Pool`] and the tenant-bound handles in [`crate::store`].
 
+mod chain;
 mod connection;
 mod migrations;
 pub mod schema;
 mod types;
 
+pub(crate) use chain::Chain;
 pub use connection::{Backend, DatabaseUrl, DbConnection, Pool, PoolStatus, PooledConnection};
 pub(crate) use connection::{TxMode, redact};
 pub use migrations::{migration_names, run_migrations};

@@ -88,18 +88,37 @@ pub(crate) fn sync_primary_email(
         }
         (None, Some(email)) => {
             diesel::insert_into(user_values::table)
-                .values((
-                    user_values::tenant_id.eq(tx.tenant),
-                    user_values::user_id.eq(user),
-                    user_values::attr.eq("emails"),
-                    user_values::position.eq(0),
-                    user_values::value.eq(email),
-                    user_values::value_key.eq(email.to_lowercase()),
-                    user_values::is_primary.eq(Some(true)),
-                ))
+                .values(PrimaryEmail::new(tx.tenant, user, email))
                 .execute(tx.conn)?;
         }
         (None, None) => {}
     }
     Ok(())
+}
+
+/// The `emails` value of a user who had none: the email the REST API shows.
+#[derive(Insertable)]
+#[diesel(table_name = user_values)]
+pub(crate) struct PrimaryEmail {
+    tenant_id: Id,
+    user_id: Id,
+    attr: &'static str,
+    position: i32,
+    value: String,
+    value_key: String,
+    is_primary: Option<bool>,
+}
+
+impl PrimaryEmail {
+    pub(crate) fn new(tenant: Id, user: Id, email: &str) -> Self {
+        PrimaryEmail {
+            tenant_id: tenant,
+            user_id: user,
+            attr: "emails",
+            position: 0,
+            value: email.to_owned(),
+            value_key: email.to_lowercase(),
+            is_primary: Some(true),
+        }
+    }
 }

@@ -647,7 +647,7 @@ impl Scim<'_> {
             let hash = hash_off_thread(input.password.take()).await?;
             let user = self
                 .scope
-                .write(move |tx| {
+                .write_statement(move |tx| {
                     let has_password = hash.is_some();
                     let id = users::insert(tx, &input, hash)?;
                     users::inserted(tx, id, input, has_password)

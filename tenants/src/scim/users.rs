@@ -10,8 +10,8 @@ use serde_json::json;
 use super::resource::{MULTI_VALUED, MultiValue, UserInput, UserRecord};
 use super::schema::USER_SCHEMA;
 use crate::clock::from_db;
-use crate::db::schema::{group_members, groups, user_profiles, user_values, users};
-use crate::db::{Id, on_backend};
+use crate::db::schema::{audit_events, group_members, groups, user_profiles, user_values, users};
+use crate::db::{Chain, Id, on_backend};
 use crate::directory::UserKind;
 use crate::directory::users::{UserRow, find_row, unique_as_taken, write_row};
 use crate::error::{Error, Result};
@@ -184,25 +184,23 @@ pub(crate) fn insert(
     };
     fill_row(&mut row, u);
     tx.admit_seat(false, row.counts_as_seat())?;
-    diesel::insert_into(users::table)
-        .values(&row)
-        .execute(tx.conn)
-        .map_err(unique_as_taken(&row.user_name))?;
-    diesel::insert_into(user_profiles::table)
-        .values(&profile_row(tx.tenant, id, u, password_hash))
-        .execute(tx.conn)?;
+    let profile = profile_row(tx.tenant, id, u, password_hash);
     let values = value_rows(tx.tenant, id, u);
-    if !values.is_empty() {
-        on_backend!(tx.conn, |c| diesel::insert_into(user_values::table)
-            .values(&values)
-            .execute(c))?;
-    }
-    tx.audit(
+    let event = tx.audit_row(
         "user.create",
         "user",
         &id.to_string(),
         json!({ "user_name": u.user_name, "via": "scim", "active": u.active }),
-    )?;
+    );
+    Chain::on(tx.conn)
+        .then(diesel::insert_into(users::table).values(&row))
+        .then(diesel::insert_into(user_profiles::table).values(&profile))
+        .then_some(
+            (!values.is_empty()).then(|| diesel::insert_into(user_values::table).values(&values)),
+        )
+        .then(diesel::insert_into(audit_events::table).values(&event))
+        .run()
+        .map_err(unique_as_taken(&u.user_name))?;
     Ok(id)
 }
 
