@@ -84,6 +84,9 @@ pub(crate) struct Inner {
     pub(crate) license_policy: crate::licensing::LicensePolicy,
     pub(crate) trusted_keys: crate::licensing::TrustedKeys,
     pub(crate) license_cache: TtlCache<(), Arc<crate::licensing::LicenseStatus>>,
+    /// One refresh of the cached licence status at a time per node: requests
+    /// that find it expired together wait for one count, not one each.
+    pub(crate) license_refresh: tokio::sync::Mutex<()>,
     pub(crate) installation: std::sync::OnceLock<uuid::Uuid>,
 }
 
@@ -149,6 +152,7 @@ impl Store {
                 license_policy: config.license_policy,
                 trusted_keys: config.trusted_keys,
                 license_cache: TtlCache::new(config.cache_ttl, 1),
+                license_refresh: tokio::sync::Mutex::new(()),
                 installation: std::sync::OnceLock::new(),
             }),
         })

@@ -294,6 +294,11 @@ impl Store {
     /// The status as computed at most the cache lifetime ago (for checks on
     /// every request).
     pub async fn license_status_cached(&self) -> Result<Arc<LicenseStatus>> {
+        if let Some(status) = self.inner.license_cache.get(&()) {
+            return Ok(status);
+        }
+        let _refreshing = self.inner.license_refresh.lock().await;
+        // Another request may have refreshed it while this one waited.
         match self.inner.license_cache.get(&()) {
             Some(status) => Ok(status),
             None => self.license_status().await,
