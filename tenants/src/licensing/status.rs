@@ -404,7 +404,8 @@ pub fn evaluate(
         LicenseState::Valid
     };
     if seats_used > seats {
-        let since = over_seats_since.unwrap_or(now);
+        // As stored (microseconds), so the first answer equals later ones.
+        let since = over_seats_since.unwrap_or_else(|| from_db(to_db(now)));
         let until = since + policy.grace;
         status.over_seats_since = Some(since);
         status.seats_grace_until = Some(until);
