@@ -4,15 +4,18 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use latchkey_tenants::Store;
-use poem::{Endpoint, EndpointExt, Route};
+use poem::{Endpoint, EndpointExt, IntoResponse, Route};
 use poem_openapi::{OpenApiService, Tags};
 
-use crate::admin::{EventsApi, GroupsApi, KeysApi, ScimLogApi, TokensApi, UsersApi};
+use crate::admin::{
+    AuditWebhookApi, EntitlementsApi, EventsApi, GroupsApi, KeysApi, ScimLogApi, TokensApi,
+    UsersApi,
+};
 use crate::fields::FieldLocator;
 use crate::metrics::Metrics;
 use crate::observe::Observe;
 use crate::ops::OpsApi;
-use crate::platform::{PlatformTokensApi, TenantsApi};
+use crate::platform::{LicenseApi, PlatformTokensApi, TenantsApi};
 use crate::ratelimit::{RateLimiter, RateLimits};
 use crate::scim::{ScimApi, ScimGroupsApi, ScimUsersApi};
 use crate::signup::{Signup, SignupApi};
@@ -31,6 +34,8 @@ pub enum ApiTags {
     Keys,
     /// The tenant's audit log.
     Audit,
+    /// Licences (operator API), plans and a tenant's entitlements.
+    License,
     /// SCIM 2.0 (RFC 7643/7644) per tenant, for Entra ID, Okta and HR tools:
     /// `application/scim+json`, a SCIM token (`lks_…`), SCIM error bodies.
     Scim,
@@ -82,11 +87,14 @@ pass `next_cursor` as `cursor` for the next page.";
 pub type Apis = (
     TenantsApi,
     PlatformTokensApi,
+    LicenseApi,
     UsersApi,
     GroupsApi,
     TokensApi,
     KeysApi,
     EventsApi,
+    AuditWebhookApi,
+    EntitlementsApi,
     ScimLogApi,
     ScimApi,
     ScimUsersApi,
@@ -101,11 +109,14 @@ pub fn api_service(state: &AppState) -> OpenApiService<Apis, ()> {
         (
             TenantsApi { state: s() },
             PlatformTokensApi { state: s() },
+            LicenseApi { state: s() },
             UsersApi { state: s() },
             GroupsApi { state: s() },
             TokensApi { state: s() },
             KeysApi { state: s() },
             EventsApi { state: s() },
+            AuditWebhookApi { state: s() },
+            EntitlementsApi { state: s() },
             ScimLogApi { state: s() },
             ScimApi { state: s() },
             ScimUsersApi { state: s() },
@@ -147,17 +158,60 @@ fn sorted(value: serde_json::Value) -> serde_json::Value {
     }
 }
 
+/// Header naming the licence status while a licence warning is in effect.
+pub const LICENSE_STATUS_HEADER: &str = "latchkey-license-status";
+/// Header carrying the licence warning itself, in words.
+pub const LICENSE_WARNING_HEADER: &str = "latchkey-license-warning";
+
+/// Adds the licence warning headers to API and SCIM responses while the
+/// licence expires soon, has expired, or the seats are exceeded (from the
+/// briefly cached status: no query per request).
+async fn license_warning<E: Endpoint>(
+    store: Store,
+    ep: Arc<E>,
+    req: poem::Request,
+) -> poem::Result<poem::Response> {
+    let path = req.uri().path();
+    let applies = path.starts_with("/api/v1/") || path.starts_with("/t/");
+    let mut resp = ep.call(req).await?.into_response();
+    if applies
+        && let Ok(status) = store.license_status_cached().await
+        && let Some(warning) = status.warnings.first()
+    {
+        let text: String = warning
+            .chars()
+            .map(|c| {
+                if c.is_ascii_graphic() || c == ' ' {
+                    c
+                } else {
+                    '?'
+                }
+            })
+            .collect();
+        if let (Ok(state), Ok(text)) = (
+            poem::http::HeaderValue::from_str(status.state.as_str()),
+            poem::http::HeaderValue::from_str(&text),
+        ) {
+            resp.headers_mut().insert(LICENSE_STATUS_HEADER, state);
+            resp.headers_mut().insert(LICENSE_WARNING_HEADER, text);
+        }
+    }
+    Ok(resp)
+}
+
 pub fn endpoint(state: AppState, limits: HttpLimits) -> impl Endpoint {
     let api = api_service(&state);
     let document: serde_json::Value = serde_json::from_str(&api.spec()).unwrap_or_default();
     let fields = Arc::new(FieldLocator::from_spec(&document));
     let spec = api.spec_endpoint();
     let docs = api.swagger_ui();
+    let store = state.store.clone();
     Route::new()
         .nest("/signup", crate::pages::routes(state.clone()))
         .at("/api/v1/openapi.json", spec)
         .nest("/api/docs", docs)
         .nest("/", api)
+        .around(move |ep, req| license_warning(store.clone(), ep, req))
         .with(Observe {
             metrics: state.metrics.clone(),
             max_body_bytes: limits.max_body_bytes,

@@ -49,6 +49,61 @@ pub enum Command {
     /// Manage the master key.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Enterprise licences: install and inspect them (operators), make
+    /// signing keys and issue licences (the vendor).
+    #[command(subcommand)]
+    License(LicenseCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LicenseCommand {
+    /// Install (or replace) a licence from a file.
+    Install { file: PathBuf },
+    /// Show the licence status, seats and features.
+    Status,
+    /// Remove an installed licence by id.
+    Remove { id: String },
+    /// Vendor: make a licence-signing key pair. The private key goes to a
+    /// file readable only by you; the public key is printed for the
+    /// binary's list of trusted keys.
+    Keygen {
+        /// Where to write the private key (PKCS#8 PEM); never overwritten.
+        #[arg(long, default_value = "license-signing-key.pem")]
+        out: PathBuf,
+    },
+    /// Vendor: sign a licence with a private key from `keygen`.
+    Issue(IssueArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct IssueArgs {
+    /// The private key file written by `latchkey license keygen`.
+    #[arg(long)]
+    pub signing_key: PathBuf,
+    /// Who the licence is for.
+    #[arg(long)]
+    pub licensee: String,
+    /// Active internal users it pays for.
+    #[arg(long)]
+    pub seats: u64,
+    /// Comma-separated features: audit_export, scim_log_retention, scheduled_key_rotation, audit_streaming.
+    #[arg(long, value_delimiter = ',')]
+    pub features: Vec<String>,
+    /// Valid this many days from --not-before.
+    #[arg(long, default_value_t = 365)]
+    pub days: u32,
+    /// Start of validity (RFC 3339); default now.
+    #[arg(long)]
+    pub not_before: Option<String>,
+    /// `any`, or the installation id from `latchkey license status`.
+    #[arg(long, default_value = "any")]
+    pub installation: String,
+    /// The licence id; default a new UUID.
+    #[arg(long)]
+    pub id: Option<String>,
+    /// Write the licence here instead of to standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -66,6 +121,8 @@ pub enum TenantCommand {
     Suspend { slug: String },
     /// Resume a suspended tenant.
     Resume { slug: String },
+    /// Put a tenant on a plan: free, team or enterprise.
+    Plan { slug: String, plan: String },
     /// Delete a tenant: destroys its data key, then its rows.
     Delete {
         slug: String,
@@ -153,6 +210,12 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::Keys(KeysCommand::Rewrap { new_master_key }) => {
             rewrap(&settings, new_master_key).await
         }
+        Command::License(LicenseCommand::Keygen { out }) => crate::license_cli::keygen(&out),
+        Command::License(LicenseCommand::Issue(args)) => crate::license_cli::issue(args),
+        Command::License(cmd) => {
+            let _telemetry = cli_logging(&settings)?;
+            crate::license_cli::manage(open_store(&settings).await?, cmd).await
+        }
     }
 }
 
@@ -179,6 +242,8 @@ async fn open_store(settings: &Settings) -> Result<Store> {
     config.pool_size = settings.pool_size;
     config.cache_ttl = Duration::from_millis(settings.cache_ttl_ms);
     config.scim_log_size = settings.scim_request_log_size;
+    config.scim_log_size_extended = settings.scim_request_log_size_extended;
+    config.plans = settings.plans()?;
     Ok(Store::open(config).await?)
 }
 
@@ -211,6 +276,22 @@ async fn serve_until_shutdown(settings: &Settings) -> Result<()> {
             secret = issued.secret,
         );
     }
+    if let Some(file) = &settings.license_file {
+        // A bad licence file never stops the service: sign-in and
+        // provisioning never depend on a licence.
+        match crate::license_cli::install_file(&store, file).await {
+            Ok(summary) => tracing::info!(file = %file.display(), "{summary}"),
+            Err(e) => {
+                tracing::error!(file = %file.display(), error = %format!("{e:#}"), "LATCHKEY_LICENSE_FILE not installed")
+            }
+        }
+    }
+    store.spawn_key_rotation_job(Duration::from_secs(settings.key_rotation_check_secs));
+    let sender = crate::webhook::HttpsSender::new(settings.audit_webhook_ca_file.as_deref())?;
+    store.spawn_audit_stream_job(
+        Arc::new(sender),
+        Duration::from_secs(settings.audit_stream_poll_secs),
+    );
     let state = AppState {
         store,
         metrics: Arc::new(Metrics::default()),
@@ -302,6 +383,10 @@ async fn tenant(store: Store, cmd: TenantCommand) -> Result<()> {
         TenantCommand::Resume { slug } => {
             store.tenants().resume(&slug, &actor).await?;
             println!("resumed {slug}");
+        }
+        TenantCommand::Plan { slug, plan } => {
+            let t = store.set_tenant_plan(&slug, &plan, &actor).await?;
+            println!("{} is on the {} plan", t.slug, t.plan);
         }
         TenantCommand::Delete { slug, yes } => {
             if !yes {

@@ -11,7 +11,9 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use latchkey_tenants::db::DatabaseUrl;
 use latchkey_tenants::keys::sealing::MasterKey;
+use latchkey_tenants::licensing::{Plan, Plans};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// Every setting, with the name it has in the TOML file; the environment
 /// variable is the same name upper-cased with `LATCHKEY_` in front.
@@ -67,6 +69,20 @@ pub struct Settings {
     /// Signups, verifications and sign-ins per minute per client address
     /// (bursts of twice that); 0 = off.
     pub signup_rate_limit_per_minute: u32,
+    /// SCIM requests kept for tenants entitled to `scim_log_retention`.
+    pub scim_request_log_size_extended: usize,
+    /// A licence file installed (or replaced) on every start.
+    pub license_file: Option<PathBuf>,
+    /// Seconds between runs of the scheduled key rotation job.
+    pub key_rotation_check_secs: u64,
+    /// Seconds between runs of the audit streaming job.
+    pub audit_stream_poll_secs: u64,
+    /// A PEM CA certificate audit webhooks may be signed by, besides the
+    /// system's trusted roots (for webhooks behind a private CA).
+    pub audit_webhook_ca_file: Option<PathBuf>,
+    /// The plans `free`, `team` and `enterprise`: their features and limits
+    /// (TOML only: `[plans.team]`; unset keys keep the defaults).
+    pub plans: BTreeMap<String, Plan>,
 }
 
 const ENV_KEYS: &[&str] = &[
@@ -92,6 +108,11 @@ const ENV_KEYS: &[&str] = &[
     "signup_link_ttl_hours",
     "console_session_hours",
     "signup_rate_limit_per_minute",
+    "scim_request_log_size_extended",
+    "license_file",
+    "key_rotation_check_secs",
+    "audit_stream_poll_secs",
+    "audit_webhook_ca_file",
 ];
 
 /// Secrets (the master key, the bootstrap token, a password in the database
@@ -125,6 +146,15 @@ impl std::fmt::Debug for Settings {
                 "signup_rate_limit_per_minute",
                 &self.signup_rate_limit_per_minute,
             )
+            .field(
+                "scim_request_log_size_extended",
+                &self.scim_request_log_size_extended,
+            )
+            .field("license_file", &self.license_file)
+            .field("key_rotation_check_secs", &self.key_rotation_check_secs)
+            .field("audit_stream_poll_secs", &self.audit_stream_poll_secs)
+            .field("audit_webhook_ca_file", &self.audit_webhook_ca_file)
+            .field("plans", &self.plans)
             .finish()
     }
 }
@@ -154,6 +184,12 @@ impl Default for Settings {
             signup_link_ttl_hours: 24,
             console_session_hours: 8,
             signup_rate_limit_per_minute: 10,
+            scim_request_log_size_extended: 10_000,
+            license_file: None,
+            key_rotation_check_secs: 60,
+            audit_stream_poll_secs: 5,
+            audit_webhook_ca_file: None,
+            plans: Plans::defaults(),
         }
     }
 }
@@ -206,6 +242,13 @@ impl Settings {
         if self.request_timeout_secs == 0 {
             bail!("LATCHKEY_REQUEST_TIMEOUT_SECS (request_timeout_secs) must be at least 1");
         }
+        if self.key_rotation_check_secs == 0 {
+            bail!("LATCHKEY_KEY_ROTATION_CHECK_SECS (key_rotation_check_secs) must be at least 1");
+        }
+        if self.audit_stream_poll_secs == 0 {
+            bail!("LATCHKEY_AUDIT_STREAM_POLL_SECS (audit_stream_poll_secs) must be at least 1");
+        }
+        self.plans()?;
         if let Some(url) = &self.otlp_endpoint
             && !(url.starts_with("http://") || url.starts_with("https://"))
         {
@@ -327,6 +370,11 @@ impl Settings {
         self.master_key
             .is_none()
             .then(|| self.data_dir.join("master.key"))
+    }
+
+    /// The plans, checked (the three names, known features).
+    pub fn plans(&self) -> Result<Plans> {
+        Plans::new(self.plans.clone()).map_err(|e| anyhow::anyhow!("{e}"))
     }
 
     pub fn timeout(&self) -> Duration {
@@ -462,6 +510,35 @@ mod tests {
         let err = Settings::load(Some(&file)).unwrap_err().to_string();
         std::fs::remove_dir_all(&dir).ok();
         assert!(err.contains("listen_port"), "{err}");
+    }
+
+    #[test]
+    fn a_plan_in_the_config_file_overrides_only_what_it_sets() {
+        let dir = std::env::temp_dir().join(format!("latchkey-config-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("latchkey.toml");
+        std::fs::write(
+            &file,
+            "[plans.free]\nmax_internal_users = 25\n[plans.team]\nfeatures = [\"audit_export\"]\n",
+        )
+        .unwrap();
+        let s = Settings::load(Some(&file)).unwrap();
+        std::fs::remove_dir_all(&dir).ok();
+        let plans = s.plans().unwrap();
+        assert_eq!(plans.get("free").max_internal_users, Some(25));
+        assert_eq!(plans.get("team").features, vec!["audit_export".to_owned()]);
+        assert_eq!(plans.get("enterprise"), &Plans::defaults()["enterprise"]);
+    }
+
+    #[test]
+    fn a_plan_naming_an_unknown_feature_is_refused() {
+        let dir = std::env::temp_dir().join(format!("latchkey-config-{}", uuid::Uuid::now_v7()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("latchkey.toml");
+        std::fs::write(&file, "[plans.team]\nfeatures = [\"sso\"]\n").unwrap();
+        let err = Settings::load(Some(&file)).unwrap_err().to_string();
+        std::fs::remove_dir_all(&dir).ok();
+        assert!(err.contains("sso"), "{err}");
     }
 
     #[test]

@@ -29,6 +29,9 @@ pub struct Problem {
     /// For validation errors: the offending fields.
     #[oai(skip_serializing_if_is_none)]
     pub errors: Option<Vec<FieldError>>,
+    /// For `feature-not-entitled`: the feature refused, e.g. `audit_export`.
+    #[oai(skip_serializing_if_is_none)]
+    pub feature: Option<String>,
 }
 
 impl poem_openapi::types::Example for Problem {
@@ -58,6 +61,7 @@ impl Problem {
             code: code.to_owned(),
             request_id: crate::observe::current_request_id(),
             errors: None,
+            feature: None,
         }
     }
 
@@ -88,6 +92,11 @@ pub enum ApiError {
     /// The change collides with stored state.
     #[oai(status = 409, content_type = "application/problem+json")]
     Conflict(Json<Problem>),
+    /// A gated feature the tenant's plan and the installation's licence do
+    /// not include (`feature-not-entitled`), or no seat is left for a new
+    /// active internal user (`seats-exhausted`).
+    #[oai(status = 402, content_type = "application/problem+json")]
+    PaymentRequired(Json<Problem>),
     /// `If-Match` named a version that is no longer current.
     #[oai(status = 412, content_type = "application/problem+json")]
     PreconditionFailed(Json<Problem>),
@@ -114,6 +123,7 @@ impl ApiError {
         match p.0.status {
             400 => ApiError::BadRequest(p),
             401 => ApiError::Unauthorized(p),
+            402 => ApiError::PaymentRequired(p),
             403 => ApiError::Forbidden(p),
             404 => ApiError::NotFound(p),
             409 => ApiError::Conflict(p),
@@ -146,6 +156,7 @@ fn not_found_code(resource: Resource) -> &'static str {
         Resource::Member => "member-not-found",
         Resource::Token => "token-not-found",
         Resource::SigningKey => "signing-key-not-found",
+        Resource::License => "license-not-found",
     }
 }
 
@@ -219,6 +230,15 @@ impl From<Error> for ApiError {
                 },
                 detail,
             ),
+            Error::NotEntitled { feature, .. } => {
+                let mut p =
+                    Problem::new(StatusCode::PAYMENT_REQUIRED, "feature-not-entitled", detail);
+                p.feature = Some(feature.to_owned());
+                p
+            }
+            Error::SeatsExhausted(_) => {
+                Problem::new(StatusCode::PAYMENT_REQUIRED, "seats-exhausted", detail)
+            }
             Error::Unavailable(_) => {
                 // The cause (host, port, driver message) is for the log only.
                 tracing::warn!(error = %detail, "service unavailable");

@@ -23,6 +23,24 @@ struct RouteLabels {
     route: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StateLabels {
+    state: String,
+}
+
+/// The licence gauges, set at scrape time.
+struct LicenseGauges {
+    /// 1 for the current state, 0 for the others.
+    state: Family<StateLabels, Gauge>,
+    seats_used: Gauge,
+    /// -1 without a valid licence.
+    seats_licensed: Gauge,
+    /// -1 without a valid licence.
+    expires_in_days: Gauge,
+    restricted: Gauge,
+    warnings: Gauge,
+}
+
 pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
@@ -31,6 +49,7 @@ pub struct Metrics {
     pool_available: Gauge,
     pool_waiting: Gauge,
     pool_max: Gauge,
+    license: LicenseGauges,
 }
 
 impl Default for Metrics {
@@ -77,8 +96,47 @@ impl Default for Metrics {
             "Maximum database connections",
             pool_max.clone(),
         );
+        let license = LicenseGauges {
+            state: Family::default(),
+            seats_used: Gauge::default(),
+            seats_licensed: Gauge::default(),
+            expires_in_days: Gauge::default(),
+            restricted: Gauge::default(),
+            warnings: Gauge::default(),
+        };
+        registry.register(
+            "license_state",
+            "Licence status: 1 for the current state (valid, expiring, expired, invalid, none)",
+            license.state.clone(),
+        );
+        registry.register(
+            "license_seats_used",
+            "Active internal users of the installation",
+            license.seats_used.clone(),
+        );
+        registry.register(
+            "license_seats_licensed",
+            "Seats of the valid licences (-1: no valid licence)",
+            license.seats_licensed.clone(),
+        );
+        registry.register(
+            "license_expires_in_days",
+            "Whole days to the earliest licence expiry, negative once expired (-1 without a licence too: see license_state)",
+            license.expires_in_days.clone(),
+        );
+        registry.register(
+            "license_restricted",
+            "1 when past a licence grace period: gated features read-only, new internal users refused",
+            license.restricted.clone(),
+        );
+        registry.register(
+            "license_warnings",
+            "Licence warnings in effect (expiring, expired, seats exceeded)",
+            license.warnings.clone(),
+        );
         Metrics {
             registry,
+            license,
             requests,
             latency,
             pool_size,
@@ -103,6 +161,35 @@ impl Metrics {
                 route: route.to_owned(),
             })
             .observe(elapsed.as_secs_f64());
+    }
+
+    /// Sets the licence gauges from the current status.
+    pub fn set_license(
+        &self,
+        status: &latchkey_tenants::licensing::LicenseStatus,
+        now: time::OffsetDateTime,
+    ) {
+        let g = &self.license;
+        for state in ["valid", "expiring", "expired", "invalid", "none"] {
+            g.state
+                .get_or_create(&StateLabels {
+                    state: state.to_owned(),
+                })
+                .set(i64::from(status.state.as_str() == state));
+        }
+        g.seats_used
+            .set(i64::try_from(status.seats_used).unwrap_or(i64::MAX));
+        g.seats_licensed.set(
+            status
+                .licensed_seats
+                .map_or(-1, |s| i64::try_from(s).unwrap_or(i64::MAX)),
+        );
+        g.expires_in_days.set(status.expires_at.map_or(-1, |at| {
+            latchkey_tenants::licensing::status::days_until(now, at)
+        }));
+        g.restricted.set(i64::from(status.restricted));
+        g.warnings
+            .set(i64::try_from(status.warnings.len()).unwrap_or(0));
     }
 
     /// The text exposition format, with pool gauges read at scrape time.

@@ -59,10 +59,18 @@ impl OpsApi {
 
     /// Prometheus metrics
     ///
-    /// Requests by operation and status, latency histograms, and database
-    /// pool usage, in the Prometheus text format.
+    /// Requests by operation and status, latency histograms, database
+    /// pool usage and the licence status (`latchkey_license_*`), in the
+    /// Prometheus text format.
     #[oai(path = "/metrics", method = "get", operation_id = "metrics")]
     async fn metrics(&self) -> PlainText<String> {
+        match self.state.store.license_status_cached().await {
+            Ok(status) => self
+                .state
+                .metrics
+                .set_license(&status, self.state.store.now()),
+            Err(e) => tracing::warn!(error = %e, "licence status unavailable for /metrics"),
+        }
         PlainText(self.state.metrics.render(self.state.store.pool().status()))
     }
 }

@@ -51,6 +51,19 @@ pub enum Error {
         detail: String,
     },
 
+    /// A gated feature the tenant's plan and the installation's licence do
+    /// not include (or include read-only); `message` says what includes it.
+    #[error("{message}")]
+    NotEntitled {
+        feature: &'static str,
+        message: String,
+    },
+
+    /// A new active internal user is refused: the plan's limit is reached, or
+    /// the installation's licence is past its grace period.
+    #[error("{0}")]
+    SeatsExhausted(String),
+
     #[error("{0}")]
     Unavailable(String),
 
@@ -70,6 +83,7 @@ pub enum Resource {
     Member,
     Token,
     SigningKey,
+    License,
 }
 
 impl fmt::Display for Resource {
@@ -81,6 +95,7 @@ impl fmt::Display for Resource {
             Resource::Member => "group member",
             Resource::Token => "token",
             Resource::SigningKey => "signing key",
+            Resource::License => "licence",
         })
     }
 }

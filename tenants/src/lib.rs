@@ -3,6 +3,7 @@
 //! No HTTP here: the `latchkey-api` crate maps these types to the wire.
 
 pub mod audit;
+pub mod audit_stream;
 mod cache;
 pub mod clock;
 pub mod db;
@@ -10,6 +11,7 @@ pub mod directory;
 pub mod error;
 mod invalidation;
 pub mod keys;
+pub mod licensing;
 pub mod page;
 pub mod scim;
 pub mod signup;

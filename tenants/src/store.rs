@@ -15,6 +15,7 @@ use crate::db::{DatabaseUrl, DbConnection, Id, Pool, TxMode, run_migrations};
 use crate::error::{Error, Resource, Result};
 use crate::keys::sealing::{DataKey, MasterKey};
 use crate::keys::tokens::CachedToken;
+use crate::licensing::entitlements::Admission;
 use crate::tenant::Tenant;
 
 pub struct StoreConfig {
@@ -32,6 +33,15 @@ pub struct StoreConfig {
     pub check_master_key: bool,
     /// SCIM requests kept per tenant in its request log.
     pub scim_log_size: usize,
+    /// SCIM requests kept for tenants entitled to `scim_log_retention`.
+    pub scim_log_size_extended: usize,
+    /// What the plans include.
+    pub plans: crate::licensing::Plans,
+    /// Grace and warning periods of licences.
+    pub license_policy: crate::licensing::LicensePolicy,
+    /// The keys licences are trusted from: the vendor's, compiled in.
+    /// Only tests can construct others (`TrustedKeys::for_tests`).
+    pub trusted_keys: crate::licensing::TrustedKeys,
 }
 
 impl StoreConfig {
@@ -45,6 +55,10 @@ impl StoreConfig {
             cache_ttl: Duration::from_secs(2),
             check_master_key: true,
             scim_log_size: 200,
+            scim_log_size_extended: 10_000,
+            plans: crate::licensing::Plans::default(),
+            license_policy: crate::licensing::LicensePolicy::default(),
+            trusted_keys: crate::licensing::TrustedKeys::vendor(),
         }
     }
 }
@@ -65,6 +79,15 @@ pub(crate) struct Inner {
     pub(crate) scim_pages: Arc<TtlCache<crate::scim::ContinuationKey, crate::scim::Continuation>>,
     pub(crate) scim_log: crate::scim::log::RequestLog,
     pub(crate) scim_log_size: usize,
+    pub(crate) scim_log_size_extended: usize,
+    pub(crate) plans: crate::licensing::Plans,
+    pub(crate) license_policy: crate::licensing::LicensePolicy,
+    pub(crate) trusted_keys: crate::licensing::TrustedKeys,
+    pub(crate) license_cache: TtlCache<(), Arc<crate::licensing::LicenseStatus>>,
+    /// One refresh of the cached licence status at a time per node: requests
+    /// that find it expired together wait for one count, not one each.
+    pub(crate) license_refresh: tokio::sync::Mutex<()>,
+    pub(crate) installation: std::sync::OnceLock<uuid::Uuid>,
 }
 
 /// Who is acting, for the audit log.
@@ -124,6 +147,13 @@ impl Store {
                 scim_pages: Arc::new(TtlCache::new(Duration::from_secs(600), 10_000)),
                 scim_log: Default::default(),
                 scim_log_size: config.scim_log_size,
+                scim_log_size_extended: config.scim_log_size_extended,
+                plans: config.plans,
+                license_policy: config.license_policy,
+                trusted_keys: config.trusted_keys,
+                license_cache: TtlCache::new(config.cache_ttl, 1),
+                license_refresh: tokio::sync::Mutex::new(()),
+                installation: std::sync::OnceLock::new(),
             }),
         })
     }
@@ -268,6 +298,10 @@ impl TenantScope {
         F: FnOnce(&mut TenantTx<'_>) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
+        let admission = match mode {
+            TxMode::Write | TxMode::Statement => self.admission().await?,
+            TxMode::Read => Admission::default(),
+        };
         let (tenant, actor, now) = (self.tenant.id, self.actor.clone(), self.store.now());
         self.store
             .pool()
@@ -277,6 +311,7 @@ impl TenantScope {
                     tenant,
                     actor: &actor,
                     now,
+                    admission,
                 })
             })
             .await
@@ -289,6 +324,8 @@ pub(crate) struct TenantTx<'a> {
     pub(crate) tenant: Id,
     pub(crate) actor: &'a Actor,
     pub(crate) now: OffsetDateTime,
+    /// Whether a new seat may be added (see `licensing::entitlements`).
+    pub(crate) admission: Admission,
 }
 
 impl TenantTx<'_> {

@@ -534,6 +534,16 @@ fn delete_rows(conn: &mut DbConnection, id: Id) -> Result<usize> {
         .execute(conn)?;
     n += diesel::delete(tenant_admins::table.filter(tenant_admins::tenant_id.eq(id)))
         .execute(conn)?;
+    n += diesel::delete(
+        crate::db::schema::audit_webhooks::table
+            .filter(crate::db::schema::audit_webhooks::tenant_id.eq(id)),
+    )
+    .execute(conn)?;
+    n += diesel::delete(
+        crate::db::schema::key_rotation_schedules::table
+            .filter(crate::db::schema::key_rotation_schedules::tenant_id.eq(id)),
+    )
+    .execute(conn)?;
     n +=
         diesel::delete(signing_keys::table.filter(signing_keys::tenant_id.eq(id))).execute(conn)?;
     n +=

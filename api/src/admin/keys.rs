@@ -1,9 +1,11 @@
+use latchkey_tenants::keys::schedule::RotationSchedule;
 use latchkey_tenants::keys::signing::Alg;
 use latchkey_tenants::keys::tokens::Scope;
 use poem::http::StatusCode;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
-use poem_openapi::{ApiResponse, OpenApi};
+use poem_openapi::{ApiResponse, Object, OpenApi};
+use time::OffsetDateTime;
 
 use crate::app::{ApiTags, AppState};
 use crate::auth::BearerToken;
@@ -12,6 +14,36 @@ use crate::models::{RotateKeys, SigningKeyList};
 
 pub struct KeysApi {
     pub state: AppState,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct SetRotationSchedule {
+    /// Days between rotations, 1 to 365.
+    pub interval_days: u32,
+}
+
+#[derive(Debug, Clone, Object)]
+pub struct RotationScheduleDto {
+    pub interval_days: u32,
+    pub next_rotation_at: OffsetDateTime,
+    pub last_rotated_at: Option<OffsetDateTime>,
+}
+
+impl From<RotationSchedule> for RotationScheduleDto {
+    fn from(s: RotationSchedule) -> Self {
+        RotationScheduleDto {
+            interval_days: s.interval_days,
+            next_rotation_at: s.next_rotation_at,
+            last_rotated_at: s.last_rotated_at,
+        }
+    }
+}
+
+#[derive(ApiResponse)]
+enum ScheduleCleared {
+    /// No rotation is scheduled any more.
+    #[oai(status = 204)]
+    Cleared,
 }
 
 #[derive(ApiResponse)]
@@ -85,6 +117,69 @@ impl KeysApi {
                 .map(Into::into)
                 .collect(),
         }))
+    }
+
+    /// Get the rotation schedule
+    ///
+    /// The tenant's automatic key rotation, if scheduled (`null` if not).
+    /// A gated feature (`scheduled_key_rotation`).
+    #[oai(
+        path = "/api/v1/tenants/:tenant/keys/schedule",
+        method = "get",
+        operation_id = "getKeyRotationSchedule"
+    )]
+    async fn get_schedule(
+        &self,
+        auth: BearerToken,
+        tenant: Path<String>,
+    ) -> ApiResult<Json<Option<RotationScheduleDto>>> {
+        let scope = self.state.tenant(&auth, &tenant.0, Scope::Read).await?;
+        Ok(Json(scope.keys().schedule().await?.map(Into::into)))
+    }
+
+    /// Schedule automatic rotation
+    ///
+    /// Rotates every key of the tenant every `interval_days` (1–365), the
+    /// first time one interval from now. A gated feature
+    /// (`scheduled_key_rotation`); a licence past its grace period pauses
+    /// the schedule and makes it read-only.
+    #[oai(
+        path = "/api/v1/tenants/:tenant/keys/schedule",
+        method = "put",
+        operation_id = "setKeyRotationSchedule"
+    )]
+    async fn set_schedule(
+        &self,
+        auth: BearerToken,
+        tenant: Path<String>,
+        body: Json<SetRotationSchedule>,
+    ) -> ApiResult<Json<RotationScheduleDto>> {
+        let scope = self.state.tenant(&auth, &tenant.0, Scope::Admin).await?;
+        Ok(Json(
+            scope
+                .keys()
+                .set_schedule(body.0.interval_days)
+                .await?
+                .into(),
+        ))
+    }
+
+    /// Stop automatic rotation
+    ///
+    /// Always allowed, entitled or not.
+    #[oai(
+        path = "/api/v1/tenants/:tenant/keys/schedule",
+        method = "delete",
+        operation_id = "clearKeyRotationSchedule"
+    )]
+    async fn clear_schedule(
+        &self,
+        auth: BearerToken,
+        tenant: Path<String>,
+    ) -> ApiResult<ScheduleCleared> {
+        let scope = self.state.tenant(&auth, &tenant.0, Scope::Admin).await?;
+        scope.keys().clear_schedule().await?;
+        Ok(ScheduleCleared::Cleared)
     }
 
     /// The tenant's JWKS

@@ -1,6 +1,8 @@
 //! The tenant API: everything inside one tenant, for its own tokens or a
 //! platform token.
 
+mod audit_webhook;
+mod entitlements;
 mod events;
 mod groups;
 mod keys;
@@ -8,6 +10,8 @@ mod scim_log;
 mod tokens;
 mod users;
 
+pub use audit_webhook::AuditWebhookApi;
+pub use entitlements::EntitlementsApi;
 pub use events::EventsApi;
 pub use groups::GroupsApi;
 pub use keys::KeysApi;

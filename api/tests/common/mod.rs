@@ -16,6 +16,7 @@ use poem::{EndpointExt, Response};
 use serde_json::{Value, json};
 
 pub mod smtp;
+pub mod license;
 
 #[allow(unused_imports)]
 pub use latchkey_tenants::both_backends;

@@ -190,6 +190,47 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    installation (singleton) {
+        singleton -> Integer,
+        id -> Binary,
+        created_at -> Timestamp,
+        over_seats_since -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    licenses (id) {
+        id -> Text,
+        token -> Text,
+        installed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    key_rotation_schedules (tenant_id) {
+        tenant_id -> Binary,
+        interval_days -> Integer,
+        next_rotation_at -> Timestamp,
+        last_rotated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_webhooks (tenant_id) {
+        tenant_id -> Binary,
+        url -> Text,
+        secret_sealed -> Binary,
+        cursor_at -> Timestamp,
+        cursor_id -> Nullable<Binary>,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_error -> Nullable<Text>,
+        last_delivered_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     users,
     groups,

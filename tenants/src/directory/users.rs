@@ -332,6 +332,8 @@ impl Users<'_> {
         let row = self
             .scope
             .write_statement(move |tx| {
+                // A read before the one writing statement (see `admit_seat`).
+                tx.admit_seat(false, row.counts_as_seat())?;
                 // The unique index decides, in the same statement: no
                 // separate check that a concurrent create could slip past.
                 let email =
@@ -500,12 +502,27 @@ impl UserRow {
     pub(crate) fn id(&self) -> Id {
         self.id
     }
+
+    /// An active internal user takes a seat; deactivated and external users do not.
+    pub(crate) fn counts_as_seat(&self) -> bool {
+        self.active && self.kind == UserKind::Internal.as_str()
+    }
 }
 
 /// Writes a changed user as its next version, conditional on the version
 /// the change was computed from: a change made meanwhile is a 412, never
 /// silently overwritten.
 pub(crate) fn write_row(tx: &mut TenantTx<'_>, row: &mut UserRow, read_version: i64) -> Result<()> {
+    if row.counts_as_seat() {
+        let was: Option<(String, bool)> = users::table
+            .find((tx.tenant, row.id))
+            .select((users::kind, users::active))
+            .first(tx.conn)
+            .optional()?;
+        let was_counted =
+            was.is_some_and(|(kind, active)| active && kind == UserKind::Internal.as_str());
+        tx.admit_seat(was_counted, true)?;
+    }
     row.version = read_version + 1;
     row.updated_at = tx.now_db();
     let changed = diesel::update(

@@ -250,7 +250,7 @@ pub(crate) fn initial_keys() -> Result<Vec<(GeneratedKey, KeyState)>> {
 }
 
 pub struct SigningKeys<'a> {
-    scope: &'a TenantScope,
+    pub(super) scope: &'a TenantScope,
 }
 
 impl TenantScope {

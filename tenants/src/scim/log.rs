@@ -15,6 +15,7 @@ use crate::clock::{from_db, to_db};
 use crate::db::schema::scim_requests;
 use crate::db::{Id, TxMode, on_backend};
 use crate::error::Result;
+use crate::licensing::{Access, Entitlements, Feature, LicenseStatus};
 use crate::store::{Inner, TenantScope};
 
 /// Entries kept in memory at most while the database is slow or away.
@@ -162,7 +163,7 @@ impl crate::Store {
 
     /// Writes what is buffered now (tests, and shutdown).
     pub async fn flush_scim_log(&self) -> Result<()> {
-        flush(&self.inner).await
+        flush(self).await
     }
 }
 
@@ -170,18 +171,38 @@ async fn flush_loop(inner: Weak<Inner>) {
     loop {
         tokio::time::sleep(FLUSH_EVERY).await;
         let Some(inner) = inner.upgrade() else { return };
-        if let Err(e) = flush(&inner).await {
+        if let Err(e) = flush(&crate::Store { inner }).await {
             tracing::warn!(error = %e, "the SCIM request log could not be written");
         }
     }
 }
 
-async fn flush(inner: &Inner) -> Result<()> {
+/// Entries kept for a tenant on `plan`: the extended size when its plan or
+/// the installation's licence includes `scim_log_retention` (read access is
+/// enough: a licence past its grace period never shrinks what is kept).
+fn kept(inner: &Inner, plan: &str, license: Option<&LicenseStatus>) -> i64 {
+    let extended = match license {
+        Some(l) => Entitlements::compute(&inner.plans, plan, l)
+            .require(Feature::ScimLogRetention, Access::Read)
+            .is_ok(),
+        // Without a licence status, never delete what may be kept.
+        None => true,
+    };
+    let size = if extended {
+        inner.scim_log_size_extended.max(inner.scim_log_size)
+    } else {
+        inner.scim_log_size
+    };
+    i64::try_from(size).unwrap_or(i64::MAX)
+}
+
+async fn flush(store: &crate::Store) -> Result<()> {
+    let inner = &store.inner;
     let entries = inner.scim_log.take();
     if entries.is_empty() {
         return Ok(());
     }
-    let keep = i64::try_from(inner.scim_log_size).unwrap_or(i64::MAX);
+    let license = store.license_status_cached().await.ok();
     let mut by_tenant: std::collections::BTreeMap<Id, Vec<Row>> = Default::default();
     for (id, at, e) in entries {
         by_tenant.entry(e.tenant_id).or_default().push(Row {
@@ -200,19 +221,22 @@ async fn flush(inner: &Inner) -> Result<()> {
         });
     }
     for (tenant, rows) in by_tenant {
-        let result = inner
+        let inner = store.inner.clone();
+        let license = license.clone();
+        let result = store
+            .inner
             .pool
             .run_in(Some(tenant), TxMode::Write, move |conn| {
                 // A tenant deleted meanwhile has nothing left to log into.
-                let exists = crate::db::schema::tenants::table
+                let plan = crate::db::schema::tenants::table
                     .find(tenant)
-                    .select(crate::db::schema::tenants::id)
-                    .first::<Id>(conn)
-                    .optional()?
-                    .is_some();
-                if !exists {
+                    .select(crate::db::schema::tenants::plan)
+                    .first::<String>(conn)
+                    .optional()?;
+                let Some(plan) = plan else {
                     return Ok(());
-                }
+                };
+                let keep = kept(&inner, &plan, license.as_deref());
                 on_backend!(conn, |c| diesel::insert_into(scim_requests::table)
                     .values(&rows)
                     .execute(c))?;

@@ -102,7 +102,9 @@ pub fn error_response(err: &Error) -> (u16, Value) {
         Error::InsufficientScope(_)
         | Error::TenantSuspended(_)
         | Error::TenantDeleting(_)
-        | Error::TenantPending(_) => (403, None, err.to_string()),
+        | Error::TenantPending(_)
+        | Error::NotEntitled { .. }
+        | Error::SeatsExhausted(_) => (403, None, err.to_string()),
         Error::LinkRefused(_) => (400, None, err.to_string()),
         Error::Unavailable(_) => (
             503,

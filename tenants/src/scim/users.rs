@@ -183,6 +183,7 @@ pub(crate) fn insert(
         family_name_key: None,
     };
     fill_row(&mut row, u);
+    tx.admit_seat(false, row.counts_as_seat())?;
     let profile = profile_row(tx.tenant, id, u, password_hash);
     let values = value_rows(tx.tenant, id, u);
     let event = tx.audit_row(
