@@ -211,6 +211,57 @@ both_backends! {
     }
 }
 
+/// The status every request carries (headers, checks) is cached; once the
+/// cache expires the last status still answers while a new count runs, so no
+/// request waits for a count over the whole installation.
+mod cached_status {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    both_backends! {
+        async fn a_just_expired_status_answers_at_once_and_is_recounted_in_the_background(db: TestDb) {
+            let lab = lab(db).await;
+            let app = &lab.app;
+            let slug = app.tenant("acme").await;
+            let ttl = Duration::from_secs(2);
+            let store = app.db.store_with(|c| c.cache_ttl = ttl).await;
+            let counted = Instant::now();
+            assert_eq!(store.license_status_cached().await.unwrap().seats_used, 0);
+            app.user(&slug, &app.platform, "ada").await;
+            tokio::time::sleep((counted + ttl + ttl / 4).saturating_duration_since(Instant::now())).await;
+
+            let stale = store.license_status_cached().await.unwrap();
+
+            assert_eq!(stale.seats_used, 0, "the last status answers without a count");
+            let mut seats = 0;
+            for _ in 0..50 {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                seats = store.license_status_cached().await.unwrap().seats_used;
+                if seats == 1 {
+                    break;
+                }
+            }
+            assert_eq!(seats, 1, "the background count replaces it");
+        }
+
+        async fn a_status_older_than_twice_its_lifetime_is_counted_before_it_answers(db: TestDb) {
+            let lab = lab(db).await;
+            let app = &lab.app;
+            let slug = app.tenant("acme").await;
+            let ttl = Duration::from_millis(300);
+            let store = app.db.store_with(|c| c.cache_ttl = ttl).await;
+            assert_eq!(store.license_status_cached().await.unwrap().seats_used, 0);
+            app.user(&slug, &app.platform, "ada").await;
+            tokio::time::sleep(3 * ttl).await;
+
+            let status = store.license_status_cached().await.unwrap();
+
+            assert_eq!(status.seats_used, 1);
+        }
+    }
+}
+
 /// Seat usage: active internal users, exact after every change.
 mod usage {
     use super::*;

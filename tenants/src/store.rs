@@ -86,7 +86,12 @@ pub(crate) struct Inner {
     pub(crate) license_cache: TtlCache<(), Arc<crate::licensing::LicenseStatus>>,
     /// One refresh of the cached licence status at a time per node: requests
     /// that find it expired together wait for one count, not one each.
-    pub(crate) license_refresh: tokio::sync::Mutex<()>,
+    pub(crate) license_refresh: Arc<tokio::sync::Mutex<()>>,
+    /// The last status computed and when: served while a newer one is being
+    /// counted in the background, so no request waits on the seat count.
+    pub(crate) license_last:
+        std::sync::Mutex<Option<(std::time::Instant, Arc<crate::licensing::LicenseStatus>)>>,
+    pub(crate) cache_ttl: Duration,
     pub(crate) installation: std::sync::OnceLock<uuid::Uuid>,
 }
 
@@ -152,7 +157,9 @@ impl Store {
                 license_policy: config.license_policy,
                 trusted_keys: config.trusted_keys,
                 license_cache: TtlCache::new(config.cache_ttl, 1),
-                license_refresh: tokio::sync::Mutex::new(()),
+                license_refresh: Arc::new(tokio::sync::Mutex::new(())),
+                license_last: std::sync::Mutex::new(None),
+                cache_ttl: config.cache_ttl,
                 installation: std::sync::OnceLock::new(),
             }),
         })

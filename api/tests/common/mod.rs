@@ -15,8 +15,8 @@ use poem::test::TestClient;
 use poem::{EndpointExt, Response};
 use serde_json::{Value, json};
 
-pub mod smtp;
 pub mod license;
+pub mod smtp;
 
 #[allow(unused_imports)]
 pub use latchkey_tenants::both_backends;

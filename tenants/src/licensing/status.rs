@@ -213,7 +213,7 @@ impl Store {
                 Ok(())
             })
             .await?;
-        self.inner.license_cache.remove_where(|_, _| true);
+        self.forget_license_status();
         tracing::info!(license = %license.id, licensee = %license.licensee, "licence installed");
         Ok(license)
     }
@@ -225,7 +225,7 @@ impl Store {
             .pool()
             .run_write(move |conn| Ok(diesel::delete(licenses::table.find(&id)).execute(conn)?))
             .await?;
-        self.inner.license_cache.remove_where(|_, _| true);
+        self.forget_license_status();
         if removed == 0 {
             return Err(Error::NotFound(Resource::License));
         }
@@ -288,13 +288,49 @@ impl Store {
         }
         let status = Arc::new(status);
         self.inner.license_cache.insert((), status.clone());
+        *self.license_last() = Some((std::time::Instant::now(), status.clone()));
         Ok(status)
     }
 
-    /// The status as computed at most the cache lifetime ago (for checks on
-    /// every request).
+    /// After a change to the licences: the next check waits for a new status.
+    fn forget_license_status(&self) {
+        self.inner.license_cache.remove_where(|_, _| true);
+        *self.license_last() = None;
+    }
+
+    fn license_last(
+        &self,
+    ) -> std::sync::MutexGuard<'_, Option<(std::time::Instant, Arc<LicenseStatus>)>> {
+        // The value is replaced whole; a panic elsewhere cannot leave it half-written.
+        self.inner
+            .license_last
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The status as computed at most twice the cache lifetime ago, for checks
+    /// on every request (a change to the licences on this node shows at once).
     pub async fn license_status_cached(&self) -> Result<Arc<LicenseStatus>> {
         if let Some(status) = self.inner.license_cache.get(&()) {
+            return Ok(status);
+        }
+        // Just expired: answer with it and count again in the background (the
+        // seat count over a large installation takes a while; no request should
+        // wait for it). Older than twice the lifetime: wait, as on a cold start.
+        let recent = self
+            .license_last()
+            .clone()
+            .filter(|(at, _)| at.elapsed() < 2 * self.inner.cache_ttl);
+        if let Some((_, status)) = recent {
+            if let Ok(refreshing) = self.inner.license_refresh.clone().try_lock_owned() {
+                let store = self.clone();
+                tokio::spawn(async move {
+                    let _refreshing = refreshing;
+                    if let Err(e) = store.license_status().await {
+                        tracing::warn!(error = %e, "the licence status could not be refreshed");
+                    }
+                });
+            }
             return Ok(status);
         }
         let _refreshing = self.inner.license_refresh.lock().await;
