@@ -26,7 +26,9 @@ pub struct AuditWebhookDto {
     pub attempts: u32,
     pub next_attempt_at: OffsetDateTime,
     /// Why the last delivery failed, if it did.
+    #[oai(nullable)]
     pub last_error: Option<String>,
+    #[oai(nullable)]
     pub last_delivered_at: Option<OffsetDateTime>,
     pub created_at: OffsetDateTime,
 }

@@ -27,6 +27,7 @@ pub struct EntitlementsDto {
     pub plan: String,
     pub features: Vec<EntitledFeatureDto>,
     /// The plan's limit of active internal users (null: none).
+    #[oai(nullable)]
     pub max_internal_users: Option<u64>,
     /// Active internal users of this tenant, counted now.
     pub internal_users: u64,

@@ -26,6 +26,7 @@ pub struct SetRotationSchedule {
 pub struct RotationScheduleDto {
     pub interval_days: u32,
     pub next_rotation_at: OffsetDateTime,
+    #[oai(nullable)]
     pub last_rotated_at: Option<OffsetDateTime>,
 }
 

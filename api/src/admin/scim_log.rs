@@ -27,12 +27,15 @@ pub struct ScimRequestDto {
     pub path: String,
     pub status: u16,
     /// The SCIM error type of a failure (`uniqueness`, `invalidFilter` …).
+    #[oai(nullable)]
     pub scim_type: Option<String>,
     /// Why the request failed, as the client was told.
+    #[oai(nullable)]
     pub detail: Option<String>,
     pub duration_ms: i32,
     pub request_id: String,
     /// The request body, with passwords and other secrets replaced by `[redacted]`.
+    #[oai(nullable)]
     pub request_body: Option<String>,
 }
 

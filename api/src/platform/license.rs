@@ -23,10 +23,13 @@ pub struct LicenseApi {
 pub struct SeatsDto {
     pub used: u64,
     /// Null without a valid licence.
+    #[oai(nullable)]
     pub licensed: Option<u64>,
     /// Since when more seats are used than licensed.
+    #[oai(nullable)]
     pub over_since: Option<OffsetDateTime>,
     /// Until when that is tolerated; after it new internal users are refused.
+    #[oai(nullable)]
     pub grace_until: Option<OffsetDateTime>,
 }
 
@@ -37,12 +40,18 @@ pub struct InstalledLicenseDto {
     pub installed_at: OffsetDateTime,
     pub valid: bool,
     /// Why it does not verify (signature, installation, not yet valid …).
+    #[oai(nullable)]
     pub invalid_reason: Option<String>,
+    #[oai(nullable)]
     pub licensee: Option<String>,
+    #[oai(nullable)]
     pub not_before: Option<OffsetDateTime>,
+    #[oai(nullable)]
     pub expires_at: Option<OffsetDateTime>,
     /// `any` or the installation id it is bound to.
+    #[oai(nullable)]
     pub installation: Option<String>,
+    #[oai(nullable)]
     pub seats: Option<u64>,
     pub features: Vec<String>,
 }
@@ -53,12 +62,16 @@ pub struct LicenseStatusDto {
     /// `valid`, `expiring`, `expired`, `invalid` or `none`.
     pub status: String,
     /// For `expiring`: whole days until the earliest expiry.
+    #[oai(nullable)]
     pub days_left: Option<i64>,
     /// For `expired`: until when licensed features keep working.
+    #[oai(nullable)]
     pub grace_until: Option<OffsetDateTime>,
     /// For `invalid`: why no installed licence verifies.
+    #[oai(nullable)]
     pub invalid_reason: Option<String>,
     /// The earliest expiry of the valid licences.
+    #[oai(nullable)]
     pub expires_at: Option<OffsetDateTime>,
     /// Past a grace period: licensed features are read-only and new
     /// internal users are refused (nobody is deactivated, nothing deleted).
