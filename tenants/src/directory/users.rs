@@ -376,67 +376,58 @@ impl Users<'_> {
             .read(move |tx| {
                 let tenant = tx.tenant;
                 let sqlite = tx.conn.backend() == crate::db::Backend::Sqlite;
-                // The backend is a macro argument: a `UNION` of boxed queries
-                // needs the concrete backend, which `MultiConnection` hides.
-                macro_rules! base {
-                    ($backend:ty, $search:expr) => {{
-                        let mut q = users::table
-                            .filter(users::tenant_id.eq(tenant))
-                            .select(UserRow::as_select())
-                            .order(users::id)
-                            .limit(page.fetch())
-                            .into_boxed::<$backend>();
-                        match page.after {
-                            // SQLite would walk the primary key for `id > ?` and
-                            // its ORDER BY instead of the search key's range; the
-                            // unary `+` keeps the comparison off that index.
-                            Some(after) if $search && sqlite => {
-                                q = q.filter(
-                                    diesel::dsl::sql::<diesel::sql_types::Bool>("+users.id > ")
-                                        .bind::<diesel::sql_types::Binary, _>(after),
-                                );
-                            }
-                            Some(after) => q = q.filter(users::id.gt(after)),
-                            None => {}
+                let base = |search: bool| {
+                    let mut q = users::table
+                        .filter(users::tenant_id.eq(tenant))
+                        .select(UserRow::as_select())
+                        .order(users::id)
+                        .limit(page.fetch())
+                        .into_boxed::<Db>();
+                    match page.after {
+                        // SQLite would walk the primary key for `id > ?` and
+                        // its ORDER BY instead of the search key's range; the
+                        // unary `+` keeps the comparison off that index.
+                        Some(after) if search && sqlite => {
+                            q = q.filter(
+                                diesel::dsl::sql::<diesel::sql_types::Bool>("+users.id > ")
+                                    .bind::<diesel::sql_types::Binary, _>(after),
+                            );
                         }
-                        if let Some(active) = query.active {
-                            q = q.filter(users::active.eq(active));
-                        }
-                        if let Some(kind) = query.kind {
-                            q = q.filter(users::kind.eq(kind.as_str()));
-                        }
-                        q
-                    }};
-                }
-                let Some(search) = query.search.as_deref().filter(|s| !s.is_empty()) else {
-                    return Ok(base!(Db, false).load(tx.conn)?);
+                        Some(after) => q = q.filter(users::id.gt(after)),
+                        None => {}
+                    }
+                    if let Some(active) = query.active {
+                        q = q.filter(users::active.eq(active));
+                    }
+                    if let Some(kind) = query.kind {
+                        q = q.filter(users::kind.eq(kind.as_str()));
+                    }
+                    q
                 };
-                // One index range per field, each its own `LIMIT`ed branch of
-                // a `UNION ALL` (one round trip), merged here: one query with
+                let Some(search) = query.search.as_deref().filter(|s| !s.is_empty()) else {
+                    return Ok(base(false).load(tx.conn)?);
+                };
+                // One index range per field, merged here: each query is a
+                // plain range scan on both backends, where one query with
                 // five ORs leaves the plan to each planner's mood.
                 let (from, to) = prefix_range(search);
+                let mut found = std::collections::BTreeMap::new();
                 macro_rules! by {
-                    ($backend:ty, $key:expr) => {
-                        base!($backend, true)
+                    ($key:expr) => {
+                        for row in base(true)
                             .filter($key.ge(from.clone()))
                             .filter($key.lt(to.clone()))
+                            .load::<UserRow>(tx.conn)?
+                        {
+                            found.insert(row.id, row);
+                        }
                     };
                 }
-                macro_rules! union {
-                    ($backend:ty) => {
-                        by!($backend, users::user_name_key)
-                            .union_all(by!($backend, users::email_key))
-                            .union_all(by!($backend, users::display_name_key))
-                            .union_all(by!($backend, users::given_name_key))
-                            .union_all(by!($backend, users::family_name_key))
-                    };
-                }
-                let rows: Vec<UserRow> = match tx.conn {
-                    DbConnection::Postgresql(c) => union!(diesel::pg::Pg).load(c)?,
-                    DbConnection::Sqlite(c) => union!(diesel::sqlite::Sqlite).load(c)?,
-                };
-                let found: std::collections::BTreeMap<_, _> =
-                    rows.into_iter().map(|row| (row.id, row)).collect();
+                by!(users::user_name_key);
+                by!(users::email_key);
+                by!(users::display_name_key);
+                by!(users::given_name_key);
+                by!(users::family_name_key);
                 // Each query returned its first `fetch` ids after the cursor,
                 // so the first `fetch` of the union are the page's.
                 Ok(found.into_values().take(page.fetch() as usize).collect())
