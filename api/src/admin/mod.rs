@@ -17,4 +17,5 @@ pub use groups::GroupsApi;
 pub use keys::KeysApi;
 pub use scim_log::ScimLogApi;
 pub use tokens::TokensApi;
+pub(crate) use tokens::issue as issue_token;
 pub use users::UsersApi;

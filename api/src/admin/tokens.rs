@@ -40,30 +40,7 @@ impl TokensApi {
         body: Json<CreateToken>,
     ) -> ApiResult<Created> {
         let scope = self.state.tenant(&auth, &tenant.0, Scope::Admin).await?;
-        let b = body.0;
-        let scopes = b
-            .scopes
-            .iter()
-            .map(|s| s.parse())
-            .collect::<Result<Vec<Scope>, _>>()?;
-        let issued = scope
-            .tokens()
-            .create(NewToken {
-                name: b.name.into(),
-                scopes,
-                expires_at: b.expires_at,
-            })
-            .await?;
-        let t: TokenDto = issued.token.into();
-        Ok(Created::Created(Json(CreatedToken {
-            id: t.id,
-            name: t.name,
-            kind: t.kind,
-            scopes: t.scopes,
-            created_at: t.created_at,
-            expires_at: t.expires_at,
-            token: issued.secret,
-        })))
+        Ok(Created::Created(Json(issue(&scope, body.0).await?)))
     }
 
     /// List tokens
@@ -119,4 +96,35 @@ impl TokensApi {
         let scope = self.state.tenant(&auth, &tenant.0, Scope::Admin).await?;
         Ok(Json(scope.tokens().revoke(id.0).await?.into()))
     }
+}
+
+/// Creates a tenant token and answers it with its secret, shown this once
+/// (the tenant API and the signup console both issue tokens this way).
+pub(crate) async fn issue(
+    scope: &latchkey_tenants::TenantScope,
+    b: CreateToken,
+) -> ApiResult<CreatedToken> {
+    let scopes = b
+        .scopes
+        .iter()
+        .map(|s| s.parse())
+        .collect::<Result<Vec<Scope>, _>>()?;
+    let issued = scope
+        .tokens()
+        .create(NewToken {
+            name: b.name.into(),
+            scopes,
+            expires_at: b.expires_at,
+        })
+        .await?;
+    let t: TokenDto = issued.token.into();
+    Ok(CreatedToken {
+        id: t.id,
+        name: t.name,
+        kind: t.kind,
+        scopes: t.scopes,
+        created_at: t.created_at,
+        expires_at: t.expires_at,
+        token: issued.secret,
+    })
 }

@@ -8,7 +8,6 @@ pub mod mail;
 use std::time::Duration;
 
 use latchkey_tenants::Actor;
-use latchkey_tenants::keys::tokens::{NewToken, Scope};
 use latchkey_tenants::page::PageRequest;
 use latchkey_tenants::signup::{ConsoleSession, NewSignup, PendingSignup};
 use lettre::message::Mailbox;
@@ -21,7 +20,7 @@ use time::OffsetDateTime;
 
 use crate::app::{ApiTags, AppState};
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::models::{CreateToken, CreatedToken, TokenDto, TokenList};
+use crate::models::{CreateToken, CreatedToken, TokenList};
 use crate::observe::current_request_id;
 use crate::ratelimit::RateLimiter;
 use crate::text::Text;
@@ -606,30 +605,8 @@ impl SignupApi {
         same_origin(self.state.signup()?, req)?;
         let (session, actor) = self.state.console(req).await?;
         let scope = self.state.store.tenant(session.tenant, actor);
-        let b = body.0;
-        let scopes = b
-            .scopes
-            .iter()
-            .map(|s| s.parse())
-            .collect::<Result<Vec<Scope>, _>>()?;
-        let issued = scope
-            .tokens()
-            .create(NewToken {
-                name: b.name.into(),
-                scopes,
-                expires_at: b.expires_at,
-            })
-            .await?;
-        let t: TokenDto = issued.token.into();
-        Ok(TokenCreated::Created(Json(CreatedToken {
-            id: t.id,
-            name: t.name,
-            kind: t.kind,
-            scopes: t.scopes,
-            created_at: t.created_at,
-            expires_at: t.expires_at,
-            token: issued.secret,
-        })))
+        let created = crate::admin::issue_token(&scope, body.0).await?;
+        Ok(TokenCreated::Created(Json(created)))
     }
 
     /// List the organization's tokens from the console
