@@ -127,6 +127,10 @@ pub(crate) struct RequestLog {
     /// order of the requests whichever batch writes them.
     buffer: Mutex<Vec<(Id, OffsetDateTime, RequestLogEntry)>>,
     flusher: Mutex<bool>,
+    /// Held from taking the buffer until its rows are written, so a flush
+    /// that finds the buffer empty because the background loop just took it
+    /// still returns only once those entries are in the database.
+    writing: tokio::sync::Mutex<()>,
 }
 
 impl RequestLog {
@@ -161,7 +165,8 @@ impl crate::Store {
         }
     }
 
-    /// Writes what is buffered now (tests, and shutdown).
+    /// Returns once every request logged before the call is written (tests,
+    /// and shutdown).
     pub async fn flush_scim_log(&self) -> Result<()> {
         flush(self).await
     }
@@ -198,6 +203,7 @@ fn kept(inner: &Inner, plan: &str, license: Option<&LicenseStatus>) -> i64 {
 
 async fn flush(store: &crate::Store) -> Result<()> {
     let inner = &store.inner;
+    let _writing = inner.scim_log.writing.lock().await;
     let entries = inner.scim_log.take();
     if entries.is_empty() {
         return Ok(());
