@@ -90,6 +90,39 @@ impl poem_openapi::types::Example for UpdateTenant {
     }
 }
 
+/// A plan: what a tenant may use (features and limits come from configuration).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum)]
+#[oai(rename = "PlanName", rename_all = "lowercase")]
+pub enum PlanName {
+    Free,
+    Team,
+    Enterprise,
+}
+
+impl PlanName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PlanName::Free => "free",
+            PlanName::Team => "team",
+            PlanName::Enterprise => "enterprise",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Object)]
+#[oai(example)]
+pub struct SetTenantPlan {
+    pub plan: PlanName,
+}
+
+impl poem_openapi::types::Example for SetTenantPlan {
+    fn example() -> Self {
+        SetTenantPlan {
+            plan: PlanName::Team,
+        }
+    }
+}
+
 /// The result of deleting a tenant.
 #[derive(Debug, Clone, Object)]
 #[oai(rename = "DeletedTenant")]

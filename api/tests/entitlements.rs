@@ -382,6 +382,68 @@ mod scheduled_rotation {
     }
 }
 
+mod operator_sets_the_plan {
+    use super::*;
+
+    fn plan_path(slug: &str) -> String {
+        format!("/api/v1/tenants/{slug}/plan")
+    }
+
+    async fn put_plan(app: &TestApp, slug: &str, token: &str, plan: &str) -> Reply {
+        app.send(
+            "PUT",
+            &plan_path(slug),
+            Some(token),
+            Some(json!({"plan": plan})),
+            &[],
+        )
+        .await
+    }
+
+    both_backends! {
+        async fn setting_a_plan_changes_the_tenant_and_its_entitlements_and_is_audited(db: TestDb) {
+            let lab = lab(db).await;
+            let app = &lab.app;
+            let slug = app.tenant("acme").await;
+            let t = put_plan(app, &slug, &app.platform, "enterprise").await.expect(StatusCode::OK);
+            assert_eq!(t.body["plan"], "enterprise");
+            assert_eq!(t.body["version"], 2, "{}", t.body);
+            let e = entitlements(app, &slug).await;
+            assert_eq!(e["plan"], "enterprise");
+            assert!(e["features"].as_array().unwrap().iter().any(|f| f["feature"] == "audit_export"), "{e}");
+            let log = app.get(&format!("/api/v1/tenants/{slug}/events?action=tenant.plan"), &app.platform)
+                .await.expect(StatusCode::OK).body;
+            assert_eq!(log["items"][0]["detail"]["plan"], "enterprise", "{log}");
+            assert_eq!(log["items"][0]["detail"]["previous"], "free", "{log}");
+        }
+
+        async fn an_unknown_plan_is_400_and_changes_nothing(db: TestDb) {
+            let lab = lab(db).await;
+            let app = &lab.app;
+            let slug = app.tenant("acme").await;
+            let r = put_plan(app, &slug, &app.platform, "platinum").await
+                .expect_problem(StatusCode::BAD_REQUEST, "invalid-body");
+            assert_eq!(r.body["errors"][0]["field"], "plan", "{}", r.body);
+            assert_eq!(entitlements(app, &slug).await["plan"], "free");
+        }
+
+        async fn a_tenant_token_cannot_set_any_plan_and_an_unknown_tenant_is_404(db: TestDb) {
+            let lab = lab(db).await;
+            let app = &lab.app;
+            let a = app.tenant("alpha").await;
+            let b = app.tenant("bravo").await;
+            let admin_a = app.token(&a, &["admin"]).await;
+            for slug in [&a, &b] {
+                put_plan(app, slug, &admin_a, "enterprise").await
+                    .expect_problem(StatusCode::FORBIDDEN, "insufficient-scope");
+                assert_eq!(entitlements(app, slug).await["plan"], "free");
+            }
+            put_plan(app, "no-such-tenant", &app.platform, "team").await
+                .expect_problem(StatusCode::NOT_FOUND, "tenant-not-found");
+        }
+    }
+}
+
 mod plan_limits {
     use super::*;
 
@@ -427,6 +489,25 @@ mod plan_limits {
             app.patch(&format!("/api/v1/tenants/{slug}/users/{}", ada["id"].as_str().unwrap()),
                 &app.platform, json!({"active": false})).await.expect(StatusCode::OK);
             app.user(&slug, &app.platform, "cy").await;
+        }
+
+        async fn creates_racing_for_the_last_seat_never_exceed_the_limit(db: TestDb) {
+            let lab = lab_with(db, free_for_two()).await;
+            let app = &lab.app;
+            let slug = app.tenant("acme").await;
+            app.user(&slug, &app.platform, "ada").await;
+            let path = format!("/api/v1/tenants/{slug}/users");
+            let racers = (0..8).map(|i| app.post(&path, &app.platform, json!({"user_name": format!("racer-{i}")})));
+            let replies = futures_util::future::join_all(racers).await;
+            let created = replies.iter().filter(|r| r.status == StatusCode::CREATED).count();
+            assert_eq!(created, 1, "{:?}", replies.iter().map(|r| &r.body).collect::<Vec<_>>());
+            for r in replies.iter().filter(|r| r.status != StatusCode::CREATED) {
+                assert_eq!(r.status, StatusCode::PAYMENT_REQUIRED, "{}", r.body);
+                assert_eq!(r.code(), "seats-exhausted", "{}", r.body);
+            }
+            let seats = lab.app.get(&format!("/api/v1/tenants/{slug}/users?limit=100"), &app.platform)
+                .await.expect(StatusCode::OK).body["items"].as_array().unwrap().len();
+            assert_eq!(seats, 2);
         }
 
         async fn another_plan_lifts_the_limit(db: TestDb) {

@@ -309,6 +309,12 @@ impl TenantScope {
             TxMode::Write | TxMode::Statement => self.admission().await?,
             TxMode::Read => Admission::default(),
         };
+        // A seat limit is a count then a write: atomic only in a transaction
+        // that holds the tenant's seat lock (see `admit_seat`).
+        let mode = match mode {
+            TxMode::Statement if !admission.is_open() => TxMode::Write,
+            mode => mode,
+        };
         let (tenant, actor, now) = (self.tenant.id, self.actor.clone(), self.store.now());
         self.store
             .pool()
@@ -375,8 +381,20 @@ impl TenantTx<'_> {
     /// rotation): on PostgreSQL a row lock on the tenant, held to the end of the
     /// transaction; SQLite already runs one write transaction at a time.
     pub(crate) fn lock_tenant(&mut self) -> Result<()> {
+        self.lock_tenant_row("FOR UPDATE")
+    }
+
+    /// Serialises the transactions of this tenant that add seats under a
+    /// limit, so two of them never both see the last free seat. `NO KEY`:
+    /// inserts of other users (which only key-share the tenant row through
+    /// their foreign key) are not held up.
+    pub(crate) fn lock_seats(&mut self) -> Result<()> {
+        self.lock_tenant_row("FOR NO KEY UPDATE")
+    }
+
+    fn lock_tenant_row(&mut self, strength: &'static str) -> Result<()> {
         if let DbConnection::Postgresql(pg) = self.conn {
-            diesel::sql_query("SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE")
+            diesel::sql_query(format!("SELECT 1 FROM tenants WHERE id = $1 {strength}"))
                 .bind::<diesel::sql_types::Binary, _>(self.tenant)
                 .execute(pg)?;
         }

@@ -7,7 +7,9 @@ use poem_openapi::{ApiResponse, OpenApi};
 use crate::app::{ApiTags, AppState};
 use crate::auth::{BearerToken, parse_if_match};
 use crate::error::ApiResult;
-use crate::models::{CreateTenant, DeletedTenantDto, TenantDto, TenantList, UpdateTenant};
+use crate::models::{
+    CreateTenant, DeletedTenantDto, SetTenantPlan, TenantDto, TenantList, UpdateTenant,
+};
 
 pub struct TenantsApi {
     pub state: AppState,
@@ -94,6 +96,28 @@ impl TenantsApi {
             .store
             .tenants()
             .rename(&tenant.0, &body.0.display_name, version, &actor)
+            .await?;
+        Ok(Json(t.into()))
+    }
+
+    /// Set a tenant's plan
+    ///
+    /// Puts the tenant on `free`, `team` or `enterprise` (an operator's
+    /// decision, audited in the tenant's log as `tenant.plan`). What each plan
+    /// includes comes from the installation's configuration; the tenant's
+    /// entitlements change on every node at once.
+    #[oai(path = "/:tenant/plan", method = "put", operation_id = "setTenantPlan")]
+    async fn set_plan(
+        &self,
+        auth: BearerToken,
+        tenant: Path<String>,
+        body: Json<SetTenantPlan>,
+    ) -> ApiResult<Json<TenantDto>> {
+        let actor = self.state.platform(&auth).await?;
+        let t = self
+            .state
+            .store
+            .set_tenant_plan(&tenant.0, body.0.plan.as_str(), &actor)
             .await?;
         Ok(Json(t.into()))
     }

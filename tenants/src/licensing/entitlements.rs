@@ -143,7 +143,7 @@ pub(crate) struct Admission {
 }
 
 impl Admission {
-    fn is_open(&self) -> bool {
+    pub(crate) fn is_open(&self) -> bool {
         self.restricted.is_none() && self.max_internal_users.is_none()
     }
 }
@@ -175,13 +175,16 @@ impl TenantTx<'_> {
                  deactivate users or install a licence with more seats"
             )));
         }
-        if let Some(max) = self.admission.max_internal_users
-            && tenant_seats(self)? >= max
-        {
-            return Err(Error::SeatsExhausted(format!(
-                "the tenant's plan allows {max} active internal users and has them all; \
-                 upgrade the plan or deactivate a user"
-            )));
+        if let Some(max) = self.admission.max_internal_users {
+            // Held to the end of the transaction: a concurrent write that
+            // adds a seat counts after this one's insert is visible.
+            self.lock_seats()?;
+            if tenant_seats(self)? >= max {
+                return Err(Error::SeatsExhausted(format!(
+                    "the tenant's plan allows {max} active internal users and has them all; \
+                     upgrade the plan or deactivate a user"
+                )));
+            }
         }
         Ok(())
     }
