@@ -287,7 +287,10 @@ async fn serve_until_shutdown(settings: &Settings) -> Result<()> {
         }
     }
     store.spawn_key_rotation_job(Duration::from_secs(settings.key_rotation_check_secs));
-    let sender = crate::webhook::HttpsSender::new(settings.audit_webhook_ca_file.as_deref())?;
+    let sender = crate::webhook::HttpsSender::new(
+        settings.audit_webhook_ca_file.as_deref(),
+        settings.audit_webhook_allow_private,
+    )?;
     store.spawn_audit_stream_job(
         Arc::new(sender),
         Duration::from_secs(settings.audit_stream_poll_secs),

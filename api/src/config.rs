@@ -80,6 +80,10 @@ pub struct Settings {
     /// A PEM CA certificate audit webhooks may be signed by, besides the
     /// system's trusted roots (for webhooks behind a private CA).
     pub audit_webhook_ca_file: Option<PathBuf>,
+    /// Audit webhooks may post to private, loopback and link-local
+    /// addresses (refused by default: a tenant's URL must not reach into the
+    /// installation's own network).
+    pub audit_webhook_allow_private: bool,
     /// The plans `free`, `team` and `enterprise`: their features and limits
     /// (TOML only: `[plans.team]`; unset keys keep the defaults).
     pub plans: BTreeMap<String, Plan>,
@@ -113,6 +117,7 @@ const ENV_KEYS: &[&str] = &[
     "key_rotation_check_secs",
     "audit_stream_poll_secs",
     "audit_webhook_ca_file",
+    "audit_webhook_allow_private",
 ];
 
 /// Secrets (the master key, the bootstrap token, a password in the database
@@ -154,6 +159,10 @@ impl std::fmt::Debug for Settings {
             .field("key_rotation_check_secs", &self.key_rotation_check_secs)
             .field("audit_stream_poll_secs", &self.audit_stream_poll_secs)
             .field("audit_webhook_ca_file", &self.audit_webhook_ca_file)
+            .field(
+                "audit_webhook_allow_private",
+                &self.audit_webhook_allow_private,
+            )
             .field("plans", &self.plans)
             .finish()
     }
@@ -189,6 +198,7 @@ impl Default for Settings {
             key_rotation_check_secs: 60,
             audit_stream_poll_secs: 5,
             audit_webhook_ca_file: None,
+            audit_webhook_allow_private: false,
             plans: Plans::defaults(),
         }
     }

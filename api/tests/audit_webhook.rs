@@ -109,8 +109,13 @@ async fn https_receiver(status: u16) -> (String, Receiver) {
     (format!("https://127.0.0.1:{port}/hook"), receiver)
 }
 
+/// The test receiver listens on 127.0.0.1: private targets allowed.
 fn sender() -> HttpsSender {
-    HttpsSender::new(Some(std::path::Path::new(&format!("{FIXTURES}/ca.pem")))).unwrap()
+    HttpsSender::new(
+        Some(std::path::Path::new(&format!("{FIXTURES}/ca.pem"))),
+        true,
+    )
+    .unwrap()
 }
 
 async fn enterprise(lab: &Lab, slug: &str) {
@@ -226,12 +231,37 @@ both_backends! {
         let (url, receiver) = https_receiver(200).await;
         set_webhook(app, &slug, &url).await.expect(StatusCode::OK);
         settle(&lab);
-        let system_roots_only = HttpsSender::new(None).unwrap();
+        let system_roots_only = HttpsSender::new(None, true).unwrap();
         assert_eq!(app.store.run_audit_webhooks(&system_roots_only).await.unwrap(), 0);
         assert!(receiver.deliveries().is_empty());
         let state = app.get(&format!("/api/v1/tenants/{slug}/events/webhook"), &app.platform)
             .await.expect(StatusCode::OK).body;
         assert!(state["last_error"].as_str().unwrap().contains("TLS"), "{state}");
+    }
+
+    async fn a_webhook_on_a_private_address_is_refused_unless_the_operator_allows_it(db: TestDb) {
+        let lab = lab(db).await;
+        let app = &lab.app;
+        let slug = app.tenant("acme").await;
+        enterprise(&lab, &slug).await;
+        let (url, receiver) = https_receiver(200).await;
+        let by_name = url.replace("127.0.0.1", "localhost");
+        let public_only = HttpsSender::new(Some(std::path::Path::new(&format!("{FIXTURES}/ca.pem"))), false).unwrap();
+        for target in [&url, &by_name] {
+            set_webhook(app, &slug, target).await.expect(StatusCode::OK);
+            settle(&lab);
+            assert_eq!(app.store.run_audit_webhooks(&public_only).await.unwrap(), 0);
+            assert!(receiver.deliveries().is_empty(), "{target} was reached");
+            let state = app.get(&format!("/api/v1/tenants/{slug}/events/webhook"), &app.platform)
+                .await.expect(StatusCode::OK).body;
+            let error = state["last_error"].as_str().unwrap();
+            assert!(error.contains("private") && error.contains("LATCHKEY_AUDIT_WEBHOOK_ALLOW_PRIVATE"), "{target}: {state}");
+        }
+        // Allowed, the same URL is reached.
+        set_webhook(app, &slug, &url).await.expect(StatusCode::OK);
+        settle(&lab);
+        assert_eq!(app.store.run_audit_webhooks(&sender()).await.unwrap(), 1);
+        assert_eq!(receiver.deliveries().len(), 1);
     }
 
     async fn streaming_pauses_after_a_licence_grace_period_and_resumes_with_a_renewal(db: TestDb) {
