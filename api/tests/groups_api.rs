@@ -221,6 +221,35 @@ both_backends! {
         assert_eq!(ids(&others.body, |m| &m["user"]), [id(&cyd)]);
     }
 
+    async fn one_membership_is_read_by_group_and_user(db: TestDb) {
+        let (app, slug, token) = setup(db).await;
+        let g = app.group(&slug, &token, "Engineering").await;
+        let other = app.group(&slug, &token, "Sales").await;
+        let ada = app.user(&slug, &token, "ada").await;
+        let bob = app.user(&slug, &token, "bob").await;
+        app.put(&member(&slug, &g, &ada), &token)
+            .await
+            .expect(StatusCode::CREATED);
+        app.put(&member(&slug, &other, &bob), &token)
+            .await
+            .expect(StatusCode::CREATED);
+        let got = app
+            .get(&member(&slug, &g, &ada), &token)
+            .await
+            .expect(StatusCode::OK);
+        assert_eq!(got.body["user"]["id"], ada["id"]);
+        assert_eq!(got.body["user"]["user_name"], "ada");
+        assert!(got.body["added_at"].is_string(), "{}", got.body);
+        // A member of another group is not a member of this one.
+        app.get(&member(&slug, &g, &bob), &token)
+            .await
+            .expect_problem(StatusCode::NOT_FOUND, "member-not-found");
+        let ghost = json!({"id": uuid::Uuid::now_v7().to_string()});
+        app.get(&member(&slug, &ghost, &ada), &token)
+            .await
+            .expect_problem(StatusCode::NOT_FOUND, "group-not-found");
+    }
+
     async fn removing_a_member_answers_204_then_404_member_not_found(db: TestDb) {
         let (app, slug, token) = setup(db).await;
         let g = app.group(&slug, &token, "Engineering").await;

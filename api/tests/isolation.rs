@@ -77,6 +77,12 @@ fn endpoints() -> Vec<Endpoint> {
             Some("group-not-found"),
         ),
         ep(
+            "GET",
+            "/groups/{group}/members/{user}",
+            None,
+            Some("group-not-found"),
+        ),
+        ep(
             "PUT",
             "/groups/{group}/members/{user}",
             None,
@@ -96,6 +102,12 @@ fn endpoints() -> Vec<Endpoint> {
         ),
         ep(
             "DELETE",
+            "/groups/{own_group}/members/{user}",
+            None,
+            Some("member-not-found"),
+        ),
+        ep(
+            "GET",
             "/groups/{own_group}/members/{user}",
             None,
             Some("member-not-found"),

@@ -30,24 +30,17 @@ fn path(tenant: &str, group: &str, user: &str) -> String {
     )
 }
 
-/// Whether `user` is a member of `group` (a missing group or tenant is a
-/// 404 error, so the membership reads as gone).
+/// Whether `user` is a member of `group`: one lookup, whatever the size of
+/// the group (a missing membership, group or tenant is a 404 error, so the
+/// membership reads as gone).
 async fn is_member(
     client: &Client,
     tenant: &str,
     group: &str,
     user: &str,
 ) -> Result<bool, ApiError> {
-    let members = client
-        .list_all(&format!(
-            "/api/v1/tenants/{}/groups/{}/members",
-            segment(tenant),
-            segment(group)
-        ))
-        .await?;
-    Ok(members
-        .iter()
-        .any(|m| m["user"]["id"].as_str() == Some(user)))
+    let member = client.get(&path(tenant, group, user)).await?;
+    Ok(member["user"]["id"].as_str() == Some(user))
 }
 
 /// The three parts of the state, known.
@@ -114,7 +107,7 @@ impl Resource for MemberResource {
             Err(e) => {
                 report(
                     diags,
-                    format_args!("reading the members of group `{group}`"),
+                    format_args!("reading the membership of user `{user}` in group `{group}`"),
                     &e,
                 );
                 None

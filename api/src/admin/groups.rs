@@ -8,7 +8,7 @@ use uuid::Uuid;
 use crate::app::{ApiTags, AppState};
 use crate::auth::{BearerToken, etag, parse_if_match};
 use crate::error::ApiResult;
-use crate::models::{CreateGroup, GroupDto, GroupList, MemberList, UpdateGroup};
+use crate::models::{CreateGroup, GroupDto, GroupList, MemberDto, MemberList, UpdateGroup};
 
 pub struct GroupsApi {
     pub state: AppState,
@@ -178,6 +178,27 @@ impl GroupsApi {
         let scope = self.state.tenant(&auth, &tenant.0, Scope::Read).await?;
         let page = PageRequest::parse(limit.0, cursor.0.as_deref())?;
         Ok(Json(scope.groups().members(id.0, page).await?.into()))
+    }
+
+    /// Get one membership
+    ///
+    /// The user, when they are a member of the group; `404 member-not-found`
+    /// when they are not (`404 group-not-found` when there is no such group).
+    /// Costs the same whatever the size of the group.
+    #[oai(
+        path = "/api/v1/tenants/:tenant/groups/:id/members/:user_id",
+        method = "get",
+        operation_id = "getGroupMember"
+    )]
+    async fn member(
+        &self,
+        auth: BearerToken,
+        tenant: Path<String>,
+        id: Path<Uuid>,
+        user_id: Path<Uuid>,
+    ) -> ApiResult<Json<MemberDto>> {
+        let scope = self.state.tenant(&auth, &tenant.0, Scope::Read).await?;
+        Ok(Json(scope.groups().member(id.0, user_id.0).await?.into()))
     }
 
     /// Add a user to a group

@@ -322,47 +322,79 @@ impl Groups<'_> {
     /// Members in user-id order; the cursor is the last user id seen.
     pub async fn members(&self, group: Uuid, page: PageRequest) -> Result<Page<Member>> {
         let group = Id(group);
+        let (after, fetch) = (page.after, page.fetch());
         let rows = self
             .scope
             .read(move |tx| {
                 find_row(tx, group)?;
-                let mut q = group_members::table
-                    .inner_join(
-                        users::table.on(users::tenant_id
-                            .eq(group_members::tenant_id)
-                            .and(users::id.eq(group_members::user_id))),
-                    )
-                    .filter(group_members::tenant_id.eq(tx.tenant))
-                    .filter(group_members::group_id.eq(group))
-                    .select((
-                        super::users::UserRow::as_select(),
-                        group_members::created_at,
-                    ))
-                    .order(group_members::user_id)
-                    .limit(page.fetch())
-                    .into_boxed();
-                if let Some(after) = page.after {
-                    q = q.filter(group_members::user_id.gt(after));
-                }
-                Ok(q.load::<(super::users::UserRow, time::PrimitiveDateTime)>(tx.conn)?)
+                member_rows(tx, group, MemberFilter::After(after), fetch)
             })
             .await?;
         let page = page.finish(rows, |(u, _)| u.id());
-        let items = page
-            .items
-            .into_iter()
-            .map(|(u, at)| {
-                Ok(Member {
-                    user: u.try_into()?,
-                    added_at: from_db(at),
-                })
-            })
-            .collect::<Result<_>>()?;
         Ok(Page {
-            items,
+            items: page.items.into_iter().map(member).collect::<Result<_>>()?,
             next_cursor: page.next_cursor,
         })
     }
+
+    /// One membership: the user, if they are a member of the group. Costs
+    /// one key lookup whatever the size of the group.
+    pub async fn member(&self, group: Uuid, user: Uuid) -> Result<Member> {
+        let (group, user) = (Id(group), Id(user));
+        let row = self
+            .scope
+            .read(move |tx| {
+                find_row(tx, group)?;
+                member_rows(tx, group, MemberFilter::Only(user), 1)?
+                    .pop()
+                    .ok_or(Error::NotFound(Resource::Member))
+            })
+            .await?;
+        member(row)
+    }
+}
+
+enum MemberFilter {
+    After(Option<Id>),
+    Only(Id),
+}
+
+type MemberRow = (super::users::UserRow, time::PrimitiveDateTime);
+
+fn member_rows(
+    tx: &mut TenantTx<'_>,
+    group: Id,
+    filter: MemberFilter,
+    limit: i64,
+) -> Result<Vec<MemberRow>> {
+    let mut q = group_members::table
+        .inner_join(
+            users::table.on(users::tenant_id
+                .eq(group_members::tenant_id)
+                .and(users::id.eq(group_members::user_id))),
+        )
+        .filter(group_members::tenant_id.eq(tx.tenant))
+        .filter(group_members::group_id.eq(group))
+        .select((
+            super::users::UserRow::as_select(),
+            group_members::created_at,
+        ))
+        .order(group_members::user_id)
+        .limit(limit)
+        .into_boxed();
+    q = match filter {
+        MemberFilter::After(Some(after)) => q.filter(group_members::user_id.gt(after)),
+        MemberFilter::After(None) => q,
+        MemberFilter::Only(user) => q.filter(group_members::user_id.eq(user)),
+    };
+    Ok(q.load::<MemberRow>(tx.conn)?)
+}
+
+fn member((user, at): MemberRow) -> Result<Member> {
+    Ok(Member {
+        user: user.try_into()?,
+        added_at: from_db(at),
+    })
 }
 
 /// Deletes a group and every membership it holds or is held in, in the
