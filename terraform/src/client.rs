@@ -60,8 +60,31 @@ impl fmt::Display for ApiError {
 
 /// Reports a failed API call as a Terraform diagnostic: the summary says
 /// what the provider was doing, the detail is the problem's `detail`.
-pub fn report(diags: &mut Diagnostics, action: impl fmt::Display, err: &ApiError) {
+fn report(diags: &mut Diagnostics, action: impl fmt::Display, err: &ApiError) {
     diags.root_error(format!("Latchkey: {action} failed"), err.to_string());
+}
+
+/// The answer of a call, or `None` once its failure is reported as
+/// `Latchkey: {action} failed`.
+pub fn answered<T>(
+    diags: &mut Diagnostics,
+    action: impl fmt::Display,
+    result: Result<T, ApiError>,
+) -> Option<T> {
+    result.map_err(|e| report(diags, action, &e)).ok()
+}
+
+/// The answer of a read, or `None`. A 404 is `None` without a diagnostic:
+/// the object is gone and Terraform plans its re-creation.
+pub fn found<T>(
+    diags: &mut Diagnostics,
+    action: impl fmt::Display,
+    result: Result<T, ApiError>,
+) -> Option<T> {
+    match result {
+        Err(e) if e.is_not_found() => None,
+        result => answered(diags, action, result),
+    }
 }
 
 /// Escapes one path segment (slugs and ids are plain, but an import id is
@@ -250,6 +273,69 @@ mod tests {
             err.to_string(),
             "the server answered 502 Bad Gateway (HTTP 502 Bad Gateway)"
         );
+    }
+
+    fn not_found() -> ApiError {
+        problem(StatusCode::NOT_FOUND, Json::Null)
+    }
+
+    #[test]
+    fn a_failed_call_is_reported_as_what_the_provider_was_doing() {
+        let mut diags = Diagnostics::default();
+        let err = problem(
+            StatusCode::CONFLICT,
+            serde_json::json!({"title": "Conflict", "detail": "taken"}),
+        );
+        let answer: Option<Json> = answered(&mut diags, "creating the tenant", Err(err));
+        assert_eq!(answer, None);
+        assert_eq!(diags.errors.len(), 1);
+        assert_eq!(
+            diags.errors[0].summary,
+            "Latchkey: creating the tenant failed"
+        );
+        assert!(
+            diags.errors[0]
+                .detail
+                .starts_with("taken (HTTP 409 Conflict)"),
+            "{}",
+            diags.errors[0].detail
+        );
+    }
+
+    #[test]
+    fn a_missing_object_is_an_error_where_it_must_exist() {
+        let mut diags = Diagnostics::default();
+        let answer: Option<Json> = answered(&mut diags, "reading tenant `acme`", Err(not_found()));
+        assert_eq!(answer, None);
+        assert_eq!(diags.errors.len(), 1);
+    }
+
+    #[test]
+    fn a_missing_object_reads_as_gone_without_a_diagnostic() {
+        let mut diags = Diagnostics::default();
+        let answer: Option<Json> = found(&mut diags, "reading tenant `acme`", Err(not_found()));
+        assert_eq!(answer, None);
+        assert!(diags.errors.is_empty());
+    }
+
+    #[test]
+    fn a_read_that_fails_otherwise_is_reported() {
+        let mut diags = Diagnostics::default();
+        let err = ApiError::Transport("cannot reach".to_owned());
+        let answer: Option<Json> = found(&mut diags, "reading tenant `acme`", Err(err));
+        assert_eq!(answer, None);
+        assert_eq!(
+            diags.errors[0].summary,
+            "Latchkey: reading tenant `acme` failed"
+        );
+    }
+
+    #[test]
+    fn an_answer_passes_through() {
+        let mut diags = Diagnostics::default();
+        assert_eq!(found(&mut diags, "reading", Ok(1)), Some(1));
+        assert_eq!(answered(&mut diags, "creating", Ok(2)), Some(2));
+        assert!(diags.errors.is_empty());
     }
 
     #[test]

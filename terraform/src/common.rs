@@ -130,20 +130,132 @@ pub fn text<'v>(
     }
 }
 
-/// Splits an import id `a/b[/c]` into exactly `parts` non-empty parts.
-pub fn import_parts(
+/// The known texts of required attributes, `(value, name)` each; an error
+/// names the first one that is not known.
+pub fn known<const N: usize>(
+    diags: &mut Diagnostics,
+    values: [(&Value<String>, &'static str); N],
+) -> Option<[String; N]> {
+    let mut texts: [String; N] = std::array::from_fn(|_| String::new());
+    for (slot, (value, name)) in texts.iter_mut().zip(values) {
+        *slot = text(diags, value, name)?.to_owned();
+    }
+    Some(texts)
+}
+
+/// Splits an import id `a/b[/c]` into exactly `N` non-empty parts.
+pub fn import_parts<const N: usize>(
     diags: &mut Diagnostics,
     id: &str,
     shape: &str,
-    parts: usize,
-) -> Option<Vec<String>> {
+) -> Option<[String; N]> {
     let split: Vec<String> = id.split('/').map(str::to_owned).collect();
-    if split.len() != parts || split.iter().any(String::is_empty) {
-        diags.root_error(
-            "Latchkey: malformed import id",
-            format!("expected an id of the form `{shape}`, got `{id}`"),
-        );
+    if split.iter().any(String::is_empty) {
+        malformed_import(diags, id, shape);
         return None;
     }
-    Some(split)
+    let parts: Result<[String; N], _> = split.try_into();
+    parts.map_err(|_| malformed_import(diags, id, shape)).ok()
+}
+
+fn malformed_import(diags: &mut Diagnostics, id: &str, shape: &str) {
+    diags.root_error(
+        "Latchkey: malformed import id",
+        format!("expected an id of the form `{shape}`, got `{id}`"),
+    );
+}
+
+/// The attribute, when its change replaces the object: it changed, or its
+/// new value is not known yet.
+pub fn changed<T: PartialEq>(
+    name: &'static str,
+    prior: &Value<T>,
+    proposed: &Value<T>,
+) -> Option<AttributePath> {
+    (proposed.is_unknown() || prior != proposed).then(|| AttributePath::new(name))
+}
+
+/// A state that takes what the server reports of its object.
+pub trait Fill: Sized {
+    fn fill(&mut self, json: &Json);
+
+    fn filled(mut self, json: &Json) -> Self {
+        self.fill(json);
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_import_id_splits_into_its_parts() {
+        let mut diags = Diagnostics::default();
+        let parts: Option<[String; 2]> = import_parts(&mut diags, "acme/42", "tenant_slug/id");
+        assert_eq!(parts, Some(["acme".to_owned(), "42".to_owned()]));
+        assert!(diags.errors.is_empty());
+    }
+
+    #[test]
+    fn an_import_id_with_too_few_or_too_many_parts_is_malformed() {
+        for id in ["acme", "acme/42/7"] {
+            let mut diags = Diagnostics::default();
+            let parts: Option<[String; 2]> = import_parts(&mut diags, id, "tenant_slug/id");
+            assert_eq!(parts, None);
+            assert_eq!(diags.errors[0].summary, "Latchkey: malformed import id");
+            assert!(
+                diags.errors[0].detail.starts_with(&format!(
+                    "expected an id of the form `tenant_slug/id`, got `{id}`"
+                )),
+                "{}",
+                diags.errors[0].detail
+            );
+        }
+    }
+
+    #[test]
+    fn an_import_id_with_an_empty_part_is_malformed() {
+        let mut diags = Diagnostics::default();
+        let parts: Option<[String; 2]> = import_parts(&mut diags, "acme/", "tenant_slug/id");
+        assert_eq!(parts, None);
+        assert_eq!(diags.errors.len(), 1);
+    }
+
+    #[test]
+    fn known_texts_stop_at_the_first_unknown_one_and_name_it() {
+        let mut diags = Diagnostics::default();
+        let tenant = Value::Value("acme".to_owned());
+        let texts = known(
+            &mut diags,
+            [
+                (&tenant, "tenant"),
+                (&Value::Unknown, "id"),
+                (&Value::Null, "user_id"),
+            ],
+        );
+        assert_eq!(texts, None);
+        assert_eq!(diags.errors.len(), 1);
+        assert_eq!(diags.errors[0].summary, "`id` must be known here");
+    }
+
+    #[test]
+    fn known_texts_come_in_their_order() {
+        let mut diags = Diagnostics::default();
+        let (tenant, id) = (
+            Value::Value("acme".to_owned()),
+            Value::Value("42".to_owned()),
+        );
+        let texts = known(&mut diags, [(&tenant, "tenant"), (&id, "id")]);
+        assert_eq!(texts, Some(["acme".to_owned(), "42".to_owned()]));
+    }
+
+    #[test]
+    fn an_attribute_replaces_when_it_changes_or_is_not_known_yet() {
+        let acme = Value::Value("acme".to_owned());
+        let other = Value::Value("other".to_owned());
+        assert!(changed("tenant", &acme, &acme).is_none());
+        assert!(changed("tenant", &acme, &other).is_some());
+        assert!(changed("tenant", &acme, &Value::Unknown).is_some());
+    }
 }

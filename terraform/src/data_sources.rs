@@ -1,5 +1,7 @@
-//! Data sources: `latchkey_tenant`, `latchkey_user`, `latchkey_group`,
-//! `latchkey_jwks`.
+//! Data sources: `latchkey_tenant`, `latchkey_user` and `latchkey_group`
+//! (`DirectoryData`), `latchkey_jwks`.
+
+use std::marker::PhantomData;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
@@ -8,11 +10,10 @@ use tf_provider::schema::{AttributeConstraint::*, AttributeType, Schema};
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{DataSource, Diagnostics};
 
-use crate::client::{ApiError, Client, report, segment};
-use crate::common::{Handle, attribute, schema, string, text};
-use crate::group::{GroupState, group_attributes};
+use crate::client::{ApiError, Client, answered, segment};
+use crate::common::{Fill, Handle, attribute, schema, string, text};
+use crate::in_tenant::{DirectoryObject, attributes};
 use crate::tenant::{TenantState, fetch, tenant_attributes};
-use crate::user::{UserState, user_attributes};
 
 pub struct TenantData {
     pub shared: Handle,
@@ -41,48 +42,69 @@ impl DataSource for TenantData {
     ) -> Option<TenantState> {
         let client = self.shared.client(diags)?;
         let slug = text(diags, &config.slug, "slug")?.to_owned();
-        match fetch(&client, &slug).await {
-            Ok(tenant) => {
-                let mut state = config;
-                state.fill(&tenant);
-                Some(state)
-            }
-            Err(e) => {
-                report(diags, format_args!("reading tenant `{slug}`"), &e);
-                None
-            }
+        let tenant = fetch(&client, &slug).await;
+        let tenant = answered(diags, format_args!("reading tenant `{slug}`"), tenant)?;
+        Some(config.filled(&tenant))
+    }
+}
+
+/// The data source of a directory object (`latchkey_user`,
+/// `latchkey_group`): found by `id`, or else by its `BY` attribute through
+/// a search of the list.
+pub struct DirectoryData<S> {
+    shared: Handle,
+    object: PhantomData<fn() -> S>,
+}
+
+impl<S> DirectoryData<S> {
+    pub fn new(shared: Handle) -> DirectoryData<S> {
+        DirectoryData {
+            shared,
+            object: PhantomData,
         }
     }
 }
 
-/// Finds the one item of a list whose `field` equals `wanted` (ignoring
-/// case when `fold`), or explains why there is none.
-async fn find_by(
-    client: &Client,
-    list_path: &str,
-    field: &str,
-    wanted: &str,
-    fold: bool,
-) -> Result<Option<Json>, ApiError> {
-    let items = client
-        .list_all(&format!("{list_path}?q={}", segment(wanted)))
-        .await?;
-    Ok(items.into_iter().find(|item| {
-        let got = item[field].as_str().unwrap_or_default();
-        if fold {
-            got.eq_ignore_ascii_case(wanted)
+#[async_trait]
+impl<S: DirectoryObject> DataSource for DirectoryData<S> {
+    type State<'a> = S;
+    type ProviderMetaState<'a> = ValueEmpty;
+
+    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
+        schema(S::DATA_DESCRIPTION, attributes::<S>(true))
+    }
+
+    async fn read<'a>(&self, diags: &mut Diagnostics, config: S, _meta: ValueEmpty) -> Option<S> {
+        let client = self.shared.client(diags)?;
+        let tenant = text(diags, config.tenant(), "tenant")?;
+        let (by_id, key) = lookup_key::<S>(diags, config.id(), config.by())?;
+        let found = if by_id {
+            client.get(&S::KIND.path(tenant, key)).await.map(Some)
         } else {
-            got == wanted
-        }
-    }))
+            search::<S>(&client, &S::KIND.list(tenant), key).await
+        };
+        let noun = S::KIND.noun;
+        let found = answered(
+            diags,
+            format_args!("looking up {noun} `{key}` in tenant `{tenant}`"),
+            found,
+        )?;
+        let Some(object) = found else {
+            diags.root_error(
+                format!("Latchkey: no such {noun}"),
+                format!("tenant `{tenant}` has no {noun} named `{key}`"),
+            );
+            return None;
+        };
+        Some(config.filled(&object))
+    }
 }
 
-/// One of `id` and `by` (named `by_name`) must be set.
-fn lookup_key<'v>(
+/// One of `id` and `by` (the attribute `S::BY`) must be set.
+fn lookup_key<'v, S: DirectoryObject>(
     diags: &mut Diagnostics,
     id: &'v Value<String>,
     by: &'v Value<String>,
-    by_name: &str,
 ) -> Option<(bool, &'v str)> {
     match (id, by) {
         (Value::Value(id), _) => Some((true, id.as_str())),
@@ -90,131 +112,30 @@ fn lookup_key<'v>(
         _ => {
             diags.root_error(
                 "Latchkey: nothing to look up by",
-                format!("set either `id` or `{by_name}`"),
+                format!("set either `id` or `{}`", S::BY),
             );
             None
         }
     }
 }
 
-pub struct UserData {
-    pub shared: Handle,
-}
-
-#[async_trait]
-impl DataSource for UserData {
-    type State<'a> = UserState;
-    type ProviderMetaState<'a> = ValueEmpty;
-
-    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
-        schema(
-            "Looks up a user of a tenant by `id` or by `user_name` (ignoring case).",
-            user_attributes(true),
-        )
-    }
-
-    async fn read<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        config: UserState,
-        _meta: ValueEmpty,
-    ) -> Option<UserState> {
-        let client = self.shared.client(diags)?;
-        let tenant = text(diags, &config.tenant, "tenant")?.to_owned();
-        let (by_id, key) = lookup_key(diags, &config.id, &config.user_name, "user_name")?;
-        let key = key.to_owned();
-        let users = format!("/api/v1/tenants/{}/users", segment(&tenant));
-        let found = if by_id {
-            client
-                .get(&format!("{users}/{}", segment(&key)))
-                .await
-                .map(Some)
+/// The one item of the list whose `S::BY` equals `wanted`, if any.
+async fn search<S: DirectoryObject>(
+    client: &Client,
+    list: &str,
+    wanted: &str,
+) -> Result<Option<Json>, ApiError> {
+    let items = client
+        .list_all(&format!("{list}?q={}", segment(wanted)))
+        .await?;
+    Ok(items.into_iter().find(|item| {
+        let got = item[S::BY].as_str().unwrap_or_default();
+        if S::BY_IGNORES_CASE {
+            got.eq_ignore_ascii_case(wanted)
         } else {
-            find_by(&client, &users, "user_name", &key, true).await
-        };
-        match found {
-            Ok(Some(user)) => {
-                let mut state = config;
-                state.fill(&user);
-                Some(state)
-            }
-            Ok(None) => {
-                diags.root_error(
-                    "Latchkey: no such user",
-                    format!("tenant `{tenant}` has no user named `{key}`"),
-                );
-                None
-            }
-            Err(e) => {
-                report(
-                    diags,
-                    format_args!("looking up user `{key}` in tenant `{tenant}`"),
-                    &e,
-                );
-                None
-            }
+            got == wanted
         }
-    }
-}
-
-pub struct GroupData {
-    pub shared: Handle,
-}
-
-#[async_trait]
-impl DataSource for GroupData {
-    type State<'a> = GroupState;
-    type ProviderMetaState<'a> = ValueEmpty;
-
-    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
-        schema(
-            "Looks up a group of a tenant by `id` or by `display_name`.",
-            group_attributes(true),
-        )
-    }
-
-    async fn read<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        config: GroupState,
-        _meta: ValueEmpty,
-    ) -> Option<GroupState> {
-        let client = self.shared.client(diags)?;
-        let tenant = text(diags, &config.tenant, "tenant")?.to_owned();
-        let (by_id, key) = lookup_key(diags, &config.id, &config.display_name, "display_name")?;
-        let key = key.to_owned();
-        let groups = format!("/api/v1/tenants/{}/groups", segment(&tenant));
-        let found = if by_id {
-            client
-                .get(&format!("{groups}/{}", segment(&key)))
-                .await
-                .map(Some)
-        } else {
-            find_by(&client, &groups, "display_name", &key, false).await
-        };
-        match found {
-            Ok(Some(group)) => {
-                let mut state = config;
-                state.fill(&group);
-                Some(state)
-            }
-            Ok(None) => {
-                diags.root_error(
-                    "Latchkey: no such group",
-                    format!("tenant `{tenant}` has no group named `{key}`"),
-                );
-                None
-            }
-            Err(e) => {
-                report(
-                    diags,
-                    format_args!("looking up group `{key}` in tenant `{tenant}`"),
-                    &e,
-                );
-                None
-            }
-        }
-    }
+    }))
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -262,29 +183,23 @@ impl DataSource for JwksData {
         let client = self.shared.client(diags)?;
         let tenant = text(diags, &config.tenant, "tenant")?.to_owned();
         let path = format!("/t/{}/.well-known/jwks.json", segment(&tenant));
-        match client.get(&path).await {
-            Ok(jwks) => {
-                let kids = jwks["keys"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|k| k["kid"].as_str().map(str::to_owned))
-                    .collect();
-                Some(JwksState {
-                    url: Value::Value(format!("{}{path}", client.endpoint())),
-                    json: Value::Value(jwks.to_string()),
-                    kids: Value::Value(kids),
-                    tenant: config.tenant,
-                })
-            }
-            Err(e) => {
-                report(
-                    diags,
-                    format_args!("reading the JWKS of tenant `{tenant}`"),
-                    &e,
-                );
-                None
-            }
-        }
+        let jwks = client.get(&path).await;
+        let jwks = answered(
+            diags,
+            format_args!("reading the JWKS of tenant `{tenant}`"),
+            jwks,
+        )?;
+        let kids = jwks["keys"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|k| k["kid"].as_str().map(str::to_owned))
+            .collect();
+        Some(JwksState {
+            url: Value::Value(format!("{}{path}", client.endpoint())),
+            json: Value::Value(jwks.to_string()),
+            kids: Value::Value(kids),
+            tenant: config.tenant,
+        })
     }
 }

@@ -5,6 +5,8 @@ mod client;
 mod common;
 mod data_sources;
 mod group;
+mod in_tenant;
+mod managed;
 mod member;
 mod provider;
 mod rotation;

@@ -3,11 +3,12 @@
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use tf_provider::schema::{AttributeConstraint::*, Schema};
-use tf_provider::value::{Value, ValueEmpty};
-use tf_provider::{AttributePath, Diagnostics, Resource};
+use tf_provider::value::Value;
+use tf_provider::{AttributePath, Diagnostics};
 
-use crate::client::{ApiError, Client, report, segment};
-use crate::common::{Handle, import_parts, schema, string, text};
+use crate::client::{ApiError, Client, answered, found, segment};
+use crate::common::{Handle, changed, import_parts, known, schema, string};
+use crate::managed::Managed;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct MemberState {
@@ -44,20 +45,22 @@ async fn is_member(
 }
 
 /// The three parts of the state, known.
-fn parts(diags: &mut Diagnostics, state: &MemberState) -> Option<(String, String, String)> {
-    let tenant = text(diags, &state.tenant, "tenant")?.to_owned();
-    let group = text(diags, &state.group_id, "group_id")?.to_owned();
-    let user = text(diags, &state.user_id, "user_id")?.to_owned();
-    Some((tenant, group, user))
+fn parts(diags: &mut Diagnostics, state: &MemberState) -> Option<[String; 3]> {
+    known(
+        diags,
+        [
+            (&state.tenant, "tenant"),
+            (&state.group_id, "group_id"),
+            (&state.user_id, "user_id"),
+        ],
+    )
 }
 
 #[async_trait]
-impl Resource for MemberResource {
-    type State<'a> = MemberState;
-    type PrivateState<'a> = ValueEmpty;
-    type ProviderMetaState<'a> = ValueEmpty;
+impl Managed for MemberResource {
+    type State = MemberState;
 
-    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
+    fn schema(&self) -> Option<Schema> {
         schema(
             "One user's membership of one group. Import with `tenant_slug/group_id/user_id`.",
             vec![
@@ -87,158 +90,78 @@ impl Resource for MemberResource {
         )
     }
 
-    async fn read<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        state: MemberState,
-        private: ValueEmpty,
-        _meta: ValueEmpty,
-    ) -> Option<(MemberState, ValueEmpty)> {
+    async fn read(&self, diags: &mut Diagnostics, state: MemberState) -> Option<MemberState> {
         let client = self.shared.client(diags)?;
-        let (tenant, group, user) = parts(diags, &state)?;
-        match is_member(&client, &tenant, &group, &user).await {
-            Ok(true) => {
-                let mut state = state;
-                state.id = Value::Value(format!("{tenant}/{group}/{user}"));
-                Some((state, private))
-            }
-            Ok(false) => None,
-            Err(e) if e.is_not_found() => None,
-            Err(e) => {
-                report(
-                    diags,
-                    format_args!("reading the membership of user `{user}` in group `{group}`"),
-                    &e,
-                );
-                None
-            }
-        }
+        let [tenant, group, user] = parts(diags, &state)?;
+        let member = is_member(&client, &tenant, &group, &user).await;
+        let member = found(
+            diags,
+            format_args!("reading the membership of user `{user}` in group `{group}`"),
+            member,
+        )?;
+        member.then(|| MemberState {
+            id: Value::Value(format!("{tenant}/{group}/{user}")),
+            ..state
+        })
     }
 
-    async fn plan_create<'a>(
-        &self,
-        _diags: &mut Diagnostics,
-        proposed: MemberState,
-        _config: MemberState,
-        _meta: ValueEmpty,
-    ) -> Option<(MemberState, ValueEmpty)> {
-        let mut state = proposed;
-        state.id = match (&state.tenant, &state.group_id, &state.user_id) {
+    fn plan_create(&self, proposed: MemberState, _config: &MemberState) -> MemberState {
+        let id = match (&proposed.tenant, &proposed.group_id, &proposed.user_id) {
             (Value::Value(t), Value::Value(g), Value::Value(u)) => {
                 Value::Value(format!("{t}/{g}/{u}"))
             }
             _ => Value::Unknown,
         };
-        Some((state, ValueEmpty::Null))
+        MemberState { id, ..proposed }
     }
 
-    async fn plan_update<'a>(
+    fn plan_update(
         &self,
-        _diags: &mut Diagnostics,
-        prior: MemberState,
+        prior: &MemberState,
         proposed: MemberState,
-        _config: MemberState,
-        private: ValueEmpty,
-        _meta: ValueEmpty,
-    ) -> Option<(MemberState, ValueEmpty, Vec<AttributePath>)> {
+        _config: &MemberState,
+    ) -> (MemberState, Vec<AttributePath>) {
         let replace = [
-            ("tenant", &prior.tenant, &proposed.tenant),
-            ("group_id", &prior.group_id, &proposed.group_id),
-            ("user_id", &prior.user_id, &proposed.user_id),
-        ]
-        .into_iter()
-        .filter(|(_, before, after)| after.is_unknown() || before != after)
-        .map(|(name, _, _)| AttributePath::new(name))
-        .collect();
-        Some((proposed, private, replace))
+            changed("tenant", &prior.tenant, &proposed.tenant),
+            changed("group_id", &prior.group_id, &proposed.group_id),
+            changed("user_id", &prior.user_id, &proposed.user_id),
+        ];
+        (proposed, replace.into_iter().flatten().collect())
     }
 
-    async fn plan_destroy<'a>(
-        &self,
-        _diags: &mut Diagnostics,
-        _prior: MemberState,
-        private: ValueEmpty,
-        _meta: ValueEmpty,
-    ) -> Option<ValueEmpty> {
-        Some(private)
-    }
-
-    async fn create<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        planned: MemberState,
-        _config: MemberState,
-        private: ValueEmpty,
-        _meta: ValueEmpty,
-    ) -> Option<(MemberState, ValueEmpty)> {
+    async fn create(&self, diags: &mut Diagnostics, planned: MemberState) -> Option<MemberState> {
         let client = self.shared.client(diags)?;
-        let (tenant, group, user) = parts(diags, &planned)?;
-        match client.put(&path(&tenant, &group, &user)).await {
-            Ok(_) => {
-                let mut state = planned;
-                state.id = Value::Value(format!("{tenant}/{group}/{user}"));
-                Some((state, private))
-            }
-            Err(e) => {
-                report(
-                    diags,
-                    format_args!("adding user `{user}` to group `{group}` of tenant `{tenant}`"),
-                    &e,
-                );
-                None
-            }
-        }
+        let [tenant, group, user] = parts(diags, &planned)?;
+        let added = client.put(&path(&tenant, &group, &user)).await;
+        answered(
+            diags,
+            format_args!("adding user `{user}` to group `{group}` of tenant `{tenant}`"),
+            added,
+        )?;
+        Some(MemberState {
+            id: Value::Value(format!("{tenant}/{group}/{user}")),
+            ..planned
+        })
     }
 
-    async fn update<'a>(
-        &self,
-        _diags: &mut Diagnostics,
-        _prior: MemberState,
-        planned: MemberState,
-        _config: MemberState,
-        private: ValueEmpty,
-        _meta: ValueEmpty,
-    ) -> Option<(MemberState, ValueEmpty)> {
-        // Every attribute forces a replacement: there is nothing to update.
-        Some((planned, private))
-    }
-
-    async fn destroy<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        prior: MemberState,
-        _private: ValueEmpty,
-        _meta: ValueEmpty,
-    ) -> Option<()> {
+    async fn destroy(&self, diags: &mut Diagnostics, prior: MemberState) -> Option<()> {
         let client = self.shared.client(diags)?;
-        let (tenant, group, user) = parts(diags, &prior)?;
-        match client.delete(&path(&tenant, &group, &user)).await {
-            Ok(()) => Some(()),
-            Err(e) => {
-                report(
-                    diags,
-                    format_args!(
-                        "removing user `{user}` from group `{group}` of tenant `{tenant}`"
-                    ),
-                    &e,
-                );
-                None
-            }
-        }
+        let [tenant, group, user] = parts(diags, &prior)?;
+        let removed = client.delete(&path(&tenant, &group, &user)).await;
+        answered(
+            diags,
+            format_args!("removing user `{user}` from group `{group}` of tenant `{tenant}`"),
+            removed,
+        )
     }
 
-    async fn import<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        id: String,
-    ) -> Option<(MemberState, ValueEmpty)> {
-        let mut parts = import_parts(diags, &id, "tenant_slug/group_id/user_id", 3)?.into_iter();
-        let state = MemberState {
-            id: Value::Value(id.clone()),
-            tenant: parts.next().into(),
-            group_id: parts.next().into(),
-            user_id: parts.next().into(),
-        };
-        Some((state, ValueEmpty::Null))
+    fn import(&self, diags: &mut Diagnostics, id: String) -> Option<MemberState> {
+        let [tenant, group, user] = import_parts(diags, &id, "tenant_slug/group_id/user_id")?;
+        Some(MemberState {
+            id: Value::Value(id),
+            tenant: Value::Value(tenant),
+            group_id: Value::Value(group),
+            user_id: Value::Value(user),
+        })
     }
 }

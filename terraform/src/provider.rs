@@ -8,18 +8,20 @@ use serde::{Deserialize, Serialize};
 use tf_provider::schema::{AttributeConstraint::*, Schema};
 use tf_provider::value::{Value, ValueEmpty};
 use tf_provider::{
-    AttributePath, DataSource, Diagnostics, DynamicDataSource, DynamicResource, Provider, Resource,
+    AttributePath, DataSource, Diagnostics, DynamicDataSource, DynamicResource, Provider,
 };
 
 use crate::client::Client;
 use crate::common::{Handle, schema, string};
-use crate::data_sources::{GroupData, JwksData, TenantData, UserData};
-use crate::group::GroupResource;
+use crate::data_sources::{DirectoryData, JwksData, TenantData};
+use crate::group::GroupState;
+use crate::in_tenant::Directory;
+use crate::managed::{Managed, Protocol};
 use crate::member::MemberResource;
 use crate::rotation::RotationResource;
 use crate::tenant::TenantResource;
 use crate::token::TokenResource;
-use crate::user::UserResource;
+use crate::user::UserState;
 
 pub const ENDPOINT_VAR: &str = "LATCHKEY_ENDPOINT";
 pub const TOKEN_VAR: &str = "LATCHKEY_TOKEN";
@@ -68,8 +70,8 @@ fn setting(
     }
 }
 
-fn resource<R: Resource + 'static>(r: R) -> Box<dyn DynamicResource> {
-    Box::new(r)
+fn resource<M: Managed + 'static>(m: M) -> Box<dyn DynamicResource> {
+    Box::new(Protocol(m))
 }
 
 fn data<D: DataSource + 'static>(d: D) -> Box<dyn DynamicDataSource> {
@@ -139,11 +141,11 @@ impl Provider for LatchkeyProvider {
             ),
             (
                 "user".to_owned(),
-                resource(UserResource { shared: shared() }),
+                resource(Directory::<UserState>::new(shared())),
             ),
             (
                 "group".to_owned(),
-                resource(GroupResource { shared: shared() }),
+                resource(Directory::<GroupState>::new(shared())),
             ),
             (
                 "group_member".to_owned(),
@@ -167,8 +169,14 @@ impl Provider for LatchkeyProvider {
         let shared = || self.shared.clone();
         Some(HashMap::from([
             ("tenant".to_owned(), data(TenantData { shared: shared() })),
-            ("user".to_owned(), data(UserData { shared: shared() })),
-            ("group".to_owned(), data(GroupData { shared: shared() })),
+            (
+                "user".to_owned(),
+                data(DirectoryData::<UserState>::new(shared())),
+            ),
+            (
+                "group".to_owned(),
+                data(DirectoryData::<GroupState>::new(shared())),
+            ),
             ("jwks".to_owned(), data(JwksData { shared: shared() })),
         ]))
     }

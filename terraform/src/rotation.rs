@@ -8,11 +8,12 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 use tf_provider::schema::{AttributeConstraint::*, AttributeType, Schema};
-use tf_provider::value::{Value, ValueEmpty};
-use tf_provider::{AttributePath, Diagnostics, Resource};
+use tf_provider::value::Value;
+use tf_provider::{AttributePath, Diagnostics};
 
-use crate::client::{report, segment};
-use crate::common::{Handle, attribute, import_parts, schema, string, text};
+use crate::client::{answered, found, segment};
+use crate::common::{Handle, attribute, changed, import_parts, schema, string, text};
+use crate::managed::Managed;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RotationState {
@@ -43,12 +44,10 @@ fn keys_path(tenant: &str) -> String {
 }
 
 #[async_trait]
-impl Resource for RotationResource {
-    type State<'a> = RotationState;
-    type PrivateState<'a> = ValueEmpty;
-    type ProviderMetaState<'a> = ValueEmpty;
+impl Managed for RotationResource {
+    type State = RotationState;
 
-    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
+    fn schema(&self) -> Option<Schema> {
         schema(
             "Rotates a tenant's signing keys when it is created: for each algorithm the active key retires, the next key becomes active and a new next key is published. Change `triggers` to rotate again. Destroying it changes nothing on the server (a rotation cannot be undone). Import with `tenant_slug/any_id` to adopt the current keys.",
             vec![
@@ -88,90 +87,51 @@ impl Resource for RotationResource {
         )
     }
 
-    async fn read<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        state: RotationState,
-        private: ValueEmpty,
-        _meta: ValueEmpty,
-    ) -> Option<(RotationState, ValueEmpty)> {
+    async fn read(&self, diags: &mut Diagnostics, state: RotationState) -> Option<RotationState> {
         let client = self.shared.client(diags)?;
         let tenant = text(diags, &state.tenant, "tenant")?.to_owned();
         // A rotation is an event: what remains to check is that its tenant
         // still exists (a deleted tenant takes its rotations with it).
-        match client.get(&keys_path(&tenant)).await {
-            Ok(keys) => {
-                let mut state = state;
-                if !state.active_kids.is_value() {
-                    state.active_kids = Value::Value(active_kids(&keys));
-                }
-                Some((state, private))
-            }
-            Err(e) if e.is_not_found() => None,
-            Err(e) => {
-                report(
-                    diags,
-                    format_args!("reading the keys of tenant `{tenant}`"),
-                    &e,
-                );
-                None
-            }
+        let keys = client.get(&keys_path(&tenant)).await;
+        let keys = found(
+            diags,
+            format_args!("reading the keys of tenant `{tenant}`"),
+            keys,
+        )?;
+        let mut state = state;
+        if !state.active_kids.is_value() {
+            state.active_kids = Value::Value(active_kids(&keys));
+        }
+        Some(state)
+    }
+
+    fn plan_create(&self, proposed: RotationState, _config: &RotationState) -> RotationState {
+        RotationState {
+            id: Value::Unknown,
+            active_kids: Value::Unknown,
+            ..proposed
         }
     }
 
-    async fn plan_create<'a>(
+    fn plan_update(
         &self,
-        _diags: &mut Diagnostics,
+        prior: &RotationState,
         proposed: RotationState,
-        _config: RotationState,
-        _meta: ValueEmpty,
-    ) -> Option<(RotationState, ValueEmpty)> {
-        let mut state = proposed;
-        state.id = Value::Unknown;
-        state.active_kids = Value::Unknown;
-        Some((state, ValueEmpty::Null))
+        _config: &RotationState,
+    ) -> (RotationState, Vec<AttributePath>) {
+        let replace = [
+            changed("tenant", &prior.tenant, &proposed.tenant),
+            changed("algs", &prior.algs, &proposed.algs),
+            changed("triggers", &prior.triggers, &proposed.triggers),
+        ];
+        (proposed, replace.into_iter().flatten().collect())
     }
 
-    async fn plan_update<'a>(
-        &self,
-        _diags: &mut Diagnostics,
-        prior: RotationState,
-        proposed: RotationState,
-        _config: RotationState,
-        private: ValueEmpty,
-        _meta: ValueEmpty,
-    ) -> Option<(RotationState, ValueEmpty, Vec<AttributePath>)> {
-        let mut replace = Vec::new();
-        if proposed.tenant.is_unknown() || prior.tenant != proposed.tenant {
-            replace.push(AttributePath::new("tenant"));
-        }
-        if proposed.algs.is_unknown() || prior.algs != proposed.algs {
-            replace.push(AttributePath::new("algs"));
-        }
-        if proposed.triggers.is_unknown() || prior.triggers != proposed.triggers {
-            replace.push(AttributePath::new("triggers"));
-        }
-        Some((proposed, private, replace))
-    }
-
-    async fn plan_destroy<'a>(
-        &self,
-        _diags: &mut Diagnostics,
-        _prior: RotationState,
-        private: ValueEmpty,
-        _meta: ValueEmpty,
-    ) -> Option<ValueEmpty> {
-        Some(private)
-    }
-
-    async fn create<'a>(
+    async fn create(
         &self,
         diags: &mut Diagnostics,
         planned: RotationState,
-        _config: RotationState,
-        private: ValueEmpty,
-        _meta: ValueEmpty,
-    ) -> Option<(RotationState, ValueEmpty)> {
+    ) -> Option<RotationState> {
         let client = self.shared.client(diags)?;
         let tenant = text(diags, &planned.tenant, "tenant")?.to_owned();
         let algs: Vec<String> = planned
@@ -182,64 +142,34 @@ impl Resource for RotationResource {
             .cloned()
             .collect();
         let body = json!({ "algs": algs });
-        match client
+        let keys = client
             .post(&format!("{}/rotate", keys_path(&tenant)), &body)
-            .await
-        {
-            Ok(keys) => {
-                let kids = active_kids(&keys);
-                let mut state = planned;
-                let first = kids.values().next().cloned().unwrap_or_default();
-                state.id = Value::Value(format!("{tenant}/{first}"));
-                state.active_kids = Value::Value(kids);
-                Some((state, private))
-            }
-            Err(e) => {
-                report(
-                    diags,
-                    format_args!("rotating the keys of tenant `{tenant}`"),
-                    &e,
-                );
-                None
-            }
-        }
+            .await;
+        let keys = answered(
+            diags,
+            format_args!("rotating the keys of tenant `{tenant}`"),
+            keys,
+        )?;
+        let kids = active_kids(&keys);
+        let first = kids.values().next().cloned().unwrap_or_default();
+        Some(RotationState {
+            id: Value::Value(format!("{tenant}/{first}")),
+            active_kids: Value::Value(kids),
+            ..planned
+        })
     }
 
-    async fn update<'a>(
-        &self,
-        _diags: &mut Diagnostics,
-        _prior: RotationState,
-        planned: RotationState,
-        _config: RotationState,
-        private: ValueEmpty,
-        _meta: ValueEmpty,
-    ) -> Option<(RotationState, ValueEmpty)> {
-        // Every argument forces a replacement: there is nothing to update.
-        Some((planned, private))
-    }
-
-    async fn destroy<'a>(
-        &self,
-        _diags: &mut Diagnostics,
-        _prior: RotationState,
-        _private: ValueEmpty,
-        _meta: ValueEmpty,
-    ) -> Option<()> {
+    async fn destroy(&self, _diags: &mut Diagnostics, _prior: RotationState) -> Option<()> {
         // A rotation cannot be undone; the keys stay as they are.
         Some(())
     }
 
-    async fn import<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        id: String,
-    ) -> Option<(RotationState, ValueEmpty)> {
-        let mut parts = import_parts(diags, &id, "tenant_slug/id", 2)?.into_iter();
-        let state = RotationState {
-            id: Value::Value(id.clone()),
-            tenant: parts.next().into(),
+    fn import(&self, diags: &mut Diagnostics, id: String) -> Option<RotationState> {
+        let [tenant, _] = import_parts(diags, &id, "tenant_slug/id")?;
+        Some(RotationState {
+            id: Value::Value(id),
+            tenant: Value::Value(tenant),
             ..RotationState::default()
-        };
-        Some((state, ValueEmpty::Null))
+        })
     }
 }

@@ -4,11 +4,12 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 use tf_provider::schema::{AttributeConstraint::*, Schema};
-use tf_provider::value::{Value, ValueEmpty};
-use tf_provider::{AttributePath, Diagnostics, Resource};
+use tf_provider::value::Value;
+use tf_provider::{AttributePath, Diagnostics};
 
-use crate::client::{Client, report, segment};
-use crate::common::{Handle, json_of, schema, string, string_of, text};
+use crate::client::{ApiError, Client, answered, found, segment};
+use crate::common::{Fill, Handle, changed, json_of, schema, string, string_of, text};
+use crate::managed::Managed;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TenantState {
@@ -19,9 +20,9 @@ pub struct TenantState {
     pub plan: Value<String>,
 }
 
-impl TenantState {
+impl Fill for TenantState {
     /// Fills every attribute from the API's tenant object.
-    pub fn fill(&mut self, tenant: &Json) {
+    fn fill(&mut self, tenant: &Json) {
         self.id = string_of(&tenant["id"]);
         self.slug = string_of(&tenant["slug"]);
         self.display_name = string_of(&tenant["display_name"]);
@@ -64,175 +65,91 @@ pub struct TenantResource {
     pub shared: Handle,
 }
 
-pub async fn fetch(client: &Client, slug: &str) -> Result<Json, crate::client::ApiError> {
-    client
-        .get(&format!("/api/v1/tenants/{}", segment(slug)))
-        .await
+fn path(slug: &str) -> String {
+    format!("/api/v1/tenants/{}", segment(slug))
+}
+
+pub async fn fetch(client: &Client, slug: &str) -> Result<Json, ApiError> {
+    client.get(&path(slug)).await
 }
 
 #[async_trait]
-impl Resource for TenantResource {
-    type State<'a> = TenantState;
-    type PrivateState<'a> = ValueEmpty;
-    type ProviderMetaState<'a> = ValueEmpty;
+impl Managed for TenantResource {
+    type State = TenantState;
 
-    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
+    fn schema(&self) -> Option<Schema> {
         schema(
             "A tenant: an isolated organization with its own directory, keys and tokens. Needs a platform token (`lkp_…`).",
             tenant_attributes(Required),
         )
     }
 
-    async fn read<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        state: TenantState,
-        private: ValueEmpty,
-        _meta: ValueEmpty,
-    ) -> Option<(TenantState, ValueEmpty)> {
+    async fn read(&self, diags: &mut Diagnostics, state: TenantState) -> Option<TenantState> {
         let client = self.shared.client(diags)?;
         let slug = text(diags, &state.slug, "slug")?.to_owned();
-        match fetch(&client, &slug).await {
-            Ok(tenant) => {
-                // A tenant deleted and re-created under the same slug is
-                // another tenant: the one in the state is gone.
-                if state.id.is_value() && state.id != string_of(&tenant["id"]) {
-                    return None;
-                }
-                let mut state = state;
-                state.fill(&tenant);
-                Some((state, private))
-            }
-            Err(e) if e.is_not_found() => None,
-            Err(e) => {
-                report(diags, format_args!("reading tenant `{slug}`"), &e);
-                None
-            }
+        let tenant = fetch(&client, &slug).await;
+        let tenant = found(diags, format_args!("reading tenant `{slug}`"), tenant)?;
+        // A tenant deleted and re-created under the same slug is another
+        // tenant: the one in the state is gone.
+        if state.id.is_value() && state.id != string_of(&tenant["id"]) {
+            return None;
+        }
+        Some(state.filled(&tenant))
+    }
+
+    fn plan_create(&self, proposed: TenantState, _config: &TenantState) -> TenantState {
+        TenantState {
+            id: Value::Unknown,
+            status: Value::Unknown,
+            plan: Value::Unknown,
+            ..proposed
         }
     }
 
-    async fn plan_create<'a>(
+    fn plan_update(
         &self,
-        _diags: &mut Diagnostics,
+        prior: &TenantState,
         proposed: TenantState,
-        _config: TenantState,
-        _meta: ValueEmpty,
-    ) -> Option<(TenantState, ValueEmpty)> {
-        let mut state = proposed;
-        state.id = Value::Unknown;
-        state.status = Value::Unknown;
-        state.plan = Value::Unknown;
-        Some((state, ValueEmpty::Null))
+        _config: &TenantState,
+    ) -> (TenantState, Vec<AttributePath>) {
+        let replace = changed("slug", &prior.slug, &proposed.slug);
+        (proposed, replace.into_iter().collect())
     }
 
-    async fn plan_update<'a>(
-        &self,
-        _diags: &mut Diagnostics,
-        prior: TenantState,
-        proposed: TenantState,
-        _config: TenantState,
-        private: ValueEmpty,
-        _meta: ValueEmpty,
-    ) -> Option<(TenantState, ValueEmpty, Vec<AttributePath>)> {
-        let mut replace = Vec::new();
-        if proposed.slug.is_unknown() || proposed.slug != prior.slug {
-            replace.push(AttributePath::new("slug"));
-        }
-        Some((proposed, private, replace))
-    }
-
-    async fn plan_destroy<'a>(
-        &self,
-        _diags: &mut Diagnostics,
-        _prior: TenantState,
-        private: ValueEmpty,
-        _meta: ValueEmpty,
-    ) -> Option<ValueEmpty> {
-        Some(private)
-    }
-
-    async fn create<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        planned: TenantState,
-        _config: TenantState,
-        private: ValueEmpty,
-        _meta: ValueEmpty,
-    ) -> Option<(TenantState, ValueEmpty)> {
+    async fn create(&self, diags: &mut Diagnostics, planned: TenantState) -> Option<TenantState> {
         let client = self.shared.client(diags)?;
         let body =
             json!({"slug": json_of(&planned.slug), "display_name": json_of(&planned.display_name)});
-        match client.post("/api/v1/tenants", &body).await {
-            Ok(tenant) => {
-                let mut state = planned;
-                state.fill(&tenant);
-                Some((state, private))
-            }
-            Err(e) => {
-                report(diags, "creating the tenant", &e);
-                None
-            }
-        }
+        let tenant = client.post("/api/v1/tenants", &body).await;
+        let tenant = answered(diags, "creating the tenant", tenant)?;
+        Some(planned.filled(&tenant))
     }
 
-    async fn update<'a>(
+    async fn update(
         &self,
         diags: &mut Diagnostics,
         _prior: TenantState,
         planned: TenantState,
-        _config: TenantState,
-        private: ValueEmpty,
-        _meta: ValueEmpty,
-    ) -> Option<(TenantState, ValueEmpty)> {
+    ) -> Option<TenantState> {
         let client = self.shared.client(diags)?;
         let slug = text(diags, &planned.slug, "slug")?.to_owned();
         let body = json!({"display_name": json_of(&planned.display_name)});
-        match client
-            .patch(&format!("/api/v1/tenants/{}", segment(&slug)), &body)
-            .await
-        {
-            Ok(tenant) => {
-                let mut state = planned;
-                state.fill(&tenant);
-                Some((state, private))
-            }
-            Err(e) => {
-                report(diags, format_args!("updating tenant `{slug}`"), &e);
-                None
-            }
-        }
+        let tenant = client.patch(&path(&slug), &body).await;
+        let tenant = answered(diags, format_args!("updating tenant `{slug}`"), tenant)?;
+        Some(planned.filled(&tenant))
     }
 
-    async fn destroy<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        prior: TenantState,
-        _private: ValueEmpty,
-        _meta: ValueEmpty,
-    ) -> Option<()> {
+    async fn destroy(&self, diags: &mut Diagnostics, prior: TenantState) -> Option<()> {
         let client = self.shared.client(diags)?;
-        let slug = text(diags, &prior.slug, "slug")?.to_owned();
-        match client
-            .delete(&format!("/api/v1/tenants/{}", segment(&slug)))
-            .await
-        {
-            Ok(()) => Some(()),
-            Err(e) => {
-                report(diags, format_args!("deleting tenant `{slug}`"), &e);
-                None
-            }
-        }
+        let slug = text(diags, &prior.slug, "slug")?;
+        let deleted = client.delete(&path(slug)).await;
+        answered(diags, format_args!("deleting tenant `{slug}`"), deleted)
     }
 
-    async fn import<'a>(
-        &self,
-        _diags: &mut Diagnostics,
-        id: String,
-    ) -> Option<(TenantState, ValueEmpty)> {
-        let state = TenantState {
+    fn import(&self, _diags: &mut Diagnostics, id: String) -> Option<TenantState> {
+        Some(TenantState {
             slug: Value::Value(id),
             ..TenantState::default()
-        };
-        Some((state, ValueEmpty::Null))
+        })
     }
 }

@@ -6,13 +6,14 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
 use tf_provider::schema::{AttributeConstraint::*, AttributeType, Schema};
-use tf_provider::value::{Value, ValueEmpty};
-use tf_provider::{AttributePath, Diagnostics, Resource};
+use tf_provider::value::Value;
+use tf_provider::{AttributePath, Diagnostics};
 
-use crate::client::{report, segment};
 use crate::common::{
-    Handle, attribute, import_parts, json_of, schema, string, string_of, string_set_of, text,
+    Fill, Handle, attribute, changed, json_of, schema, string, string_of, string_set_of,
 };
+use crate::in_tenant::{InTenant, keyed};
+use crate::managed::Managed;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TokenState {
@@ -29,11 +30,13 @@ pub struct TokenResource {
     pub shared: Handle,
 }
 
-fn path(tenant: &str, id: &str) -> String {
-    format!("/api/v1/tenants/{}/tokens/{}", segment(tenant), segment(id))
-}
+const TOKENS: InTenant = InTenant {
+    collection: "tokens",
+    noun: "token",
+    removal: "revoking",
+};
 
-impl TokenState {
+impl Fill for TokenState {
     /// Fills what the server reports; the secret is never listed and stays
     /// as it is. The expiry is immutable on the server: the configured
     /// spelling of it is kept.
@@ -48,13 +51,13 @@ impl TokenState {
     }
 }
 
-#[async_trait]
-impl Resource for TokenResource {
-    type State<'a> = TokenState;
-    type PrivateState<'a> = ValueEmpty;
-    type ProviderMetaState<'a> = ValueEmpty;
+keyed!(TokenState);
 
-    fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
+#[async_trait]
+impl Managed for TokenResource {
+    type State = TokenState;
+
+    fn schema(&self) -> Option<Schema> {
         let mut token = string(
             Computed,
             "The secret, known only to the apply that created the token (empty after an import). Sensitive.",
@@ -96,171 +99,60 @@ impl Resource for TokenResource {
         )
     }
 
-    async fn read<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        state: TokenState,
-        private: ValueEmpty,
-        _meta: ValueEmpty,
-    ) -> Option<(TokenState, ValueEmpty)> {
+    async fn read(&self, diags: &mut Diagnostics, state: TokenState) -> Option<TokenState> {
         let client = self.shared.client(diags)?;
-        let tenant = text(diags, &state.tenant, "tenant")?.to_owned();
-        let id = text(diags, &state.id, "id")?.to_owned();
-        match client.get(&path(&tenant, &id)).await {
-            // A revoked token is gone: it is planned for re-creation.
-            Ok(token) if !token["revoked_at"].is_null() => None,
-            Ok(token) => {
-                let mut state = state;
-                state.fill(&token);
-                Some((state, private))
-            }
-            Err(e) if e.is_not_found() => None,
-            Err(e) => {
-                report(
-                    diags,
-                    format_args!("reading token `{id}` of tenant `{tenant}`"),
-                    &e,
-                );
-                None
-            }
+        let token = TOKENS.fetch(diags, &client, &state).await?;
+        // A revoked token is gone: it is planned for re-creation.
+        if !token["revoked_at"].is_null() {
+            return None;
+        }
+        Some(state.filled(&token))
+    }
+
+    fn plan_create(&self, proposed: TokenState, _config: &TokenState) -> TokenState {
+        TokenState {
+            id: Value::Unknown,
+            kind: Value::Unknown,
+            token: Value::Unknown,
+            ..proposed
         }
     }
 
-    async fn plan_create<'a>(
+    fn plan_update(
         &self,
-        _diags: &mut Diagnostics,
+        prior: &TokenState,
         proposed: TokenState,
-        _config: TokenState,
-        _meta: ValueEmpty,
-    ) -> Option<(TokenState, ValueEmpty)> {
-        let mut state = proposed;
-        state.id = Value::Unknown;
-        state.kind = Value::Unknown;
-        state.token = Value::Unknown;
-        Some((state, ValueEmpty::Null))
+        _config: &TokenState,
+    ) -> (TokenState, Vec<AttributePath>) {
+        let replace = [
+            changed("tenant", &prior.tenant, &proposed.tenant),
+            changed("name", &prior.name, &proposed.name),
+            changed("expires_at", &prior.expires_at, &proposed.expires_at),
+            changed("scopes", &prior.scopes, &proposed.scopes),
+        ];
+        (proposed, replace.into_iter().flatten().collect())
     }
 
-    async fn plan_update<'a>(
-        &self,
-        _diags: &mut Diagnostics,
-        prior: TokenState,
-        proposed: TokenState,
-        _config: TokenState,
-        private: ValueEmpty,
-        _meta: ValueEmpty,
-    ) -> Option<(TokenState, ValueEmpty, Vec<AttributePath>)> {
-        let mut replace = Vec::new();
-        for (name, before, after) in [
-            ("tenant", &prior.tenant, &proposed.tenant),
-            ("name", &prior.name, &proposed.name),
-            ("expires_at", &prior.expires_at, &proposed.expires_at),
-        ] {
-            if after.is_unknown() || before != after {
-                replace.push(AttributePath::new(name));
-            }
-        }
-        if proposed.scopes.is_unknown() || prior.scopes != proposed.scopes {
-            replace.push(AttributePath::new("scopes"));
-        }
-        Some((proposed, private, replace))
-    }
-
-    async fn plan_destroy<'a>(
-        &self,
-        _diags: &mut Diagnostics,
-        _prior: TokenState,
-        private: ValueEmpty,
-        _meta: ValueEmpty,
-    ) -> Option<ValueEmpty> {
-        Some(private)
-    }
-
-    async fn create<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        planned: TokenState,
-        _config: TokenState,
-        private: ValueEmpty,
-        _meta: ValueEmpty,
-    ) -> Option<(TokenState, ValueEmpty)> {
+    async fn create(&self, diags: &mut Diagnostics, planned: TokenState) -> Option<TokenState> {
         let client = self.shared.client(diags)?;
-        let tenant = text(diags, &planned.tenant, "tenant")?.to_owned();
         let body = json!({
             "name": json_of(&planned.name),
             "scopes": json_of(&planned.scopes),
             "expires_at": json_of(&planned.expires_at),
         });
-        match client
-            .post(
-                &format!("/api/v1/tenants/{}/tokens", segment(&tenant)),
-                &body,
-            )
-            .await
-        {
-            Ok(created) => {
-                let mut state = planned;
-                state.fill(&created);
-                state.token = string_of(&created["token"]);
-                Some((state, private))
-            }
-            Err(e) => {
-                report(
-                    diags,
-                    format_args!("creating a token in tenant `{tenant}`"),
-                    &e,
-                );
-                None
-            }
-        }
+        let created = TOKENS.create(diags, &client, &planned, &body).await?;
+        Some(TokenState {
+            token: string_of(&created["token"]),
+            ..planned.filled(&created)
+        })
     }
 
-    async fn update<'a>(
-        &self,
-        _diags: &mut Diagnostics,
-        _prior: TokenState,
-        planned: TokenState,
-        _config: TokenState,
-        private: ValueEmpty,
-        _meta: ValueEmpty,
-    ) -> Option<(TokenState, ValueEmpty)> {
-        // Every argument forces a replacement: there is nothing to update.
-        Some((planned, private))
-    }
-
-    async fn destroy<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        prior: TokenState,
-        _private: ValueEmpty,
-        _meta: ValueEmpty,
-    ) -> Option<()> {
+    async fn destroy(&self, diags: &mut Diagnostics, prior: TokenState) -> Option<()> {
         let client = self.shared.client(diags)?;
-        let tenant = text(diags, &prior.tenant, "tenant")?.to_owned();
-        let id = text(diags, &prior.id, "id")?.to_owned();
-        match client.delete(&path(&tenant, &id)).await {
-            Ok(()) => Some(()),
-            Err(e) => {
-                report(
-                    diags,
-                    format_args!("revoking token `{id}` of tenant `{tenant}`"),
-                    &e,
-                );
-                None
-            }
-        }
+        TOKENS.delete(diags, &client, &prior).await
     }
 
-    async fn import<'a>(
-        &self,
-        diags: &mut Diagnostics,
-        id: String,
-    ) -> Option<(TokenState, ValueEmpty)> {
-        let mut parts = import_parts(diags, &id, "tenant_slug/token_id", 2)?.into_iter();
-        let state = TokenState {
-            tenant: parts.next().into(),
-            id: parts.next().into(),
-            ..TokenState::default()
-        };
-        Some((state, ValueEmpty::Null))
+    fn import(&self, diags: &mut Diagnostics, id: String) -> Option<TokenState> {
+        TOKENS.import(diags, &id)
     }
 }
