@@ -31,6 +31,11 @@ pub struct Request {
 }
 
 impl Request {
+    /// The target without its query (the SDK sends a bare `?` on GETs).
+    pub fn path(&self) -> &str {
+        self.target.split('?').next().unwrap_or_default()
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).map(String::as_str)
     }
