@@ -112,6 +112,9 @@ pub enum ApiError {
     /// A fault on our side; the detail never carries internals.
     #[oai(status = 500, content_type = "application/problem+json")]
     Internal(Json<Problem>),
+    /// A service we depend on (Stripe) refused or did not answer.
+    #[oai(status = 502, content_type = "application/problem+json")]
+    BadGateway(Json<Problem>),
     /// The database is unreachable or overloaded; retry later.
     #[oai(status = 503, content_type = "application/problem+json")]
     Unavailable(Json<Problem>),
@@ -131,6 +134,7 @@ impl ApiError {
             413 => ApiError::PayloadTooLarge(p),
             415 => ApiError::UnsupportedMediaType(p),
             429 => ApiError::TooManyRequests(p),
+            502 => ApiError::BadGateway(p),
             503 => ApiError::Unavailable(p),
             _ => ApiError::Internal(p),
         }
@@ -238,6 +242,10 @@ impl From<Error> for ApiError {
             }
             Error::SeatsExhausted(_) => {
                 Problem::new(StatusCode::PAYMENT_REQUIRED, "seats-exhausted", detail)
+            }
+            Error::Upstream(_) => {
+                tracing::warn!(error = %detail, "upstream service failed");
+                Problem::new(StatusCode::BAD_GATEWAY, "billing-provider-failed", detail)
             }
             Error::Unavailable(_) => {
                 // The cause (host, port, driver message) is for the log only.

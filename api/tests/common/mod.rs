@@ -346,6 +346,7 @@ pub fn node_with_signup(
         public_url: None,
         max_body_bytes: limits.max_body_bytes,
         signup: signup.map(Arc::new),
+        billing: None,
     };
     app::endpoint(state, limits).map_to_response().boxed()
 }

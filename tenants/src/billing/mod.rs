@@ -91,3 +91,15 @@ pub trait BillingGateway: Send + Sync {
         idempotency_key: &'a str,
     ) -> GatewayFuture<'a, ()>;
 }
+
+impl crate::Store {
+    /// The plan `tenant` is effectively on now (its billing state applied).
+    pub fn effective_plan(&self, tenant: &crate::tenant::Tenant) -> EffectivePlan {
+        effective(
+            &tenant.plan,
+            &tenant.billing,
+            self.now(),
+            self.inner.billing_grace,
+        )
+    }
+}
