@@ -177,7 +177,10 @@ impl std::fmt::Debug for Settings {
             .field("audit_stream_poll_secs", &self.audit_stream_poll_secs)
             .field("audit_webhook_ca_file", &self.audit_webhook_ca_file)
             .field("stripe_secret_key", &hidden(&self.stripe_secret_key))
-            .field("stripe_webhook_secret", &hidden(&self.stripe_webhook_secret))
+            .field(
+                "stripe_webhook_secret",
+                &hidden(&self.stripe_webhook_secret),
+            )
             .field("stripe_api_base", &self.stripe_api_base)
             .field("stripe_price_team", &self.stripe_price_team)
             .field("stripe_price_enterprise", &self.stripe_price_enterprise)
@@ -360,7 +363,10 @@ impl Settings {
     /// billing would take money and never change a plan).
     fn check_billing(&self) -> Result<()> {
         let others = [
-            ("LATCHKEY_STRIPE_WEBHOOK_SECRET", &self.stripe_webhook_secret),
+            (
+                "LATCHKEY_STRIPE_WEBHOOK_SECRET",
+                &self.stripe_webhook_secret,
+            ),
             ("LATCHKEY_STRIPE_PRICE_TEAM", &self.stripe_price_team),
             (
                 "LATCHKEY_STRIPE_PRICE_ENTERPRISE",
@@ -430,7 +436,9 @@ impl Settings {
                 ("enterprise".into(), enterprise.clone()),
             ],
         };
-        Ok(Some(crate::billing::Billing::new(&settings, secret, prices)?))
+        Ok(Some(crate::billing::Billing::new(
+            &settings, secret, prices,
+        )?))
     }
 
     pub fn billing_grace(&self) -> time::Duration {

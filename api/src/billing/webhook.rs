@@ -59,6 +59,6 @@ async fn handle(req: &Request, body: poem::Body, state: &AppState) -> Result<Str
         .store
         .apply_billing_event(super::to_domain(&event), &billing.prices)
         .await?;
-    tracing::info!(event = %event.id, kind = %event.kind, outcome = ?applied, "Stripe event");
-    Ok(format!("{applied:?}").to_lowercase())
+    tracing::info!(event = %event.id, kind = %event.kind, outcome = applied.as_str(), "Stripe event");
+    Ok(applied.as_str().to_owned())
 }

@@ -15,6 +15,7 @@ use poem::test::TestClient;
 use poem::{EndpointExt, Response};
 use serde_json::{Value, json};
 
+pub mod billing;
 pub mod license;
 pub mod smtp;
 

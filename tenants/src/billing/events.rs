@@ -84,7 +84,8 @@ pub enum Applied {
 }
 
 impl Applied {
-    fn outcome(&self) -> &'static str {
+    /// `applied`, `duplicate` or `ignored:<why>`.
+    pub fn as_str(&self) -> &'static str {
         match self {
             Applied::Applied => "applied",
             Applied::Ignored(why) => why,
@@ -132,7 +133,7 @@ fn record(
             stripe_events::kind.eq(&event.kind),
             stripe_events::created.eq(event.created),
             stripe_events::applied_to.eq(tenant),
-            stripe_events::outcome.eq(outcome.outcome()),
+            stripe_events::outcome.eq(outcome.as_str()),
             stripe_events::received_at.eq(to_db(now)),
         ))
         .on_conflict_do_nothing()
