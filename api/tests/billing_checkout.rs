@@ -15,7 +15,11 @@ fn checkout_body(plan: &str) -> Value {
 
 async fn checkout(b: &BillingApp, slug: &str, token: &str, body: Value) -> Reply {
     b.app
-        .post(&format!("/api/v1/tenants/{slug}/billing/checkout"), token, body)
+        .post(
+            &format!("/api/v1/tenants/{slug}/billing/checkout"),
+            token,
+            body,
+        )
         .await
 }
 
@@ -31,7 +35,7 @@ both_backends! {
         assert_eq!(r.body["url"], "https://checkout.stripe.com/c/pay/cs_test_a11");
 
         let id = b.app.store.tenants().get("acme").await.unwrap().id.to_string();
-        let seen = b.stub.requests();
+        let seen = b.stripe_requests();
         let customer = seen.iter().find(|r| r.target == "/v1/customers").expect("customer created");
         assert_eq!(customer.header("idempotency-key"), Some(format!("customer-{id}").as_str()));
         assert_eq!(customer.field("name"), "acme");
@@ -55,7 +59,7 @@ both_backends! {
         b.app.tenant("acme").await;
         checkout(&b, "acme", &b.app.platform, checkout_body("team")).await.expect(StatusCode::CREATED);
         checkout(&b, "acme", &b.app.platform, checkout_body("enterprise")).await.expect(StatusCode::CREATED);
-        let seen = b.stub.requests();
+        let seen = b.stripe_requests();
         assert_eq!(seen.iter().filter(|r| r.target == "/v1/customers").count(), 1);
         let sessions: Vec<_> = seen.iter().filter(|r| r.target == "/v1/checkout/sessions").collect();
         assert_eq!(sessions.len(), 2);
@@ -71,7 +75,7 @@ both_backends! {
         let b = BillingApp::start(db).await;
         b.app.tenant("acme").await;
         checkout(&b, "acme", &b.app.platform, checkout_body("team")).await.expect(StatusCode::CREATED);
-        let session = b.stub.requests().into_iter().find(|r| r.target == "/v1/checkout/sessions").unwrap();
+        let session = b.stripe_requests().into_iter().find(|r| r.target == "/v1/checkout/sessions").unwrap();
         assert_eq!(session.field("line_items[0][quantity]"), "1");
     }
 
@@ -85,7 +89,7 @@ both_backends! {
         bad["success_url"] = json!("javascript:alert(1)");
         let r = checkout(&b, "acme", p, bad).await.expect_problem(StatusCode::BAD_REQUEST, "invalid-request");
         assert_eq!(r.body["errors"][0]["field"], "success_url");
-        assert!(b.stub.requests().is_empty(), "nothing sent to Stripe");
+        assert!(b.stripe_requests().is_empty(), "nothing sent to Stripe");
     }
 
     async fn a_read_token_cannot_start_a_checkout(db: TestDb) {
@@ -106,7 +110,7 @@ both_backends! {
             .expect_problem(StatusCode::NOT_FOUND, "tenant-not-found");
         checkout(&b, "globex", &acme_admin, checkout_body("team")).await
             .expect_problem(StatusCode::NOT_FOUND, "tenant-not-found");
-        assert!(b.stub.requests().is_empty());
+        assert!(b.stripe_requests().is_empty());
     }
 
     async fn a_stripe_failure_is_a_502_without_secrets(db: TestDb) {

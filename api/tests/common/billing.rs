@@ -169,7 +169,8 @@ pub fn subscription_object(
 pub struct BillingApp {
     pub app: TestApp,
     pub clock: ManualClock,
-    pub stub: Stub,
+    /// The stub Stripe (none when the node talks to localstripe).
+    stub: Option<Stub>,
     pub stripe: Arc<Mutex<StubState>>,
     pub billing: Arc<Billing>,
     events: Mutex<u32>,
@@ -178,11 +179,21 @@ pub struct BillingApp {
 impl BillingApp {
     pub async fn start(db: TestDb) -> BillingApp {
         let (stub, stripe) = stub_stripe().await;
-        Self::against(db, stub, stripe).await
+        let base = stub.base.clone();
+        Self::against(db, base, Some(stub), stripe).await
     }
 
-    pub async fn against(db: TestDb, stub: Stub, stripe: Arc<Mutex<StubState>>) -> BillingApp {
-        let base = stub.base.clone();
+    /// A node whose Stripe is at `base` (localstripe).
+    pub async fn on_api_base(db: TestDb, base: String) -> BillingApp {
+        Self::against(db, base, None, Arc::default()).await
+    }
+
+    async fn against(
+        db: TestDb,
+        base: String,
+        stub: Option<Stub>,
+        stripe: Arc<Mutex<StubState>>,
+    ) -> BillingApp {
         let clock = ManualClock::new(OffsetDateTime::now_utc());
         let c = clock.clone();
         let store = db
@@ -220,6 +231,11 @@ impl BillingApp {
             billing,
             events: Mutex::new(0),
         }
+    }
+
+    /// The stub Stripe's requests so far.
+    pub fn stripe_requests(&self) -> Vec<Request> {
+        self.stub.as_ref().expect("a stub Stripe").requests()
     }
 
     pub fn now(&self) -> i64 {
