@@ -609,6 +609,49 @@ mod tests {
         );
     }
 
+    fn stripe() -> Settings {
+        Settings {
+            stripe_secret_key: Some("sk_test_secretvalue123".into()),
+            stripe_webhook_secret: Some("whsec_secretvalue456".into()),
+            stripe_price_team: Some("price_team".into()),
+            stripe_price_enterprise: Some("price_enterprise".into()),
+            ..Settings::default()
+        }
+    }
+
+    #[test]
+    fn billing_is_off_by_default_and_on_with_the_full_stripe_settings() {
+        assert!(Settings::default().billing().unwrap().is_none());
+        let s = stripe();
+        s.validate().unwrap();
+        assert!(s.billing().unwrap().is_some());
+    }
+
+    #[test]
+    fn a_partial_stripe_configuration_is_refused_naming_what_is_missing() {
+        let s = Settings {
+            stripe_price_enterprise: None,
+            ..stripe()
+        };
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("LATCHKEY_STRIPE_PRICE_ENTERPRISE"), "{err}");
+        let s = Settings {
+            stripe_secret_key: None,
+            ..stripe()
+        };
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("LATCHKEY_STRIPE_SECRET_KEY"), "{err}");
+    }
+
+    #[test]
+    fn stripe_secrets_are_never_printed() {
+        let printed = format!("{:?}", stripe());
+        assert!(
+            !printed.contains("secretvalue") && printed.contains("price_team"),
+            "{printed}"
+        );
+    }
+
     #[test]
     fn signup_is_off_by_default() {
         assert!(Settings::default().signup().unwrap().is_none());

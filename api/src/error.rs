@@ -112,9 +112,6 @@ pub enum ApiError {
     /// A fault on our side; the detail never carries internals.
     #[oai(status = 500, content_type = "application/problem+json")]
     Internal(Json<Problem>),
-    /// A service we depend on (Stripe) refused or did not answer.
-    #[oai(status = 502, content_type = "application/problem+json")]
-    BadGateway(Json<Problem>),
     /// The database is unreachable or overloaded; retry later.
     #[oai(status = 503, content_type = "application/problem+json")]
     Unavailable(Json<Problem>),
@@ -134,7 +131,6 @@ impl ApiError {
             413 => ApiError::PayloadTooLarge(p),
             415 => ApiError::UnsupportedMediaType(p),
             429 => ApiError::TooManyRequests(p),
-            502 => ApiError::BadGateway(p),
             503 => ApiError::Unavailable(p),
             _ => ApiError::Internal(p),
         }
@@ -244,8 +240,14 @@ impl From<Error> for ApiError {
                 Problem::new(StatusCode::PAYMENT_REQUIRED, "seats-exhausted", detail)
             }
             Error::Upstream(_) => {
+                // 503 like the database's unavailability (every operation
+                // already documents it); the code and detail say it is Stripe.
                 tracing::warn!(error = %detail, "upstream service failed");
-                Problem::new(StatusCode::BAD_GATEWAY, "billing-provider-failed", detail)
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "billing-provider-unavailable",
+                    detail,
+                )
             }
             Error::Unavailable(_) => {
                 // The cause (host, port, driver message) is for the log only.

@@ -113,12 +113,12 @@ both_backends! {
         assert!(b.stripe_requests().is_empty());
     }
 
-    async fn a_stripe_failure_is_a_502_without_secrets(db: TestDb) {
+    async fn a_stripe_failure_is_a_503_without_secrets(db: TestDb) {
         let b = BillingApp::start(db).await;
         b.app.tenant("acme").await;
         b.stripe.lock().unwrap().failing = true;
         let r = checkout(&b, "acme", &b.app.platform, checkout_body("team")).await
-            .expect_problem(StatusCode::BAD_GATEWAY, "billing-provider-failed");
+            .expect_problem(StatusCode::SERVICE_UNAVAILABLE, "billing-provider-unavailable");
         assert!(!r.body.to_string().contains(SECRET_KEY));
         assert_eq!(b.billing("acme").await["status"], Value::Null);
     }

@@ -108,7 +108,7 @@ both_backends! {
         let b = BillingApp::on_api_base(db, ls.base.clone()).await;
         b.app.tenant("acme").await;
         // localstripe has no Checkout: the upgrade creates the customer
-        // there, then fails on the session (502) with the customer kept.
+        // there, then fails on the session (503) with the customer kept.
         b.app
             .post(
                 "/api/v1/tenants/acme/billing/checkout",
