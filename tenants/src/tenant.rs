@@ -103,8 +103,9 @@ pub struct Tenant {
     pub version: i64,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
-    /// Stripe billing state (all empty for a tenant that never upgraded).
-    pub billing: crate::billing::TenantBilling,
+    /// Stripe billing state (all empty for a tenant that never upgraded);
+    /// shared, as tenants are cloned out of the cache on every request.
+    pub billing: std::sync::Arc<crate::billing::TenantBilling>,
 }
 
 impl Tenant {
@@ -147,7 +148,7 @@ impl TryFrom<TenantRow> for Tenant {
             version: row.version,
             created_at: from_db(row.created_at),
             updated_at: from_db(row.updated_at),
-            billing: row.billing.into(),
+            billing: std::sync::Arc::new(row.billing.into()),
         })
     }
 }

@@ -261,6 +261,7 @@ impl BillingApp {
         tenant
             .billing
             .customer_id
+            .clone()
             .expect("the tenant has a Stripe customer")
     }
 

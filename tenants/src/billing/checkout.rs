@@ -78,7 +78,7 @@ impl Billing<'_> {
             lapsed_from: e.lapsed_from,
             warning: e.warning,
             grace_until: grace_until(&tenant.billing, grace),
-            billing: tenant.billing,
+            billing: std::sync::Arc::unwrap_or_clone(tenant.billing),
             seats_in_use,
         })
     }
