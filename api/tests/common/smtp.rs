@@ -3,11 +3,8 @@
 //! receives lands in a Maildir of its own. A server that cannot be started
 //! fails the test; it is never skipped.
 
-use std::io::Read;
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 /// The aiosmtpd release the harness installs.
@@ -19,72 +16,9 @@ pub struct SmtpServer {
     maildir: PathBuf,
 }
 
-/// The workspace's `target/` folder.
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
-}
-
 /// The virtualenv's python, with aiosmtpd importable; created when missing.
 pub fn python() -> PathBuf {
-    static SETUP: Mutex<()> = Mutex::new(());
-    let _guard = SETUP.lock().unwrap_or_else(|e| e.into_inner());
-    let venv = target_dir().join("test-venv");
-    let python = venv.join("bin/python");
-    let ready = |python: &Path| {
-        Command::new(python)
-            .args(["-c", "import aiosmtpd"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if ready(&python) {
-        return python;
-    }
-    // Built aside and renamed into place, so that concurrent test binaries
-    // never use a half-made one.
-    let building = target_dir().join(format!("test-venv.building-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&building);
-    let run = |cmd: &mut Command, what: &str| {
-        let out = cmd
-            .output()
-            .unwrap_or_else(|e| panic!("cannot {what}: {e}"));
-        assert!(
-            out.status.success(),
-            "cannot {what}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    run(
-        Command::new("python3").arg("-m").arg("venv").arg(&building),
-        "create the test virtualenv (python3 -m venv; Debian: apt-get install python3-venv)",
-    );
-    run(
-        Command::new(building.join("bin/pip")).args([
-            "install",
-            "-q",
-            "--disable-pip-version-check",
-            AIOSMTPD,
-        ]),
-        "install aiosmtpd from PyPI into the test virtualenv",
-    );
-    if !ready(&python) {
-        let _ = std::fs::remove_dir_all(&venv);
-        if std::fs::rename(&building, &venv).is_err() {
-            let _ = std::fs::remove_dir_all(&building);
-        }
-    } else {
-        let _ = std::fs::remove_dir_all(&building);
-    }
-    // A venv's scripts name their own path; python itself works from anywhere.
-    assert!(
-        ready(&python),
-        "aiosmtpd is not importable from {}",
-        python.display()
-    );
-    python
+    latchkey_testkit::python_venv("test-venv", AIOSMTPD, "aiosmtpd")
 }
 
 impl SmtpServer {
@@ -96,10 +30,7 @@ impl SmtpServer {
     /// 15 seconds.
     pub fn start() -> SmtpServer {
         let python = python();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("a free port for the SMTP server");
+        let port = latchkey_testkit::free_port();
         let maildir =
             std::env::temp_dir().join(format!("latchkey-mail-{}", uuid::Uuid::now_v7().simple()));
         let mut child = Command::new(&python)
@@ -111,24 +42,7 @@ impl SmtpServer {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start aiosmtpd: {e}"));
-        let started = Instant::now();
-        loop {
-            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
-            }
-            if let Ok(Some(status)) = child.try_wait() {
-                let mut err = String::new();
-                if let Some(mut e) = child.stderr.take() {
-                    let _ = e.read_to_string(&mut err);
-                }
-                panic!("aiosmtpd exited ({status}): {err}");
-            }
-            if started.elapsed() > Duration::from_secs(15) {
-                let _ = child.kill();
-                panic!("aiosmtpd did not accept connections on port {port} within 15 s");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        latchkey_testkit::wait_listening(&mut child, port, "aiosmtpd", Duration::from_secs(15));
         SmtpServer {
             child,
             port,

@@ -6,12 +6,10 @@
 #![allow(dead_code)] // each test binary uses a part
 
 use std::collections::HashMap;
-use std::io::Read;
-use std::net::{TcpListener as StdListener, TcpStream as StdStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -31,6 +29,11 @@ pub struct Request {
 }
 
 impl Request {
+    /// The target without its query (the SDK sends a bare `?` on GETs).
+    pub fn path(&self) -> &str {
+        self.target.split('?').next().unwrap_or_default()
+    }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).map(String::as_str)
     }
@@ -200,65 +203,9 @@ impl Drop for Stub {
     }
 }
 
-/// The workspace's `target/` folder.
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"))
-}
-
-/// `target/stripe-venv/bin/localstripe`, installed from PyPI when missing.
-fn localstripe_bin() -> PathBuf {
-    static SETUP: Mutex<()> = Mutex::new(());
-    let _guard = SETUP.lock().unwrap_or_else(|e| e.into_inner());
-    let venv = target_dir().join("stripe-venv");
-    let ready = |venv: &Path| {
-        Command::new(venv.join("bin/python"))
-            .args(["-c", "import localstripe"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if !ready(&venv) {
-        // Built aside and renamed into place, so that concurrent test
-        // binaries never use a half-made one.
-        let building = target_dir().join(format!("stripe-venv.building-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&building);
-        let run = |cmd: &mut Command, what: &str| {
-            let out = cmd
-                .output()
-                .unwrap_or_else(|e| panic!("cannot {what}: {e}"));
-            assert!(
-                out.status.success(),
-                "cannot {what}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        };
-        run(
-            Command::new("python3").arg("-m").arg("venv").arg(&building),
-            "create the localstripe virtualenv (python3 -m venv; Debian: apt-get install python3-venv)",
-        );
-        run(
-            Command::new(building.join("bin/pip")).args([
-                "install",
-                "-q",
-                "--disable-pip-version-check",
-                LOCALSTRIPE,
-            ]),
-            "install localstripe from PyPI into the test virtualenv",
-        );
-        let _ = std::fs::remove_dir_all(&venv);
-        if std::fs::rename(&building, &venv).is_err() {
-            let _ = std::fs::remove_dir_all(&building);
-        }
-    }
-    assert!(
-        ready(&venv),
-        "localstripe is not importable from {}",
-        venv.display()
-    );
-    venv.join("bin/python")
+/// The python of `target/stripe-venv`, with localstripe installed.
+fn localstripe_python() -> PathBuf {
+    latchkey_testkit::python_venv("stripe-venv", LOCALSTRIPE, "localstripe")
 }
 
 /// A localstripe process on a free port, killed on drop.
@@ -272,11 +219,8 @@ impl LocalStripe {
     ///
     /// When localstripe cannot be installed or does not answer within 20 s.
     pub fn start() -> LocalStripe {
-        let python = localstripe_bin();
-        let port = StdListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("a free port for localstripe");
+        let python = localstripe_python();
+        let port = latchkey_testkit::free_port();
         // `--from-scratch`: localstripe otherwise loads the state another
         // instance left in /tmp/localstripe.pickle (a fixed path).
         let mut child = Command::new(&python)
@@ -286,24 +230,7 @@ impl LocalStripe {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start localstripe: {e}"));
-        let started = Instant::now();
-        loop {
-            if StdStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
-            }
-            if let Ok(Some(status)) = child.try_wait() {
-                let mut err = String::new();
-                if let Some(mut e) = child.stderr.take() {
-                    let _ = e.read_to_string(&mut err);
-                }
-                panic!("localstripe exited ({status}): {err}");
-            }
-            if started.elapsed() > Duration::from_secs(20) {
-                let _ = child.kill();
-                panic!("localstripe did not accept connections on port {port} within 20 s");
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        latchkey_testkit::wait_listening(&mut child, port, "localstripe", Duration::from_secs(20));
         // Its access log goes to stderr: drain it so that it never blocks.
         if let Some(mut err) = child.stderr.take() {
             std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
@@ -360,3 +287,28 @@ impl Drop for LocalStripe {
 
 /// The test key: localstripe accepts any `sk_test_…`.
 pub const SECRET_KEY: &str = "sk_test_latchkeybillingtests0123456789";
+
+/// What `tests/fixtures/stripe_subscription.json` (Stripe's current shape)
+/// reads as: price ids, the period end from its item (not on the
+/// subscription in this shape), metadata sorted by key.
+pub fn current_subscription() -> latchkey_billing::SubscriptionInfo {
+    latchkey_billing::SubscriptionInfo {
+        id: "sub_1MowQVLkdIwHu7ixeRlqHVzs".into(),
+        customer: "cus_Na6dX7aXxi11N4".into(),
+        status: latchkey_billing::SubscriptionStatus::Active,
+        items: vec![latchkey_billing::SubscriptionItem {
+            id: "si_Na6dzxczY5fwHx".into(),
+            price_id: "price_1MowQULkdIwHu7ixraBm864M".into(),
+            quantity: 12,
+        }],
+        current_period_end: Some(1_682_288_167),
+        cancel_at_period_end: true,
+        metadata: vec![
+            ("plan".into(), "team".into()),
+            (
+                "tenant_id".into(),
+                "0193a6d4-7c1e-7000-8000-000000000001".into(),
+            ),
+        ],
+    }
+}
