@@ -234,6 +234,25 @@ impl Store {
         self.inner.data_keys.remove_where(|k, _| *k == id);
     }
 
+    /// Runs `job` every `every` on this node until the store is dropped
+    /// (`what` names it in the log when a run fails).
+    pub(crate) fn spawn_periodic<F, Fut>(&self, every: Duration, what: &'static str, job: F)
+    where
+        F: Fn(Store) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<usize>> + Send,
+    {
+        let weak = Arc::downgrade(&self.inner);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                let Some(inner) = weak.upgrade() else { return };
+                if let Err(e) = job(Store { inner }).await {
+                    tracing::warn!(error = %e, "{what} failed");
+                }
+            }
+        });
+    }
+
     /// Drops a tenant from this node's caches by id alone (other nodes hear
     /// of it through [`crate::invalidation`]).
     pub(crate) fn forget_tenant_id(&self, id: Id) {

@@ -106,12 +106,17 @@ impl EventObject {
 }
 
 /// The tenant's row as far as event application needs it.
-#[derive(Queryable)]
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = tenants)]
 struct Current {
     id: Id,
+    #[diesel(column_name = billing_subscription_id)]
     subscription_id: Option<String>,
+    #[diesel(column_name = billing_status)]
     status: Option<String>,
+    #[diesel(column_name = billing_event_created)]
     event_created: Option<i64>,
+    #[diesel(column_name = billing_past_due_since)]
     past_due_since: Option<time::PrimitiveDateTime>,
 }
 
@@ -363,13 +368,7 @@ impl Store {
                     .run(move |conn| {
                         Ok(tenants::table
                             .filter(tenants::billing_customer_id.eq(c))
-                            .select((
-                                tenants::id,
-                                tenants::billing_subscription_id,
-                                tenants::billing_status,
-                                tenants::billing_event_created,
-                                tenants::billing_past_due_since,
-                            ))
+                            .select(Current::as_select())
                             .first::<Current>(conn)
                             .optional()?)
                     })
@@ -414,13 +413,7 @@ impl Store {
                 }
                 let current: Current = tenants::table
                     .find(tenant)
-                    .select((
-                        tenants::id,
-                        tenants::billing_subscription_id,
-                        tenants::billing_status,
-                        tenants::billing_event_created,
-                        tenants::billing_past_due_since,
-                    ))
+                    .select(Current::as_select())
                     .first(conn)?;
                 let outcome = match decide(&event, &current, &prices, now) {
                     Err(why) => Applied::Ignored(why),

@@ -18,6 +18,7 @@ use time::OffsetDateTime;
 
 use super::BillingGateway;
 use crate::audit::AuditEvent;
+use crate::audit_stream::Claimed;
 use crate::clock::to_db;
 use crate::db::schema::{audit_events, tenants};
 use crate::db::{DbConnection, Id, TxMode};
@@ -29,12 +30,6 @@ const LEASE_SECONDS: i64 = 120;
 const CLAIM: i64 = 50;
 /// Subscription statuses whose quantity is kept in step.
 const SYNCED: [&str; 4] = ["active", "trialing", "past_due", "unpaid"];
-
-#[derive(QueryableByName)]
-struct Claimed {
-    #[diesel(sql_type = diesel::sql_types::Binary)]
-    id: Id,
-}
 
 fn claim(conn: &mut DbConnection, now: OffsetDateTime) -> Result<Vec<Id>> {
     let now_db = to_db(now);
@@ -48,7 +43,7 @@ fn claim(conn: &mut DbConnection, now: OffsetDateTime) -> Result<Vec<Id>> {
                                 AND c.billing_status = ANY($3) \
                               ORDER BY c.billing_sync_at LIMIT $4 \
                               FOR UPDATE SKIP LOCKED) \
-             RETURNING t.id",
+             RETURNING t.id AS tenant_id",
         )
         .bind::<diesel::sql_types::Timestamp, _>(now_db)
         .bind::<diesel::sql_types::Timestamp, _>(lease)
@@ -56,7 +51,7 @@ fn claim(conn: &mut DbConnection, now: OffsetDateTime) -> Result<Vec<Id>> {
         .bind::<diesel::sql_types::BigInt, _>(CLAIM)
         .load::<Claimed>(pg)?
         .into_iter()
-        .map(|c| c.id)
+        .map(|c| c.tenant_id)
         .collect()),
         DbConnection::Sqlite(sqlite) => {
             let due: Vec<Id> = tenants::table
@@ -210,16 +205,9 @@ impl Store {
         gateway: std::sync::Arc<dyn BillingGateway>,
         every: std::time::Duration,
     ) {
-        let weak = std::sync::Arc::downgrade(&self.inner);
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(every).await;
-                let Some(inner) = weak.upgrade() else { return };
-                let store = Store { inner };
-                if let Err(e) = store.run_seat_sync(gateway.as_ref()).await {
-                    tracing::warn!(error = %e, "seat sync failed");
-                }
-            }
+        self.spawn_periodic(every, "seat sync", move |store| {
+            let gateway = gateway.clone();
+            async move { store.run_seat_sync(gateway.as_ref()).await }
         });
     }
 }
