@@ -209,6 +209,25 @@ both_backends! {
         assert!(s["grace_until"].is_string());
     }
 
+    async fn the_billing_warning_header_reaches_only_the_tenants_own_callers(db: TestDb) {
+        let b = BillingApp::start(db).await;
+        subscribed(&b, "acme", PRICE_TEAM).await;
+        b.app.tenant("globex").await;
+        let customer = b.customer_of("acme").await;
+        b.clock.advance(time::Duration::seconds(5));
+        let e = b.subscription_event("customer.subscription.updated", &customer, "past_due", PRICE_TEAM, 3);
+        b.deliver(&e).await.expect(StatusCode::OK);
+        let acme = b.app.token("acme", &["read"]).await;
+        let own = b.app.get("/api/v1/tenants/acme/users", &acme).await.expect(StatusCode::OK);
+        assert!(own.header("latchkey-billing-warning").is_some());
+        let globex = b.app.token("globex", &["admin"]).await;
+        let other = b.app.get("/api/v1/tenants/acme/users", &globex).await
+            .expect_problem(StatusCode::NOT_FOUND, "tenant-not-found");
+        assert_eq!(other.header("latchkey-billing-warning"), None);
+        let own_globex = b.app.get("/api/v1/tenants/globex/users", &globex).await.expect(StatusCode::OK);
+        assert_eq!(own_globex.header("latchkey-billing-warning"), None);
+    }
+
     async fn after_the_grace_period_the_features_are_read_only_and_nothing_is_deleted(db: TestDb) {
         let b = BillingApp::start(db).await;
         b.app.tenant("acme").await;
