@@ -141,6 +141,18 @@ both_backends! {
         assert_eq!(s["lapsed_from"], "team");
     }
 
+    async fn an_old_subscription_ending_leaves_the_current_one_alone(db: TestDb) {
+        let b = BillingApp::start(db).await;
+        subscribed(&b, "acme", PRICE_TEAM).await;
+        let customer = b.customer_of("acme").await;
+        b.clock.advance(time::Duration::seconds(10));
+        let old = b.event("customer.subscription.deleted", common::billing::subscription_object(
+            "sub_old", &customer, "canceled", PRICE_TEAM, 1, b.now(), false));
+        assert_eq!(b.deliver(&old).await.expect(StatusCode::OK).body["outcome"], "ignored:other-subscription");
+        let s = b.billing("acme").await;
+        assert_eq!((s["status"].as_str(), s["plan"].as_str()), (Some("active"), Some("team")));
+    }
+
     async fn an_update_older_than_the_last_applied_one_is_ignored(db: TestDb) {
         let b = BillingApp::start(db).await;
         subscribed(&b, "acme", PRICE_TEAM).await;

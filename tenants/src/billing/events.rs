@@ -186,6 +186,16 @@ fn decide(
             if older {
                 return Err("ignored:stale");
             }
+            let ending = event.kind == "customer.subscription.deleted"
+                || matches!(s.status.as_str(), "canceled" | "incomplete_expired");
+            let live = matches!(
+                current.status.as_deref(),
+                Some("active" | "trialing" | "past_due" | "unpaid")
+            );
+            if stored_other && live && ending {
+                // An old subscription ending must not end the one the tenant has now.
+                return Err("ignored:other-subscription");
+            }
             let ended_here = current.status.as_deref() == Some("canceled") && !stored_other;
             if ended_here && (same_second || event.kind != "customer.subscription.deleted") {
                 // A canceled subscription never comes back; a new one has a new id.
