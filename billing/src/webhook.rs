@@ -118,7 +118,9 @@ pub fn sign(payload: &[u8], secret: &str, t: i64) -> String {
 /// event envelope; a bad signature parses nothing. The signature is checked
 /// before the timestamp (as Stripe's libraries do), so a forged header is
 /// always `NoMatchingSignature`; `|now_unix - t| > tolerance_secs` is
-/// `TooOld` (a timestamp too far ahead too).
+/// `TooOld` (a timestamp too far ahead too). An empty `secret` verifies
+/// nothing (`NoMatchingSignature`): a header signed with the empty key must
+/// not pass for an endpoint whose secret is unset.
 ///
 /// # Errors
 ///
@@ -147,6 +149,10 @@ pub fn verify(
         }
     }
     let t = t.ok_or(WebhookError::BadHeader)?;
+    // Anyone can sign with an empty key: an unset secret matches nothing.
+    if secret.is_empty() {
+        return Err(WebhookError::NoMatchingSignature);
+    }
     let expected = mac(payload, secret, t);
     // `verify_slice` compares in constant time; a candidate that is not hex
     // (or not 32 bytes) simply does not match.

@@ -91,6 +91,16 @@ fn a_wrong_secret_is_refused() {
 }
 
 #[test]
+fn an_empty_secret_verifies_nothing_not_even_a_header_signed_with_it() {
+    let payload = subscription_event();
+    let header = webhook::sign(&payload, "", T);
+    assert_eq!(
+        webhook::verify(&payload, &header, "", T, DEFAULT_TOLERANCE_SECS),
+        Err(WebhookError::NoMatchingSignature)
+    );
+}
+
+#[test]
 fn a_tampered_body_is_refused() {
     let payload = subscription_event();
     let header = webhook::sign(&payload, SECRET, T);
