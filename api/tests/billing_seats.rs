@@ -90,6 +90,20 @@ both_backends! {
             .any(|e| e["action"] == "billing.seats" && e["actor"] == "billing:stripe"));
     }
 
+    async fn the_background_job_syncs_the_quantity_on_its_own(db: TestDb) {
+        let b = BillingApp::start(db).await;
+        subscribed(&b, 1).await;
+        b.app.store.spawn_seat_sync_job(b.billing.gateway.clone(), std::time::Duration::from_millis(100));
+        let admin = b.app.token("acme", &["admin"]).await;
+        b.app.user("acme", &admin, "ada").await;
+        b.app.user("acme", &admin, "grace").await;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while b.stripe.lock().unwrap().subscriptions["sub_test1"].2 != 2 {
+            assert!(std::time::Instant::now() < deadline, "the job did not set the quantity");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     async fn a_canceled_subscription_is_not_synced(db: TestDb) {
         let b = BillingApp::start(db).await;
         let customer = subscribed(&b, 1).await;

@@ -333,6 +333,15 @@ both_backends! {
         assert_eq!(b.billing("globex").await, globex_before);
     }
 
+    async fn a_billed_tenant_can_be_deleted_and_its_customer_is_then_unknown(db: TestDb) {
+        let b = BillingApp::start(db).await;
+        let customer = subscribed(&b, "acme", PRICE_TEAM).await;
+        b.app.delete("/api/v1/tenants/acme", &b.app.platform).await.expect(StatusCode::OK);
+        b.clock.advance(time::Duration::seconds(5));
+        let e = b.subscription_event("customer.subscription.deleted", &customer, "canceled", PRICE_TEAM, 3);
+        assert_eq!(b.deliver(&e).await.expect(StatusCode::OK).body["outcome"], "ignored:unknown-customer");
+    }
+
     async fn an_unhandled_event_type_is_accepted_and_recorded(db: TestDb) {
         let b = BillingApp::start(db).await;
         let e = b.event("customer.created", json!({"id": "cus_x", "object": "customer"}));
