@@ -11,6 +11,7 @@ use crate::admin::{
     AuditWebhookApi, EntitlementsApi, EventsApi, GroupsApi, KeysApi, ScimLogApi, TokensApi,
     UsersApi,
 };
+use crate::billing::api::BillingApi;
 use crate::fields::FieldLocator;
 use crate::metrics::Metrics;
 use crate::observe::Observe;
@@ -42,6 +43,9 @@ pub enum ApiTags {
     /// Hosted signup: new organizations, email verification, and the console
     /// session of their first admin (off unless `LATCHKEY_SIGNUP_ENABLED`).
     Signup,
+    /// Paid plans through Stripe: upgrade (Checkout) and billing status
+    /// (off unless `LATCHKEY_STRIPE_SECRET_KEY`).
+    Billing,
     /// Health, readiness and metrics.
     Operations,
 }
@@ -58,6 +62,8 @@ pub struct AppState {
     pub max_body_bytes: usize,
     /// Hosted signup, when switched on.
     pub signup: Option<Arc<Signup>>,
+    /// Stripe billing, when configured.
+    pub billing: Option<Arc<crate::billing::Billing>>,
 }
 
 pub struct HttpLimits {
@@ -99,7 +105,8 @@ pub type Apis = (
     ScimApi,
     ScimUsersApi,
     ScimGroupsApi,
-    SignupApi,
+    // Tuples of APIs implement `OpenApi` up to 16: the public surfaces share one.
+    (SignupApi, BillingApi),
     OpsApi,
 );
 
@@ -121,7 +128,7 @@ pub fn api_service(state: &AppState) -> OpenApiService<Apis, ()> {
             ScimApi { state: s() },
             ScimUsersApi { state: s() },
             ScimGroupsApi { state: s() },
-            SignupApi { state: s() },
+            (SignupApi { state: s() }, BillingApi { state: s() }),
             OpsApi { state: s() },
         ),
         "Latchkey",
@@ -163,6 +170,32 @@ pub const LICENSE_STATUS_HEADER: &str = "latchkey-license-status";
 /// Header carrying the licence warning itself, in words.
 pub const LICENSE_WARNING_HEADER: &str = "latchkey-license-warning";
 
+/// Header carrying the tenant's billing warning (a failed payment in its
+/// grace period, a subscription ending, a lapsed plan).
+pub const BILLING_WARNING_HEADER: &str = "latchkey-billing-warning";
+
+/// A warning as a header value: printable ASCII only.
+fn header_text(warning: &str) -> String {
+    warning
+        .chars()
+        .map(|c| {
+            if c.is_ascii_graphic() || c == ' ' {
+                c
+            } else {
+                '?'
+            }
+        })
+        .collect()
+}
+
+/// The tenant a tenant-API or SCIM path names.
+fn tenant_slug(path: &str) -> Option<&str> {
+    let rest = path
+        .strip_prefix("/api/v1/tenants/")
+        .or_else(|| path.strip_prefix("/t/"))?;
+    rest.split('/').next().filter(|s| !s.is_empty())
+}
+
 /// Adds the licence warning headers to API and SCIM responses while the
 /// licence expires soon, has expired, or the seats are exceeded (from the
 /// briefly cached status: no query per request).
@@ -173,24 +206,25 @@ async fn license_warning<E: Endpoint>(
 ) -> poem::Result<poem::Response> {
     let path = req.uri().path();
     let applies = path.starts_with("/api/v1/") || path.starts_with("/t/");
+    let tenant = tenant_slug(path).map(str::to_owned);
     let mut resp = ep.call(req).await?.into_response();
+    // Billing's warning (payment failed, subscription ending) on the
+    // tenant's own successful responses only: a refused caller learns nothing.
+    if let Some(slug) = tenant
+        && resp.status().is_success()
+        && let Ok(t) = store.tenants().get(&slug).await
+        && let Some(warning) = store.effective_plan(&t).warning
+        && let Ok(value) = poem::http::HeaderValue::from_str(&header_text(&warning))
+    {
+        resp.headers_mut().insert(BILLING_WARNING_HEADER, value);
+    }
     if applies
         && let Ok(status) = store.license_status_cached().await
         && let Some(warning) = status.warnings.first()
     {
-        let text: String = warning
-            .chars()
-            .map(|c| {
-                if c.is_ascii_graphic() || c == ' ' {
-                    c
-                } else {
-                    '?'
-                }
-            })
-            .collect();
         if let (Ok(state), Ok(text)) = (
             poem::http::HeaderValue::from_str(status.state.as_str()),
-            poem::http::HeaderValue::from_str(&text),
+            poem::http::HeaderValue::from_str(&header_text(warning)),
         ) {
             resp.headers_mut().insert(LICENSE_STATUS_HEADER, state);
             resp.headers_mut().insert(LICENSE_WARNING_HEADER, text);
@@ -208,6 +242,10 @@ pub fn endpoint(state: AppState, limits: HttpLimits) -> impl Endpoint {
     let store = state.store.clone();
     Route::new()
         .nest("/signup", crate::pages::routes(state.clone()))
+        .at(
+            crate::billing::webhook::PATH,
+            poem::post(crate::billing::webhook::receive).data(state.clone()),
+        )
         .at("/api/v1/openapi.json", spec)
         .nest("/api/docs", docs)
         .nest("/", api)

@@ -234,6 +234,7 @@ pub fn openapi_document() -> Result<String> {
         public_url: None,
         max_body_bytes: HttpLimits::default().max_body_bytes,
         signup: None,
+        billing: None,
     }))
 }
 
@@ -244,6 +245,7 @@ async fn open_store(settings: &Settings) -> Result<Store> {
     config.scim_log_size = settings.scim_request_log_size;
     config.scim_log_size_extended = settings.scim_request_log_size_extended;
     config.plans = settings.plans()?;
+    config.billing_grace = settings.billing_grace();
     Ok(Store::open(config).await?)
 }
 
@@ -295,12 +297,21 @@ async fn serve_until_shutdown(settings: &Settings) -> Result<()> {
         Arc::new(sender),
         Duration::from_secs(settings.audit_stream_poll_secs),
     );
+    let billing = settings.billing()?.map(Arc::new);
+    if let Some(billing) = &billing {
+        store.spawn_seat_sync_job(
+            billing.gateway.clone(),
+            Duration::from_secs(settings.billing_sync_secs),
+        );
+        tracing::info!("Stripe billing is on");
+    }
     let state = AppState {
         store,
         metrics: Arc::new(Metrics::default()),
         public_url: settings.public_url.clone(),
         max_body_bytes: settings.max_body_bytes,
         signup: settings.signup()?.map(Arc::new),
+        billing,
     };
     let limits = HttpLimits {
         max_body_bytes: settings.max_body_bytes,

@@ -84,6 +84,21 @@ pub struct Settings {
     /// addresses (refused by default: a tenant's URL must not reach into the
     /// installation's own network).
     pub audit_webhook_allow_private: bool,
+    /// Stripe's secret API key (`sk_…` or a restricted `rk_…`). Billing is
+    /// off unless it is set; then the webhook secret and both prices are needed.
+    pub stripe_secret_key: Option<String>,
+    /// The signing secret (`whsec_…`) of the Stripe webhook endpoint.
+    pub stripe_webhook_secret: Option<String>,
+    /// Another Stripe API base URL (a fake Stripe in tests); default Stripe's.
+    pub stripe_api_base: Option<String>,
+    /// The Stripe price (`price_…`, recurring, per seat) of the `team` plan.
+    pub stripe_price_team: Option<String>,
+    /// The Stripe price of the `enterprise` plan.
+    pub stripe_price_enterprise: Option<String>,
+    /// Seconds between runs of the seat sync job (the debounce of quantity changes).
+    pub billing_sync_secs: u64,
+    /// Days a tenant whose payment failed keeps its paid plan.
+    pub billing_grace_days: u64,
     /// The plans `free`, `team` and `enterprise`: their features and limits
     /// (TOML only: `[plans.team]`; unset keys keep the defaults).
     pub plans: BTreeMap<String, Plan>,
@@ -118,10 +133,17 @@ const ENV_KEYS: &[&str] = &[
     "audit_stream_poll_secs",
     "audit_webhook_ca_file",
     "audit_webhook_allow_private",
+    "stripe_secret_key",
+    "stripe_webhook_secret",
+    "stripe_api_base",
+    "stripe_price_team",
+    "stripe_price_enterprise",
+    "billing_sync_secs",
+    "billing_grace_days",
 ];
 
 /// Secrets (the master key, the bootstrap token, a password in the database
-/// URL) are never printed.
+/// URL, Stripe's keys) are never printed.
 impl std::fmt::Debug for Settings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let hidden = |v: &Option<String>| v.as_ref().map(|_| "<redacted>");
@@ -163,6 +185,16 @@ impl std::fmt::Debug for Settings {
                 "audit_webhook_allow_private",
                 &self.audit_webhook_allow_private,
             )
+            .field("stripe_secret_key", &hidden(&self.stripe_secret_key))
+            .field(
+                "stripe_webhook_secret",
+                &hidden(&self.stripe_webhook_secret),
+            )
+            .field("stripe_api_base", &self.stripe_api_base)
+            .field("stripe_price_team", &self.stripe_price_team)
+            .field("stripe_price_enterprise", &self.stripe_price_enterprise)
+            .field("billing_sync_secs", &self.billing_sync_secs)
+            .field("billing_grace_days", &self.billing_grace_days)
             .field("plans", &self.plans)
             .finish()
     }
@@ -199,6 +231,13 @@ impl Default for Settings {
             audit_stream_poll_secs: 5,
             audit_webhook_ca_file: None,
             audit_webhook_allow_private: false,
+            stripe_secret_key: None,
+            stripe_webhook_secret: None,
+            stripe_api_base: None,
+            stripe_price_team: None,
+            stripe_price_enterprise: None,
+            billing_sync_secs: 30,
+            billing_grace_days: 14,
             plans: Plans::defaults(),
         }
     }
@@ -259,6 +298,7 @@ impl Settings {
             bail!("LATCHKEY_AUDIT_STREAM_POLL_SECS (audit_stream_poll_secs) must be at least 1");
         }
         self.plans()?;
+        self.check_billing()?;
         if let Some(url) = &self.otlp_endpoint
             && !(url.starts_with("http://") || url.starts_with("https://"))
         {
@@ -326,6 +366,93 @@ impl Settings {
                 trust_forwarded_for: self.trust_forwarded_for,
             }),
         }))
+    }
+
+    /// Billing is all or nothing: with the secret key, the webhook secret
+    /// and both prices; without it, none of the others (a half-configured
+    /// billing would take money and never change a plan).
+    fn check_billing(&self) -> Result<()> {
+        let others = [
+            (
+                "LATCHKEY_STRIPE_WEBHOOK_SECRET",
+                &self.stripe_webhook_secret,
+            ),
+            ("LATCHKEY_STRIPE_PRICE_TEAM", &self.stripe_price_team),
+            (
+                "LATCHKEY_STRIPE_PRICE_ENTERPRISE",
+                &self.stripe_price_enterprise,
+            ),
+            ("LATCHKEY_STRIPE_API_BASE", &self.stripe_api_base),
+        ];
+        if self.stripe_secret_key.is_none() {
+            if let Some((name, _)) = others.iter().find(|(_, v)| v.is_some()) {
+                bail!(
+                    "{name} is set but LATCHKEY_STRIPE_SECRET_KEY is missing (billing is off without it)"
+                );
+            }
+            return Ok(());
+        }
+        let missing: Vec<&str> = others[..3]
+            .iter()
+            .filter(|(_, v)| v.as_deref().is_none_or(str::is_empty))
+            .map(|(name, _)| *name)
+            .collect();
+        if !missing.is_empty() {
+            bail!(
+                "LATCHKEY_STRIPE_SECRET_KEY is set, so billing also needs {}",
+                missing.join(", ")
+            );
+        }
+        if self.stripe_price_team == self.stripe_price_enterprise {
+            bail!(
+                "LATCHKEY_STRIPE_PRICE_TEAM and LATCHKEY_STRIPE_PRICE_ENTERPRISE must be different prices"
+            );
+        }
+        if let Some(url) = &self.stripe_api_base
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            bail!("LATCHKEY_STRIPE_API_BASE (stripe_api_base) must be an http:// or https:// URL");
+        }
+        if self.billing_sync_secs == 0 {
+            bail!("LATCHKEY_BILLING_SYNC_SECS (billing_sync_secs) must be at least 1");
+        }
+        if self.billing_grace_days > 365 {
+            bail!("LATCHKEY_BILLING_GRACE_DAYS (billing_grace_days) must be 0 to 365");
+        }
+        Ok(())
+    }
+
+    /// Billing, when `stripe_secret_key` is set.
+    pub fn billing(&self) -> Result<Option<crate::billing::Billing>> {
+        let Some(key) = &self.stripe_secret_key else {
+            return Ok(None);
+        };
+        let (Some(secret), Some(team), Some(enterprise)) = (
+            &self.stripe_webhook_secret,
+            &self.stripe_price_team,
+            &self.stripe_price_enterprise,
+        ) else {
+            bail!(
+                "LATCHKEY_STRIPE_SECRET_KEY needs LATCHKEY_STRIPE_WEBHOOK_SECRET, LATCHKEY_STRIPE_PRICE_TEAM and LATCHKEY_STRIPE_PRICE_ENTERPRISE"
+            );
+        };
+        let settings = latchkey_billing::StripeSettings {
+            secret_key: key.clone(),
+            api_base: self.stripe_api_base.clone(),
+        };
+        let prices = latchkey_tenants::billing::BillingPrices {
+            prices: vec![
+                ("team".into(), team.clone()),
+                ("enterprise".into(), enterprise.clone()),
+            ],
+        };
+        Ok(Some(crate::billing::Billing::new(
+            &settings, secret, prices,
+        )?))
+    }
+
+    pub fn billing_grace(&self) -> time::Duration {
+        time::Duration::days(i64::try_from(self.billing_grace_days).unwrap_or(365))
     }
 
     pub fn listen_addr(&self) -> Result<SocketAddr> {
@@ -489,6 +616,49 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("LATCHKEY_MAIL_FROM")
+        );
+    }
+
+    fn stripe() -> Settings {
+        Settings {
+            stripe_secret_key: Some("sk_test_secretvalue123".into()),
+            stripe_webhook_secret: Some("whsec_secretvalue456".into()),
+            stripe_price_team: Some("price_team".into()),
+            stripe_price_enterprise: Some("price_enterprise".into()),
+            ..Settings::default()
+        }
+    }
+
+    #[test]
+    fn billing_is_off_by_default_and_on_with_the_full_stripe_settings() {
+        assert!(Settings::default().billing().unwrap().is_none());
+        let s = stripe();
+        s.validate().unwrap();
+        assert!(s.billing().unwrap().is_some());
+    }
+
+    #[test]
+    fn a_partial_stripe_configuration_is_refused_naming_what_is_missing() {
+        let s = Settings {
+            stripe_price_enterprise: None,
+            ..stripe()
+        };
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("LATCHKEY_STRIPE_PRICE_ENTERPRISE"), "{err}");
+        let s = Settings {
+            stripe_secret_key: None,
+            ..stripe()
+        };
+        let err = s.validate().unwrap_err().to_string();
+        assert!(err.contains("LATCHKEY_STRIPE_SECRET_KEY"), "{err}");
+    }
+
+    #[test]
+    fn stripe_secrets_are_never_printed() {
+        let printed = format!("{:?}", stripe());
+        assert!(
+            !printed.contains("secretvalue") && printed.contains("price_team"),
+            "{printed}"
         );
     }
 

@@ -239,6 +239,16 @@ impl From<Error> for ApiError {
             Error::SeatsExhausted(_) => {
                 Problem::new(StatusCode::PAYMENT_REQUIRED, "seats-exhausted", detail)
             }
+            Error::Upstream(_) => {
+                // 503 like the database's unavailability (every operation
+                // already documents it); the code and detail say it is Stripe.
+                tracing::warn!(error = %detail, "upstream service failed");
+                Problem::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "billing-provider-unavailable",
+                    detail,
+                )
+            }
             Error::Unavailable(_) => {
                 // The cause (host, port, driver message) is for the log only.
                 tracing::warn!(error = %detail, "service unavailable");

@@ -255,9 +255,9 @@ impl AuditWebhooks<'_> {
 }
 
 #[derive(QueryableByName)]
-struct Claimed {
+pub(crate) struct Claimed {
     #[diesel(sql_type = diesel::sql_types::Binary)]
-    tenant_id: Id,
+    pub(crate) tenant_id: Id,
 }
 
 fn claim(conn: &mut DbConnection, now: OffsetDateTime) -> Result<Vec<Id>> {
@@ -490,16 +490,9 @@ impl Store {
         sender: std::sync::Arc<dyn WebhookSender>,
         every: std::time::Duration,
     ) {
-        let weak = std::sync::Arc::downgrade(&self.inner);
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(every).await;
-                let Some(inner) = weak.upgrade() else { return };
-                let store = Store { inner };
-                if let Err(e) = store.run_audit_webhooks(sender.as_ref()).await {
-                    tracing::warn!(error = %e, "audit streaming failed");
-                }
-            }
+        self.spawn_periodic(every, "audit streaming", move |store| {
+            let sender = sender.clone();
+            async move { store.run_audit_webhooks(sender.as_ref()).await }
         });
     }
 }

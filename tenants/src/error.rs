@@ -67,6 +67,11 @@ pub enum Error {
     #[error("{0}")]
     Unavailable(String),
 
+    /// A service we call (Stripe) refused or did not answer; the message
+    /// is safe to show (it never carries a key).
+    #[error("{0}")]
+    Upstream(String),
+
     #[error("configuration: {0}")]
     Config(String),
 

@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod audit_stream;
+pub mod billing;
 mod cache;
 pub mod clock;
 pub mod db;

@@ -42,6 +42,8 @@ pub struct StoreConfig {
     /// The keys licences are trusted from: the vendor's, compiled in.
     /// Only tests can construct others (`TrustedKeys::for_tests`).
     pub trusted_keys: crate::licensing::TrustedKeys,
+    /// How long a tenant whose payment failed keeps its paid plan.
+    pub billing_grace: time::Duration,
 }
 
 impl StoreConfig {
@@ -59,6 +61,7 @@ impl StoreConfig {
             plans: crate::licensing::Plans::default(),
             license_policy: crate::licensing::LicensePolicy::default(),
             trusted_keys: crate::licensing::TrustedKeys::vendor(),
+            billing_grace: time::Duration::days(14),
         }
     }
 }
@@ -83,6 +86,7 @@ pub(crate) struct Inner {
     pub(crate) plans: crate::licensing::Plans,
     pub(crate) license_policy: crate::licensing::LicensePolicy,
     pub(crate) trusted_keys: crate::licensing::TrustedKeys,
+    pub(crate) billing_grace: time::Duration,
     pub(crate) license_cache: TtlCache<(), Arc<crate::licensing::LicenseStatus>>,
     /// One refresh of the cached licence status at a time per node: requests
     /// that find it expired together wait for one count, not one each.
@@ -156,6 +160,7 @@ impl Store {
                 plans: config.plans,
                 license_policy: config.license_policy,
                 trusted_keys: config.trusted_keys,
+                billing_grace: config.billing_grace,
                 license_cache: TtlCache::new(config.cache_ttl, 1),
                 license_refresh: Arc::new(tokio::sync::Mutex::new(())),
                 license_last: std::sync::Mutex::new(None),
@@ -227,6 +232,31 @@ impl Store {
             .tokens
             .remove_where(|_, t| t.tenant_id == Some(id));
         self.inner.data_keys.remove_where(|k, _| *k == id);
+    }
+
+    /// Runs `job` every `every` on this node until the store is dropped
+    /// (`what` names it in the log when a run fails).
+    pub(crate) fn spawn_periodic<F, Fut>(&self, every: Duration, what: &'static str, job: F)
+    where
+        F: Fn(Store) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<usize>> + Send,
+    {
+        let weak = Arc::downgrade(&self.inner);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                let Some(inner) = weak.upgrade() else { return };
+                if let Err(e) = job(Store { inner }).await {
+                    tracing::warn!(error = %e, "{what} failed");
+                }
+            }
+        });
+    }
+
+    /// Drops a tenant from this node's caches by id alone (other nodes hear
+    /// of it through [`crate::invalidation`]).
+    pub(crate) fn forget_tenant_id(&self, id: Id) {
+        self.inner.tenants_by_slug.remove_where(|_, v| v.id == id);
     }
 
     /// The tenant's data key, unwrapped (briefly cached).

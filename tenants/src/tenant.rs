@@ -103,6 +103,9 @@ pub struct Tenant {
     pub version: i64,
     pub created_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
+    /// Stripe billing state (all empty for a tenant that never upgraded);
+    /// shared, as tenants are cloned out of the cache on every request.
+    pub billing: std::sync::Arc<crate::billing::TenantBilling>,
 }
 
 impl Tenant {
@@ -129,6 +132,8 @@ struct TenantRow {
     version: i64,
     created_at: time::PrimitiveDateTime,
     updated_at: time::PrimitiveDateTime,
+    #[diesel(embed)]
+    billing: crate::billing::BillingRow,
 }
 
 impl TryFrom<TenantRow> for Tenant {
@@ -143,6 +148,7 @@ impl TryFrom<TenantRow> for Tenant {
             version: row.version,
             created_at: from_db(row.created_at),
             updated_at: from_db(row.updated_at),
+            billing: std::sync::Arc::new(row.billing.into()),
         })
     }
 }

@@ -15,6 +15,7 @@ use poem::test::TestClient;
 use poem::{EndpointExt, Response};
 use serde_json::{Value, json};
 
+pub mod billing;
 pub mod license;
 pub mod smtp;
 
@@ -346,6 +347,7 @@ pub fn node_with_signup(
         public_url: None,
         max_body_bytes: limits.max_body_bytes,
         signup: signup.map(Arc::new),
+        billing: None,
     };
     app::endpoint(state, limits).map_to_response().boxed()
 }

@@ -12,6 +12,30 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        billing_customer_id -> Nullable<Text>,
+        billing_subscription_id -> Nullable<Text>,
+        billing_plan -> Nullable<Text>,
+        billing_status -> Nullable<Text>,
+        billing_period_end -> Nullable<Timestamp>,
+        billing_cancel_at_period_end -> Bool,
+        billing_past_due_since -> Nullable<Timestamp>,
+        billing_event_created -> Nullable<BigInt>,
+        billing_seats_synced -> Nullable<BigInt>,
+        billing_sync_generation -> BigInt,
+        billing_sync_attempts -> Integer,
+        billing_sync_at -> Nullable<Timestamp>,
+        billing_sync_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    stripe_events (id) {
+        id -> Text,
+        kind -> Text,
+        created -> BigInt,
+        applied_to -> Nullable<Binary>,
+        outcome -> Text,
+        received_at -> Timestamp,
     }
 }
 

@@ -56,7 +56,15 @@ pub struct Entitlements {
 }
 
 impl Entitlements {
-    pub(crate) fn compute(plans: &Plans, plan: &str, license: &LicenseStatus) -> Entitlements {
+    /// `plan` is the tenant's effective plan; `lapsed_from` the paid plan it
+    /// lapsed from (billing), whose features stay readable; `warnings` adds
+    /// billing's warnings to the licence's.
+    pub(crate) fn compute(
+        plans: &Plans,
+        plan: &str,
+        lapsed_from: Option<&str>,
+        license: &LicenseStatus,
+    ) -> Entitlements {
         let mut features = Vec::new();
         for f in Feature::ALL {
             if plans.includes(plan, f) {
@@ -65,11 +73,24 @@ impl Entitlements {
                     source: Source::Plan,
                     read_only: false,
                 });
+            } else if license.grants(f) && !license.restricted {
+                features.push(Entitled {
+                    feature: f,
+                    source: Source::License,
+                    read_only: false,
+                });
+            } else if lapsed_from.is_some_and(|p| plans.includes(p, f)) {
+                // What the lapsed plan made stays readable; nothing is deleted.
+                features.push(Entitled {
+                    feature: f,
+                    source: Source::Plan,
+                    read_only: true,
+                });
             } else if license.grants(f) {
                 features.push(Entitled {
                     feature: f,
                     source: Source::License,
-                    read_only: license.restricted,
+                    read_only: true,
                 });
             }
         }
@@ -87,11 +108,34 @@ impl Entitlements {
         }
     }
 
+    /// The tenant's entitlements given its billing state at `now`.
+    pub(crate) fn for_tenant(
+        plans: &Plans,
+        tenant: &crate::tenant::Tenant,
+        now: time::OffsetDateTime,
+        grace: time::Duration,
+        license: &LicenseStatus,
+    ) -> Entitlements {
+        let billed = crate::billing::effective(&tenant.plan, &tenant.billing, now, grace);
+        let mut e =
+            Entitlements::compute(plans, &billed.plan, billed.lapsed_from.as_deref(), license);
+        e.warnings.extend(billed.warning);
+        e
+    }
+
     /// Whether `feature` may be used in this way; a refusal names the
     /// feature and what includes it.
     pub fn require(&self, feature: Feature, access: Access) -> Result<()> {
         match self.features.iter().find(|e| e.feature == feature) {
             Some(e) if !e.read_only || access == Access::Read => Ok(()),
+            Some(e) if e.source == Source::Plan => Err(Error::NotEntitled {
+                feature: feature.as_str(),
+                message: format!(
+                    "`{feature}` is read-only: the tenant's paid plan has lapsed ({}); \
+                     renew the subscription to change it",
+                    self.warnings.join("; ")
+                ),
+            }),
             Some(_) => Err(Error::NotEntitled {
                 feature: feature.as_str(),
                 message: format!(
@@ -150,13 +194,18 @@ impl Admission {
 
 /// Active internal users of the transaction's tenant (an index-only count).
 pub(crate) fn tenant_seats(tx: &mut TenantTx<'_>) -> Result<u64> {
+    seats_of(tx.conn, tx.tenant)
+}
+
+/// [`tenant_seats`] on a connection bound to `tenant`.
+pub(crate) fn seats_of(conn: &mut crate::db::DbConnection, tenant: crate::Id) -> Result<u64> {
     let n: i64 = users::table
-        .filter(users::tenant_id.eq(tx.tenant))
+        .filter(users::tenant_id.eq(tenant))
         .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
             "kind = 'internal' AND active",
         ))
         .count()
-        .get_result(tx.conn)?;
+        .get_result(conn)?;
     Ok(u64::try_from(n).unwrap_or(0))
 }
 
@@ -194,9 +243,11 @@ impl TenantScope {
     /// The tenant's entitlements (licence status at most a cache lifetime old).
     pub async fn entitlements(&self) -> Result<Entitlements> {
         let license = self.store.license_status_cached().await?;
-        Ok(Entitlements::compute(
+        Ok(Entitlements::for_tenant(
             &self.store.inner.plans,
-            &self.tenant.plan,
+            &self.tenant,
+            self.store.now(),
+            self.store.inner.billing_grace,
             &license,
         ))
     }
@@ -212,12 +263,14 @@ impl TenantScope {
     }
 
     pub(crate) async fn admission(&self) -> Result<Admission> {
-        let max_internal_users = self
-            .store
-            .inner
-            .plans
-            .get(&self.tenant.plan)
-            .max_internal_users;
+        let plan = crate::billing::effective(
+            &self.tenant.plan,
+            &self.tenant.billing,
+            self.store.now(),
+            self.store.inner.billing_grace,
+        )
+        .plan;
+        let max_internal_users = self.store.inner.plans.get(&plan).max_internal_users;
         let license = self.store.license_status_cached().await?;
         Ok(Admission {
             restricted: license.restricted.then(|| license.warnings.join("; ")),

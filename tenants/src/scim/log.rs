@@ -184,10 +184,11 @@ async fn flush_loop(inner: Weak<Inner>) {
 
 /// Entries kept for a tenant on `plan`: the extended size when its plan or
 /// the installation's licence includes `scim_log_retention` (read access is
-/// enough: a licence past its grace period never shrinks what is kept).
-fn kept(inner: &Inner, plan: &str, license: Option<&LicenseStatus>) -> i64 {
+/// enough: a licence past its grace period, or a paid plan that lapsed
+/// (`billed`), never shrinks what is kept).
+fn kept(inner: &Inner, plan: &str, billed: Option<&str>, license: Option<&LicenseStatus>) -> i64 {
     let extended = match license {
-        Some(l) => Entitlements::compute(&inner.plans, plan, l)
+        Some(l) => Entitlements::compute(&inner.plans, plan, billed, l)
             .require(Feature::ScimLogRetention, Access::Read)
             .is_ok(),
         // Without a licence status, never delete what may be kept.
@@ -236,13 +237,16 @@ async fn flush(store: &crate::Store) -> Result<()> {
                 // A tenant deleted meanwhile has nothing left to log into.
                 let plan = crate::db::schema::tenants::table
                     .find(tenant)
-                    .select(crate::db::schema::tenants::plan)
-                    .first::<String>(conn)
+                    .select((
+                        crate::db::schema::tenants::plan,
+                        crate::db::schema::tenants::billing_plan,
+                    ))
+                    .first::<(String, Option<String>)>(conn)
                     .optional()?;
-                let Some(plan) = plan else {
+                let Some((plan, billed)) = plan else {
                     return Ok(());
                 };
-                let keep = kept(&inner, &plan, license.as_deref());
+                let keep = kept(&inner, &plan, billed.as_deref(), license.as_deref());
                 on_backend!(conn, |c| diesel::insert_into(scim_requests::table)
                     .values(&rows)
                     .execute(c))?;

@@ -111,6 +111,7 @@ pub fn error_response(err: &Error) -> (u16, Value) {
             None,
             "the service cannot reach its database right now; retry later".into(),
         ),
+        Error::Upstream(_) => (503, None, err.to_string()),
         Error::Config(_) | Error::Internal(_) => (
             500,
             None,

@@ -195,6 +195,7 @@ impl Server {
                 public_url: None,
                 max_body_bytes: HttpLimits::default().max_body_bytes,
                 signup: None,
+                billing: None,
             };
             let endpoint = app::endpoint(state, HttpLimits::default());
             let acceptor = TcpAcceptor::from_std(listener).expect("an acceptor");

@@ -1,0 +1,17 @@
+DROP TABLE stripe_events;
+DROP INDEX tenants_billing_sync;
+DROP INDEX tenants_billing_customer;
+ALTER TABLE tenants
+    DROP COLUMN billing_customer_id,
+    DROP COLUMN billing_subscription_id,
+    DROP COLUMN billing_plan,
+    DROP COLUMN billing_status,
+    DROP COLUMN billing_period_end,
+    DROP COLUMN billing_cancel_at_period_end,
+    DROP COLUMN billing_past_due_since,
+    DROP COLUMN billing_event_created,
+    DROP COLUMN billing_seats_synced,
+    DROP COLUMN billing_sync_generation,
+    DROP COLUMN billing_sync_attempts,
+    DROP COLUMN billing_sync_at,
+    DROP COLUMN billing_sync_error;

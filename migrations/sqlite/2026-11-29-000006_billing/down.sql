@@ -1,0 +1,16 @@
+DROP TABLE stripe_events;
+DROP INDEX tenants_billing_sync;
+DROP INDEX tenants_billing_customer;
+ALTER TABLE tenants DROP COLUMN billing_sync_error;
+ALTER TABLE tenants DROP COLUMN billing_sync_at;
+ALTER TABLE tenants DROP COLUMN billing_sync_attempts;
+ALTER TABLE tenants DROP COLUMN billing_sync_generation;
+ALTER TABLE tenants DROP COLUMN billing_seats_synced;
+ALTER TABLE tenants DROP COLUMN billing_event_created;
+ALTER TABLE tenants DROP COLUMN billing_past_due_since;
+ALTER TABLE tenants DROP COLUMN billing_cancel_at_period_end;
+ALTER TABLE tenants DROP COLUMN billing_period_end;
+ALTER TABLE tenants DROP COLUMN billing_status;
+ALTER TABLE tenants DROP COLUMN billing_plan;
+ALTER TABLE tenants DROP COLUMN billing_subscription_id;
+ALTER TABLE tenants DROP COLUMN billing_customer_id;
