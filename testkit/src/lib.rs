@@ -88,12 +88,24 @@ pub fn python_venv(venv: &str, requirement: &str, import: &str) -> PathBuf {
     python
 }
 
-/// A local port nothing listens on right now.
+/// A local port nothing listens on right now, and never handed out before
+/// in this process. The port is free only until someone binds it: the kernel
+/// may give the same one to two tests that run at once, and the second
+/// server would then fail to bind while `wait_listening` saw the first one
+/// listening (a test talking to another test's server).
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free local port")
+    static GIVEN: Mutex<Vec<u16>> = Mutex::new(Vec::new());
+    let mut given = GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("a free local port");
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 /// Waits until `child` (started with `stderr(Stdio::piped())`) accepts
