@@ -221,14 +221,13 @@ async fn license_warning<E: Endpoint>(
     if applies
         && let Ok(status) = store.license_status_cached().await
         && let Some(warning) = status.warnings.first()
-    {
-        if let (Ok(state), Ok(text)) = (
+        && let (Ok(state), Ok(text)) = (
             poem::http::HeaderValue::from_str(status.state.as_str()),
             poem::http::HeaderValue::from_str(&header_text(warning)),
-        ) {
-            resp.headers_mut().insert(LICENSE_STATUS_HEADER, state);
-            resp.headers_mut().insert(LICENSE_WARNING_HEADER, text);
-        }
+        )
+    {
+        resp.headers_mut().insert(LICENSE_STATUS_HEADER, state);
+        resp.headers_mut().insert(LICENSE_WARNING_HEADER, text);
     }
     Ok(resp)
 }

@@ -972,11 +972,11 @@ fn one_primary(attr: &Attribute, values: &mut [Value], touched: &[usize]) {
         .or(primaries.last())
         .copied();
     for i in primaries {
-        if Some(i) != keep {
-            if let Some(Value::Object(element)) = values.get_mut(i) {
-                take(element, primary.name);
-                element.insert(primary.name.to_owned(), Value::Bool(false));
-            }
+        if Some(i) != keep
+            && let Some(Value::Object(element)) = values.get_mut(i)
+        {
+            take(element, primary.name);
+            element.insert(primary.name.to_owned(), Value::Bool(false));
         }
     }
 }
@@ -2787,11 +2787,11 @@ mod tests {
 
         /// Replaces a number literal by `null`, keeping its value in `out`.
         fn take_number(exp: &mut AttrExp, out: &mut Vec<f64>) {
-            if let AttrExp::Comparison(_, _, value) = exp {
-                if let CompValue::Number(n) = value {
-                    out.push(n.as_f64().unwrap_or(f64::NAN));
-                    *value = CompValue::Null;
-                }
+            if let AttrExp::Comparison(_, _, value) = exp
+                && let CompValue::Number(n) = value
+            {
+                out.push(n.as_f64().unwrap_or(f64::NAN));
+                *value = CompValue::Null;
             }
         }
 
