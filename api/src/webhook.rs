@@ -22,6 +22,18 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 const PRIVATE_REFUSED: &str = "the webhook's host is a private, loopback or link-local address; \
      the operator can allow such targets with LATCHKEY_AUDIT_WEBHOOK_ALLOW_PRIVATE=true";
 
+/// The resolver's refusal, recognised again in the error reqwest wraps it in.
+#[derive(Debug)]
+struct PrivateTarget;
+
+impl std::fmt::Display for PrivateTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(PRIVATE_REFUSED)
+    }
+}
+
+impl std::error::Error for PrivateTarget {}
+
 pub struct HttpsSender {
     client: reqwest::Client,
     allow_private: bool,
@@ -77,7 +89,7 @@ impl Resolve for PublicOnly {
             let all: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let public: Vec<SocketAddr> = all.into_iter().filter(|a| is_public(a.ip())).collect();
             if public.is_empty() {
-                return Err(PRIVATE_REFUSED.into());
+                return Err(Box::new(PrivateTarget) as _);
             }
             Ok(Box::new(public.into_iter()) as Addrs)
         })
@@ -169,7 +181,7 @@ impl WebhookSender for HttpsSender {
 fn is_private_refusal(e: &reqwest::Error) -> bool {
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
     while let Some(err) = source {
-        if err.to_string() == PRIVATE_REFUSED {
+        if err.is::<PrivateTarget>() {
             return true;
         }
         source = err.source();

@@ -236,18 +236,12 @@ impl Store {
 
     /// Runs [`Store::run_due_key_rotations`] every `every` until the store is dropped.
     pub fn spawn_key_rotation_job(&self, every: std::time::Duration) {
-        let weak = std::sync::Arc::downgrade(&self.inner);
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(every).await;
-                let Some(inner) = weak.upgrade() else { return };
-                let store = Store { inner };
-                match store.run_due_key_rotations().await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(tenants = n, "scheduled key rotation"),
-                    Err(e) => tracing::warn!(error = %e, "scheduled key rotation failed"),
-                }
+        self.spawn_periodic(every, "scheduled key rotation", |store| async move {
+            let rotated = store.run_due_key_rotations().await?;
+            if rotated > 0 {
+                tracing::info!(tenants = rotated, "scheduled key rotation");
             }
+            Ok(rotated)
         });
     }
 }
