@@ -280,3 +280,68 @@ async fn a_pooled_connection_rebinds_when_the_tenant_changes() {
         assert_eq!(names, [name]);
     }
 }
+
+#[derive(QueryableByName)]
+struct PlanLine {
+    #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
+    line: String,
+}
+
+/// The plan PostgreSQL holds for the prepared statement `probe`.
+fn probe_plan(conn: &mut DbConnection) -> diesel::QueryResult<String> {
+    let lines = sql_query("EXPLAIN EXECUTE probe('\\x00'::bytea, '\\x00'::bytea)")
+        .load::<PlanLine>(conn)?;
+    Ok(lines.into_iter().map(|l| l.line).collect::<Vec<_>>().join("\n"))
+}
+
+/// A statement planned while `users` was empty looks a user up by key through
+/// whichever `(tenant_id, …)` index came last, walking the tenant's users;
+/// PostgreSQL keeps that plan until the table is analyzed. The pool drops
+/// its connections' cached plans as they are used, so the plan follows the
+/// table's growth even with autovacuum off.
+#[tokio::test]
+async fn a_plan_made_on_an_empty_table_is_made_again_once_the_table_has_grown() {
+    let db = TestDb::postgres();
+    let store = db.store_with(|c| c.pool_size = 1).await;
+    let acme = new_tenant(&store, "acme").await;
+    let before = store
+        .pool()
+        .run(|conn| {
+            conn.batch_execute(
+                "PREPARE probe(bytea, bytea) AS \
+                 SELECT 1 FROM users WHERE tenant_id = $1 AND id = $2",
+            )?;
+            for _ in 0..10 {
+                conn.batch_execute("EXECUTE probe('\\x00'::bytea, '\\x00'::bytea)")?;
+            }
+            Ok(probe_plan(conn)?)
+        })
+        .await
+        .unwrap();
+    assert!(
+        !before.contains("users_pkey"),
+        "precondition: on an empty table the key lookup avoids the primary key:\n{before}"
+    );
+
+    let mut owner = pg(db.url().establish_owner().unwrap());
+    owner
+        .batch_execute(&format!(
+            "INSERT INTO users (tenant_id, id, user_name, user_name_key, kind, active, version, \
+                                created_at, updated_at, family_name, family_name_key) \
+             SELECT '\\x{}'::bytea, uuid_send(gen_random_uuid()), 'u' || g, 'u' || g, 'internal', \
+                    true, 1, now(), now(), 'Abbott', 'abbott' \
+             FROM generate_series(1, 2000) AS g",
+            tenant_hex(acme.tenant().id)
+        ))
+        .unwrap();
+    for _ in 0..300 {
+        store.pool().run(|_| Ok(())).await.unwrap();
+    }
+
+    let after = store
+        .pool()
+        .run(|conn| Ok(probe_plan(conn)?))
+        .await
+        .unwrap();
+    assert!(after.contains("users_pkey"), "{after}");
+}
