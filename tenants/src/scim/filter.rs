@@ -615,6 +615,11 @@ impl Translator {
                 sql.push(" AND ").push(expr).push(" < ");
                 sql.bind(Bind::Text(to));
             }
+            CompareOp::Co | CompareOp::Ew
+                if expr == "r.user_name_key" && trigram_searchable(&s) =>
+            {
+                self.user_name_search(sql, op, &s);
+            }
             CompareOp::Co | CompareOp::Sw | CompareOp::Ew => {
                 let (pre, post) = match op {
                     CompareOp::Co => (true, true),
@@ -650,6 +655,36 @@ impl Translator {
             }
         }
         sql.push(")");
+    }
+
+    /// `userName co` / `ew` through the trigram index of user names
+    /// (migration `000007_user_name_search`): the matching users' ids come
+    /// from the index, not from testing every name of the tenant. On
+    /// PostgreSQL the index is reached through the view `user_name_search`
+    /// (row-level security would keep the planner off it), on SQLite through
+    /// the FTS5 table of the same name.
+    fn user_name_search(&mut self, sql: &mut Sql, op: &CompareOp, s: &str) {
+        let pattern = match op {
+            CompareOp::Co => format!("%{s}%"),
+            _ => format!("%{s}"),
+        };
+        match self.backend {
+            Backend::Postgres => {
+                sql.push(
+                    "r.id = ANY (ARRAY(SELECT s.id FROM user_name_search s \
+                     WHERE s.user_name_key LIKE ",
+                );
+                sql.bind(Bind::Text(pattern));
+                sql.push("))");
+            }
+            Backend::Sqlite => {
+                sql.push(
+                    "r.rowid IN (SELECT rowid FROM user_name_search WHERE user_name_key LIKE ",
+                );
+                sql.bind(Bind::Text(pattern));
+                sql.push(")");
+            }
+        }
     }
 
     fn id_leaf(&mut self, sql: &mut Sql, expr: &str, exp: &AttrExp) -> Result<()> {
@@ -693,6 +728,13 @@ impl Translator {
             )),
         }
     }
+}
+
+/// A value the trigram indexes can look up: three characters or more (a
+/// trigram), none of them a `LIKE` wildcard or escape, which both indexes
+/// would take for pattern syntax.
+fn trigram_searchable(s: &str) -> bool {
+    s.chars().count() >= 3 && !s.contains(['%', '_', '\\'])
 }
 
 fn ordering_op(op: &CompareOp) -> Option<&'static str> {
@@ -795,6 +837,42 @@ mod tests {
         assert!(sql.text.starts_with("EXISTS (SELECT 1 FROM user_values v"));
         assert_eq!(sql.text.matches("EXISTS").count(), 1);
         assert!(sql.binds.contains(&Bind::Text("%@example.com%".into())));
+    }
+
+    #[test]
+    fn user_name_containment_on_postgres_takes_the_ids_from_the_trigram_view() {
+        let sql = translate(&USER_TYPE, Backend::Postgres, r#"userName co "Ada""#).unwrap();
+        assert_eq!(
+            sql.text,
+            "(r.id = ANY (ARRAY(SELECT s.id FROM user_name_search s \
+             WHERE s.user_name_key LIKE $1)))"
+        );
+        assert_eq!(sql.binds, vec![Bind::Text("%ada%".into())]);
+    }
+
+    #[test]
+    fn a_user_name_ending_on_sqlite_takes_the_rowids_from_the_trigram_table() {
+        let sql = translate(&USER_TYPE, Backend::Sqlite, r#"userName ew "Smith""#).unwrap();
+        assert_eq!(
+            sql.text,
+            "(r.rowid IN (SELECT rowid FROM user_name_search WHERE user_name_key LIKE ?))"
+        );
+        assert_eq!(sql.binds, vec![Bind::Text("%smith".into())]);
+    }
+
+    #[test]
+    fn a_user_name_too_short_for_a_trigram_or_holding_a_wildcard_is_tested_name_by_name() {
+        for value in ["ad", "a_b", "50%", "a\\\\b"] {
+            for backend in [Backend::Postgres, Backend::Sqlite] {
+                let filter = format!(r#"userName co "{value}""#);
+                let sql = translate(&USER_TYPE, backend, &filter).unwrap();
+                assert!(
+                    sql.text.starts_with("(r.user_name_key LIKE "),
+                    "{filter}: {}",
+                    sql.text
+                );
+            }
+        }
     }
 
     #[test]

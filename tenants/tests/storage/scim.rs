@@ -82,3 +82,72 @@ both_backends! {
         assert_eq!(scim_rows(&db, id), 0);
     }
 }
+
+/// The user names a SCIM filter finds, sorted.
+async fn names_found(scope: &TenantScope, filter: &str) -> Vec<String> {
+    let resp = scope
+        .scim("http://test/t/x/scim/v2".into(), 1 << 20)
+        .handle(ScimRequest {
+            method: Method::Get,
+            path: "/Users".into(),
+            query: vec![("filter".into(), filter.into())],
+            if_match: None,
+            if_none_match: None,
+            body: None,
+        })
+        .await
+        .unwrap();
+    let body = resp.body.unwrap_or(Value::Null);
+    assert_eq!(resp.status, 200, "{filter}: {body}");
+    let mut names: Vec<String> = body["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["userName"].as_str().unwrap().to_owned())
+        .collect();
+    names.sort();
+    assert_eq!(body["totalResults"], names.len(), "{filter}");
+    names
+}
+
+both_backends! {
+    async fn user_name_co_and_ew_find_the_tenants_users_by_substring_ignoring_case(db: TestDb) {
+        let store = db.store().await;
+        let acme = new_tenant(&store, "acme").await;
+        let globex = new_tenant(&store, "globex").await;
+        for name in ["ada.lovelace", "Adam.Smith", "grace.hopper"] {
+            create_user(&acme, name).await;
+        }
+        create_user(&globex, "ada.byron").await;
+
+        assert_eq!(names_found(&acme, r#"userName co "ADA""#).await, ["Adam.Smith", "ada.lovelace"]);
+        assert_eq!(names_found(&acme, r#"userName ew "hopper""#).await, ["grace.hopper"]);
+        assert_eq!(names_found(&acme, r#"userName co "ada" and userName co "smith""#).await, ["Adam.Smith"]);
+        assert_eq!(names_found(&acme, r#"not (userName co "ada")"#).await, ["grace.hopper"]);
+        assert_eq!(names_found(&globex, r#"userName co "ada""#).await, ["ada.byron"]);
+        // Too short for a trigram, or holding a `LIKE` wildcard: tested name by name.
+        assert_eq!(names_found(&acme, r#"userName co "ad""#).await, ["Adam.Smith", "ada.lovelace"]);
+        assert!(names_found(&acme, r#"userName co "a%a""#).await.is_empty());
+        assert!(names_found(&acme, r#"userName co "ada_""#).await.is_empty());
+    }
+
+    async fn user_name_co_follows_renames_and_deletes(db: TestDb) {
+        let store = db.store().await;
+        let acme = new_tenant(&store, "acme").await;
+        let ada = create_user(&acme, "ada.lovelace").await;
+
+        acme.users()
+            .update(
+                ada.id.0,
+                UserPatch { user_name: Some("countess.of.lovelace".into()), ..Default::default() },
+                None,
+            )
+            .await
+            .unwrap();
+        assert!(names_found(&acme, r#"userName co "ada""#).await.is_empty());
+        assert_eq!(names_found(&acme, r#"userName co "countess""#).await, ["countess.of.lovelace"]);
+
+        acme.users().delete(ada.id.0, None).await.unwrap();
+        assert!(names_found(&acme, r#"userName co "countess""#).await.is_empty());
+    }
+}

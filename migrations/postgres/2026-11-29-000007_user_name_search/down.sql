@@ -1,0 +1,2 @@
+DROP VIEW user_name_search;
+DROP INDEX users_user_name_trigrams;
