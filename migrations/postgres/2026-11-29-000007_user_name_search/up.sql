@@ -14,9 +14,15 @@ CREATE INDEX users_user_name_trigrams ON users USING gin (user_name_key gin_trgm
 -- bound tenant's rows and, with no tenant bound, none. It shows no more than
 -- a user's id and lowercased name; queries join it back to `users` under the
 -- policy for everything else.
+--
+-- The condition is written `(…) IS TRUE` (the same rows: a NULL setting
+-- matches nothing) so that it is checked on the rows the trigram index finds
+-- and never becomes an index condition itself: without statistics the
+-- planner takes `tenant_id = …` for selective and would read every entry of
+-- a big tenant's `(tenant_id, …)` index to intersect it with the matches.
 CREATE VIEW user_name_search AS
     SELECT tenant_id, id, user_name_key
     FROM users
-    WHERE tenant_id = decode(current_setting('latchkey.tenant_id', true), 'hex');
+    WHERE (tenant_id = decode(current_setting('latchkey.tenant_id', true), 'hex')) IS TRUE;
 
 GRANT SELECT ON user_name_search TO latchkey_app;

@@ -50,6 +50,8 @@ pub(crate) struct Translator {
     pub(crate) rt: &'static ResourceType,
     pub(crate) backend: Backend,
     pub(crate) needs_profile: bool,
+    /// Whether the filter searches user names through the trigram index.
+    pub(crate) searches_names: bool,
 }
 
 fn unsupported(path: &str) -> Error {
@@ -89,6 +91,7 @@ impl Translator {
             rt,
             backend,
             needs_profile: false,
+            searches_names: false,
         }
     }
 
@@ -664,6 +667,7 @@ impl Translator {
     /// (row-level security would keep the planner off it), on SQLite through
     /// the FTS5 table of the same name.
     fn user_name_search(&mut self, sql: &mut Sql, op: &CompareOp, s: &str) {
+        self.searches_names = true;
         let pattern = match op {
             CompareOp::Co => format!("%{s}%"),
             _ => format!("%{s}"),
@@ -855,7 +859,7 @@ mod tests {
         let sql = translate(&USER_TYPE, Backend::Sqlite, r#"userName ew "Smith""#).unwrap();
         assert_eq!(
             sql.text,
-            "(r.rowid IN (SELECT rowid FROM user_name_search WHERE user_name_key LIKE ?))"
+            "(r.rowid IN (SELECT rowid FROM user_name_search WHERE user_name_key LIKE ?1))"
         );
         assert_eq!(sql.binds, vec![Bind::Text("%smith".into())]);
     }

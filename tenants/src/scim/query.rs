@@ -13,7 +13,7 @@ use diesel::sql_types::{BigInt, Binary, Nullable, Text};
 use super::filter::{Translator, sort_expr};
 use super::schema::ResourceType;
 use super::sql::{Bind, Sql};
-use crate::db::Id;
+use crate::db::{Backend, Id};
 use crate::error::Result;
 use crate::store::TenantTx;
 
@@ -96,6 +96,12 @@ pub(crate) fn list(
     };
     let join_profile = t.needs_profile || sort_profile;
     let tenant_bytes = tx.tenant.0.as_bytes().to_vec();
+    // SQLite, without statistics, takes `tenant_id = ?` for a selective
+    // condition and would walk all of the tenant's users, probing each
+    // against the name index's matches. Saying it is nearly always true
+    // (as it is: most rows belong to the few big tenants) makes it start
+    // from the matches instead.
+    let tenant_is_broad = t.searches_names && backend == Backend::Sqlite;
     let from = |sql: &mut Sql| {
         sql.push(" FROM ").push(table).push(" r");
         if join_profile {
@@ -103,8 +109,14 @@ pub(crate) fn list(
                 " LEFT JOIN user_profiles p ON p.tenant_id = r.tenant_id AND p.user_id = r.id",
             );
         }
-        sql.push(" WHERE r.tenant_id = ");
-        sql.bind(Bind::Bytes(tenant_bytes.clone()));
+        if tenant_is_broad {
+            sql.push(" WHERE likelihood(r.tenant_id = ");
+            sql.bind(Bind::Bytes(tenant_bytes.clone()));
+            sql.push(", 0.9375)");
+        } else {
+            sql.push(" WHERE r.tenant_id = ");
+            sql.bind(Bind::Bytes(tenant_bytes.clone()));
+        }
         if params.filter.is_some() {
             sql.push(" AND (");
             sql.append(&cond);
