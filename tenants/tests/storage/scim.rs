@@ -1,5 +1,6 @@
 //! SCIM data at the end of a tenant's life: deleting the tenant removes it all.
 
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use latchkey_tenants::db::schema::{group_subgroups, scim_requests, user_profiles, user_values};
 use latchkey_tenants::scim::{Method, RequestLogEntry, ScimRequest};
@@ -149,5 +150,63 @@ both_backends! {
 
         acme.users().delete(ada.id.0, None).await.unwrap();
         assert!(names_found(&acme, r#"userName co "countess""#).await.is_empty());
+    }
+}
+
+/// `totalResults` of a user filter (no resources asked for).
+async fn total_found(scope: &TenantScope, filter: &str) -> i64 {
+    let resp = scope
+        .scim("http://test/t/x/scim/v2".into(), 1 << 20)
+        .handle(ScimRequest {
+            method: Method::Get,
+            path: "/Users".into(),
+            query: vec![
+                ("filter".into(), filter.into()),
+                ("count".into(), "0".into()),
+            ],
+            if_match: None,
+            if_none_match: None,
+            body: None,
+        })
+        .await
+        .unwrap();
+    let body = resp.body.unwrap_or(Value::Null);
+    assert_eq!(resp.status, 200, "{filter}: {body}");
+    body["totalResults"].as_i64().unwrap()
+}
+
+both_backends! {
+    async fn a_user_name_search_matching_most_of_a_big_tenant_finds_every_match(db: TestDb) {
+        let store = db.store().await;
+        let acme = new_tenant(&store, "acme").await;
+        let globex = new_tenant(&store, "globex").await;
+        create_user(&globex, "hank@contoso.com").await;
+        let many = 20_001;
+        let tenant = acme.tenant().id.0.simple().to_string();
+        let seed = match db.backend() {
+            Backend::Postgres => format!(
+                "INSERT INTO users (tenant_id, id, user_name, user_name_key, kind, active, version, \
+                                    created_at, updated_at) \
+                 SELECT decode('{tenant}', 'hex'), uuid_send(gen_random_uuid()), \
+                        'user' || g || '@contoso.com', 'user' || g || '@contoso.com', 'internal', \
+                        true, 1, now(), now() \
+                 FROM generate_series(1, {many}) AS g"
+            ),
+            Backend::Sqlite => format!(
+                "WITH RECURSIVE g(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM g WHERE i < {many}) \
+                 INSERT INTO users (tenant_id, id, user_name, user_name_key, kind, active, version, \
+                                    created_at, updated_at) \
+                 SELECT X'{tenant}', randomblob(16), 'user' || i || '@contoso.com', \
+                        'user' || i || '@contoso.com', 'internal', 1, 1, \
+                        '2026-11-29 00:00:00', '2026-11-29 00:00:00' \
+                 FROM g"
+            ),
+        };
+        db.url().establish_owner().unwrap().batch_execute(&seed).unwrap();
+        create_user(&acme, "ada.lovelace").await;
+
+        assert_eq!(total_found(&acme, r#"userName co "contoso""#).await, many);
+        assert_eq!(total_found(&acme, r#"userName ew "@contoso.com" and userName sw "user1""#).await, 11_111);
+        assert_eq!(total_found(&acme, r#"userName co "lovelace""#).await, 1);
     }
 }
