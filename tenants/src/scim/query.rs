@@ -98,9 +98,9 @@ pub(crate) fn list(
     let tenant_bytes = tx.tenant.0.as_bytes().to_vec();
     // SQLite, without statistics, takes `tenant_id = ?` for a selective
     // condition and would walk all of the tenant's users, probing each
-    // against the name index's matches. Saying it is nearly always true
-    // (as it is: most rows belong to the few big tenants) makes it start
-    // from the matches instead.
+    // against the name index's matches. Telling it the condition is nearly
+    // always true makes it start from the matches instead; the condition
+    // still holds on every row.
     let tenant_is_broad = t.searches_names && backend == Backend::Sqlite;
     let from = |sql: &mut Sql| {
         sql.push(" FROM ").push(table).push(" r");

@@ -1,4 +1,5 @@
-//! SCIM data at the end of a tenant's life: deleting the tenant removes it all.
+//! SCIM data in storage: deleting a tenant removes all of it, and user-name
+//! substring searches find exactly the tenant's matches through the trigram index.
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -84,14 +85,17 @@ both_backends! {
     }
 }
 
-/// The user names a SCIM filter finds, sorted.
-async fn names_found(scope: &TenantScope, filter: &str) -> Vec<String> {
+/// `GET /Users` with `query`, answered 200.
+async fn list_users(scope: &TenantScope, query: &[(&str, &str)]) -> Value {
     let resp = scope
         .scim("http://test/t/x/scim/v2".into(), 1 << 20)
         .handle(ScimRequest {
             method: Method::Get,
             path: "/Users".into(),
-            query: vec![("filter".into(), filter.into())],
+            query: query
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
             if_match: None,
             if_none_match: None,
             body: None,
@@ -99,7 +103,13 @@ async fn names_found(scope: &TenantScope, filter: &str) -> Vec<String> {
         .await
         .unwrap();
     let body = resp.body.unwrap_or(Value::Null);
-    assert_eq!(resp.status, 200, "{filter}: {body}");
+    assert_eq!(resp.status, 200, "{query:?}: {body}");
+    body
+}
+
+/// The user names a SCIM filter finds, sorted.
+async fn names_found(scope: &TenantScope, filter: &str) -> Vec<String> {
+    let body = list_users(scope, &[("filter", filter)]).await;
     let mut names: Vec<String> = body["Resources"]
         .as_array()
         .unwrap()
@@ -109,6 +119,12 @@ async fn names_found(scope: &TenantScope, filter: &str) -> Vec<String> {
     names.sort();
     assert_eq!(body["totalResults"], names.len(), "{filter}");
     names
+}
+
+/// `totalResults` of a user filter (no resources asked for).
+async fn total_found(scope: &TenantScope, filter: &str) -> i64 {
+    let body = list_users(scope, &[("filter", filter), ("count", "0")]).await;
+    body["totalResults"].as_i64().unwrap()
 }
 
 both_backends! {
@@ -151,28 +167,6 @@ both_backends! {
         acme.users().delete(ada.id.0, None).await.unwrap();
         assert!(names_found(&acme, r#"userName co "countess""#).await.is_empty());
     }
-}
-
-/// `totalResults` of a user filter (no resources asked for).
-async fn total_found(scope: &TenantScope, filter: &str) -> i64 {
-    let resp = scope
-        .scim("http://test/t/x/scim/v2".into(), 1 << 20)
-        .handle(ScimRequest {
-            method: Method::Get,
-            path: "/Users".into(),
-            query: vec![
-                ("filter".into(), filter.into()),
-                ("count".into(), "0".into()),
-            ],
-            if_match: None,
-            if_none_match: None,
-            body: None,
-        })
-        .await
-        .unwrap();
-    let body = resp.body.unwrap_or(Value::Null);
-    assert_eq!(resp.status, 200, "{filter}: {body}");
-    body["totalResults"].as_i64().unwrap()
 }
 
 both_backends! {
