@@ -5,8 +5,11 @@
 #   OUT/registry.terraform.io/latchkey/latchkey/terraform-provider-latchkey_VERSION_OS_ARCH.zip
 #
 # Usage: terraform/package.sh [--out DIR] [--binary PATH] [--version V]
-#   --out DIR      the mirror folder (default: target/terraform-mirror)
+#   --out DIR      the mirror folder (default: target/terraform-mirror in the
+#                  repository)
 #   --binary PATH  package this binary instead of building a release one
+#   Relative paths given to --out and --binary are taken from the directory
+#   the script is run in.
 #   --version V    the version to name it (default: the crate's version)
 #
 # Then point Terraform at the mirror (see terraform/docs/index.md):
@@ -18,19 +21,31 @@
 #     direct { exclude = ["registry.terraform.io/latchkey/latchkey"] }
 #   }
 set -euo pipefail
-cd "$(dirname "$0")/.."
 
-out=target/terraform-mirror
+# The caller's directory: relative paths are the caller's, and are made
+# absolute before the script moves to the repository root (for cargo).
+caller=$PWD
+absolute() {
+  case "$1" in
+    /*) printf '%s\n' "$1" ;;
+    *) printf '%s\n' "$caller/$1" ;;
+  esac
+}
+
+out=
 binary=
 version=
 while [ $# -gt 0 ]; do
   case "$1" in
-    --out) out=$2; shift 2 ;;
-    --binary) binary=$2; shift 2 ;;
+    --out) out=$(absolute "$2"); shift 2 ;;
+    --binary) binary=$(absolute "$2"); shift 2 ;;
     --version) version=$2; shift 2 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
+
+cd "$(dirname "$0")/.."
+out=${out:-target/terraform-mirror}
 
 # The crate's version, e.g. 0.1.0 (from `path+file:///…#terraform-provider-latchkey@0.1.0`).
 if [ -z "$version" ]; then

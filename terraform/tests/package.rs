@@ -1,5 +1,6 @@
 //! `terraform/package.sh` builds a zip that Terraform installs offline from
-//! a filesystem mirror with `terraform init`.
+//! a filesystem mirror with `terraform init`, and takes relative paths from
+//! the directory it is run in.
 
 mod common;
 use common::*;
@@ -57,4 +58,43 @@ fn the_packaged_provider_installs_from_a_filesystem_mirror() {
     assert_eq!(server.get("/api/v1/tenants/mirrored").status, 200);
     tf.destroy();
     assert_eq!(server.get("/api/v1/tenants/mirrored").status, 404);
+}
+
+#[test]
+fn relative_paths_are_taken_from_the_callers_directory() {
+    let caller =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("package-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&caller);
+    std::fs::create_dir_all(&caller).expect("a caller's directory");
+    // A link to the built provider, so that --binary can be relative too.
+    std::fs::hard_link(
+        env!("CARGO_BIN_EXE_terraform-provider-latchkey"),
+        caller.join("provider"),
+    )
+    .expect("link the provider");
+    let out = format!("mirror-{}", std::process::id());
+    let packaged = Command::new("bash")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("package.sh"))
+        .args(["--binary", "provider", "--out", &out, "--version", "1.2.3"])
+        .current_dir(&caller)
+        .output()
+        .expect("package.sh runs");
+    let stderr = String::from_utf8_lossy(&packaged.stderr).into_owned();
+    let printed = String::from_utf8_lossy(&packaged.stdout).trim().to_owned();
+    let repository = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let landed_in_repository = repository.join(&out).exists();
+    let zip_exists = Path::new(&printed).is_file();
+    let _ = std::fs::remove_dir_all(&caller);
+    if landed_in_repository {
+        let _ = std::fs::remove_dir_all(repository.join(&out));
+    }
+    assert!(packaged.status.success(), "{stderr}");
+    assert!(
+        printed.starts_with(&caller.join(&out).display().to_string()) && zip_exists,
+        "the zip is under the caller's directory: {printed}"
+    );
+    assert!(
+        !landed_in_repository,
+        "nothing is written under the repository root"
+    );
 }
