@@ -60,7 +60,7 @@ impl Managed for TokenResource {
     fn schema(&self) -> Option<Schema> {
         let mut token = string(
             Computed,
-            "The secret, known only to the apply that created the token (empty after an import). Sensitive.",
+            "The secret, known only to the apply that created the token (null after an import). Sensitive.",
         );
         token.sensitive = true;
         schema(
