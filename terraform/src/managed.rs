@@ -1,13 +1,28 @@
 //! The plugin protocol's resource calls, said once. A resource says only
-//! what is its own (`Managed`); `Protocol` answers Terraform for it. None of
-//! our resources keeps a private state or reads provider meta.
+//! what is its own (`Managed`); `Protocol` answers Terraform for it. The
+//! only private state is whether an object came from an import (`Origin`);
+//! no resource reads provider meta.
 
 use async_trait::async_trait;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use tf_provider::schema::Schema;
 use tf_provider::value::ValueEmpty;
 use tf_provider::{AttributePath, Diagnostics, Resource};
+
+/// What Terraform keeps privately with an object: whether an import made
+/// it and no apply has changed it since. An import reads back only what the
+/// server stores, so arguments the server does not keep (a rotation's
+/// `triggers`) are not known to the state until an apply adopts them.
+/// Objects of older provider versions have no private state: `None`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Origin {
+    pub imported: bool,
+}
+
+fn imported(private: &Option<Origin>) -> bool {
+    private.is_some_and(|o| o.imported)
+}
 
 #[async_trait]
 pub trait Managed: Send + Sync {
@@ -31,6 +46,18 @@ pub trait Managed: Send + Sync {
         proposed: Self::State,
         config: &Self::State,
     ) -> (Self::State, Vec<AttributePath>);
+
+    /// The planned state of a change to an imported object that no apply
+    /// has changed yet. By default the same as any change: only a resource
+    /// with arguments the server does not store needs to adopt them.
+    fn plan_adoption(
+        &self,
+        prior: &Self::State,
+        proposed: Self::State,
+        config: &Self::State,
+    ) -> (Self::State, Vec<AttributePath>) {
+        self.plan_update(prior, proposed, config)
+    }
 
     async fn create(&self, diags: &mut Diagnostics, planned: Self::State) -> Option<Self::State>;
 
@@ -56,7 +83,7 @@ pub struct Protocol<M>(pub M);
 #[async_trait]
 impl<M: Managed> Resource for Protocol<M> {
     type State<'a> = M::State;
-    type PrivateState<'a> = ValueEmpty;
+    type PrivateState<'a> = Option<Origin>;
     type ProviderMetaState<'a> = ValueEmpty;
 
     fn schema(&self, _diags: &mut Diagnostics) -> Option<Schema> {
@@ -67,9 +94,9 @@ impl<M: Managed> Resource for Protocol<M> {
         &self,
         diags: &mut Diagnostics,
         state: M::State,
-        private: ValueEmpty,
+        private: Option<Origin>,
         _meta: ValueEmpty,
-    ) -> Option<(M::State, ValueEmpty)> {
+    ) -> Option<(M::State, Option<Origin>)> {
         Some((self.0.read(diags, state).await?, private))
     }
 
@@ -79,8 +106,8 @@ impl<M: Managed> Resource for Protocol<M> {
         proposed: M::State,
         config: M::State,
         _meta: ValueEmpty,
-    ) -> Option<(M::State, ValueEmpty)> {
-        Some((self.0.plan_create(proposed, &config), ValueEmpty::Null))
+    ) -> Option<(M::State, Option<Origin>)> {
+        Some((self.0.plan_create(proposed, &config), None))
     }
 
     async fn plan_update<'a>(
@@ -89,10 +116,14 @@ impl<M: Managed> Resource for Protocol<M> {
         prior: M::State,
         proposed: M::State,
         config: M::State,
-        private: ValueEmpty,
+        private: Option<Origin>,
         _meta: ValueEmpty,
-    ) -> Option<(M::State, ValueEmpty, Vec<AttributePath>)> {
-        let (planned, replace) = self.0.plan_update(&prior, proposed, &config);
+    ) -> Option<(M::State, Option<Origin>, Vec<AttributePath>)> {
+        let (planned, replace) = if imported(&private) {
+            self.0.plan_adoption(&prior, proposed, &config)
+        } else {
+            self.0.plan_update(&prior, proposed, &config)
+        };
         Some((planned, private, replace))
     }
 
@@ -100,9 +131,9 @@ impl<M: Managed> Resource for Protocol<M> {
         &self,
         _diags: &mut Diagnostics,
         _prior: M::State,
-        private: ValueEmpty,
+        private: Option<Origin>,
         _meta: ValueEmpty,
-    ) -> Option<ValueEmpty> {
+    ) -> Option<Option<Origin>> {
         Some(private)
     }
 
@@ -111,10 +142,10 @@ impl<M: Managed> Resource for Protocol<M> {
         diags: &mut Diagnostics,
         planned: M::State,
         _config: M::State,
-        private: ValueEmpty,
+        _private: Option<Origin>,
         _meta: ValueEmpty,
-    ) -> Option<(M::State, ValueEmpty)> {
-        Some((self.0.create(diags, planned).await?, private))
+    ) -> Option<(M::State, Option<Origin>)> {
+        Some((self.0.create(diags, planned).await?, None))
     }
 
     async fn update<'a>(
@@ -123,17 +154,18 @@ impl<M: Managed> Resource for Protocol<M> {
         prior: M::State,
         planned: M::State,
         _config: M::State,
-        private: ValueEmpty,
+        _private: Option<Origin>,
         _meta: ValueEmpty,
-    ) -> Option<(M::State, ValueEmpty)> {
-        Some((self.0.update(diags, prior, planned).await?, private))
+    ) -> Option<(M::State, Option<Origin>)> {
+        // An apply has changed the object: what it adopted is now known.
+        Some((self.0.update(diags, prior, planned).await?, None))
     }
 
     async fn destroy<'a>(
         &self,
         diags: &mut Diagnostics,
         prior: M::State,
-        _private: ValueEmpty,
+        _private: Option<Origin>,
         _meta: ValueEmpty,
     ) -> Option<()> {
         self.0.destroy(diags, prior).await
@@ -143,7 +175,7 @@ impl<M: Managed> Resource for Protocol<M> {
         &self,
         diags: &mut Diagnostics,
         id: String,
-    ) -> Option<(M::State, ValueEmpty)> {
-        Some((self.0.import(diags, id)?, ValueEmpty::Null))
+    ) -> Option<(M::State, Option<Origin>)> {
+        Some((self.0.import(diags, id)?, Some(Origin { imported: true })))
     }
 }

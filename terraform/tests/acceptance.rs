@@ -330,16 +330,17 @@ output "secret" {{
     fn signing_key_rotation_lifecycle(server: Server) {
         server.tenant("acme");
         let tf = Tf::new(&server);
-        let active = || -> String {
+        // `alg → kid` of the tenant's active keys.
+        let active = || -> serde_json::Map<String, serde_json::Value> {
             server.get("/api/v1/tenants/acme/keys").body["items"]
                 .as_array()
                 .expect("keys")
                 .iter()
-                .find(|k| k["alg"] == "ES256" && k["state"] == "active")
-                .and_then(|k| k["kid"].as_str())
-                .expect("an active ES256 key")
-                .to_owned()
+                .filter(|k| k["state"] == "active")
+                .map(|k| (k["alg"].as_str().expect("an alg").to_owned(), k["kid"].clone()))
+                .collect()
         };
+        let jwks = || server.get("/t/acme/.well-known/jwks.json").body;
         let config = |trigger: &str| {
             format!(
                 "resource \"latchkey_signing_key_rotation\" \"r\" {{\n  tenant = \"acme\"\n  algs = [\"ES256\"]\n  triggers = {{ when = \"{trigger}\" }}\n}}"
@@ -351,25 +352,48 @@ output "secret" {{
         tf.config(&config("2026-q1"));
         tf.apply();
         let first = active();
-        assert_ne!(first, before, "the apply rotated");
-        assert_eq!(tf.state(a)["active_kids"]["ES256"], json!(first));
+        assert_ne!(first["ES256"], before["ES256"], "the apply rotated ES256");
+        assert_eq!(first["RS256"], before["RS256"], "and only ES256");
+        assert_eq!(tf.state(a)["active_kids"], json!({"ES256": first["ES256"]}));
         tf.assert_no_changes();
 
         tf.config(&config("2026-q2"));
         tf.assert_plan_has("forces replacement");
         tf.apply();
         let second = active();
-        assert_ne!(second, first, "a new trigger rotated again");
+        assert_ne!(second["ES256"], first["ES256"], "a new trigger rotated again");
         tf.assert_no_changes();
 
-        tf.reimport(a, &format!("acme/{second}"));
-        assert_eq!(tf.state(a)["active_kids"]["ES256"], json!(second));
-        tf.assert_plan_has("forces replacement");
-
-        tf.config(&config("2026-q2"));
+        // An import adopts the current keys; the configured `triggers` and
+        // `algs` are taken in place, without a rotation.
+        tf.reimport(a, "acme/current");
+        assert_eq!(tf.state(a)["active_kids"], json!(second));
+        let plan = tf.assert_plan_has("update in-place");
+        assert!(!plan.contains("replace"), "the import is not replaced:\n{plan}");
+        let (keys, published) = (active(), jwks());
         tf.apply();
+        assert_eq!(active(), keys, "the apply after the import rotated nothing");
+        assert_eq!(jwks(), published, "no key was published");
+        assert_eq!(tf.state(a)["active_kids"], json!({"ES256": keys["ES256"]}));
         tf.assert_no_changes();
-        let third = active();
+
+        // Once adopted, a change of triggers rotates again.
+        tf.config(&config("2026-q3"));
+        tf.assert_plan_has("forces replacement");
+        tf.apply();
+        assert_ne!(active()["ES256"], keys["ES256"]);
+        tf.assert_no_changes();
+
+        // A rotation made over the API retires the keys this one made
+        // active: it is gone, and the apply rotates anew.
+        let rotated = server.post("/api/v1/tenants/acme/keys/rotate", json!({"algs": ["ES256"]}));
+        assert_eq!(rotated.status, 200, "{:?}", rotated.body);
+        let by_hand = active();
+        tf.assert_plan_has("will be created");
+        tf.apply();
+        assert_ne!(active()["ES256"], by_hand["ES256"], "the apply rotated after the one by hand");
+        assert_eq!(tf.state(a)["active_kids"]["ES256"], active()["ES256"]);
+        tf.assert_no_changes();
 
         assert_eq!(server.delete("/api/v1/tenants/acme").status, 200);
         tf.assert_plan_has("will be created");
@@ -377,8 +401,10 @@ output "secret" {{
         tf.apply();
         tf.assert_no_changes();
 
+        let (keys, published) = (active(), jwks());
         tf.destroy();
-        assert_ne!(active(), third, "destroying a rotation leaves the keys as they are");
+        assert_eq!(active(), keys, "destroying a rotation leaves the keys as they are");
+        assert_eq!(jwks(), published);
     }
 
     fn data_sources_read_what_exists(server: Server) {
