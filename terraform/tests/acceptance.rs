@@ -1,7 +1,11 @@
 //! Acceptance: the real Terraform 1.0.3 CLI drives the provider against a
-//! real Latchkey server. For each resource: apply → no changes → update →
-//! import → an out-of-band change is detected and repaired → a deletion
-//! out of band is planned for re-creation → destroy → nothing left.
+//! real Latchkey server. For each resource: apply → no changes → a change of
+//! configuration (in place where the API allows it, else a replacement) →
+//! import → drift made over REST (a change, a deletion, a revocation, a
+//! rotation) is planned and repaired → destroy → what destroying leaves on
+//! the server: nothing (tenant, user, group, membership), only revoked
+//! tokens (the API keeps them listed), the keys as they are (a rotation
+//! cannot be undone).
 
 mod common;
 use common::*;
