@@ -297,8 +297,13 @@ impl fmt::Debug for DatabaseUrl {
 // `busy_timeout` comes first: switching to WAL needs a lock too, and without
 // the timeout a connection opened while another one closes (and checkpoints)
 // fails at once with "database is locked".
+//
+// `mmap_size`: reads come straight from the operating system's page cache,
+// shared by every connection, instead of through each connection's own 2 MiB
+// cache and a `pread` per page missed. A search over a big directory reads
+// thousands of pages; mapped, it spends no time copying them.
 const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
+     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA mmap_size = 1073741824;";
 
 fn unreachable_database(err: diesel::ConnectionError) -> Error {
     Error::Unavailable(format!(
@@ -453,6 +458,42 @@ impl Pool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use diesel::sql_types::{BigInt, Text};
+    use diesel::{QueryableByName, RunQueryDsl};
+
+    #[derive(QueryableByName)]
+    struct MmapSize {
+        #[diesel(sql_type = BigInt)]
+        mmap_size: i64,
+    }
+
+    #[derive(QueryableByName)]
+    struct JournalMode {
+        #[diesel(sql_type = Text)]
+        journal_mode: String,
+    }
+
+    #[test]
+    fn an_sqlite_connection_is_in_wal_mode_and_reads_through_a_memory_map() {
+        let dir = std::env::temp_dir().join(format!("latchkey-pragmas-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let url = DatabaseUrl::sqlite_file(&dir.join("pragmas.db"));
+
+        let DbConnection::Sqlite(mut conn) = url.establish_app().unwrap() else {
+            panic!("an sqlite URL opens an SQLite connection");
+        };
+        let mmap: MmapSize = diesel::sql_query("PRAGMA mmap_size")
+            .get_result(&mut conn)
+            .unwrap();
+        let journal: JournalMode = diesel::sql_query("PRAGMA journal_mode")
+            .get_result(&mut conn)
+            .unwrap();
+        drop(conn);
+        std::fs::remove_dir_all(&dir).unwrap();
+
+        assert_eq!(mmap.mmap_size, 1 << 30);
+        assert_eq!(journal.journal_mode, "wal");
+    }
 
     fn uses_when_due(plans: &mut PlanRefresh, uses: u64, at: Instant) -> Vec<u64> {
         let mut due = Vec::new();

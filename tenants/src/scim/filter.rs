@@ -681,12 +681,20 @@ impl Translator {
                 sql.bind(Bind::Text(pattern));
                 sql.push("))");
             }
+            // `LIKE` on the FTS5 table checks each candidate against the
+            // name in `users`, a second lookup per match on top of the one
+            // the outer query makes anyway. A phrase query answers from the
+            // trigram positions alone; the name is then checked on the row
+            // already read, which anchors `ew` and keeps `LIKE`'s exact
+            // meaning.
             Backend::Sqlite => {
                 sql.push(
-                    "r.rowid IN (SELECT rowid FROM user_name_search WHERE user_name_key LIKE ",
+                    "r.rowid IN (SELECT rowid FROM user_name_search \
+                     WHERE user_name_search MATCH ",
                 );
+                sql.bind(Bind::Text(fts5_phrase(s)));
+                sql.push(") AND r.user_name_key LIKE ");
                 sql.bind(Bind::Text(pattern));
-                sql.push(")");
             }
         }
     }
@@ -739,6 +747,12 @@ impl Translator {
 /// would take for pattern syntax.
 fn trigram_searchable(s: &str) -> bool {
     s.chars().count() >= 3 && !s.contains(['%', '_', '\\'])
+}
+
+/// `s` as an FTS5 string: the whole of it one phrase, so no character in
+/// it is query syntax (a double quote is written twice).
+fn fts5_phrase(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
 }
 
 fn ordering_op(op: &CompareOp) -> Option<&'static str> {
@@ -859,9 +873,19 @@ mod tests {
         let sql = translate(&USER_TYPE, Backend::Sqlite, r#"userName ew "Smith""#).unwrap();
         assert_eq!(
             sql.text,
-            "(r.rowid IN (SELECT rowid FROM user_name_search WHERE user_name_key LIKE ?1))"
+            "(r.rowid IN (SELECT rowid FROM user_name_search WHERE user_name_search MATCH ?1) \
+             AND r.user_name_key LIKE ?2)"
         );
-        assert_eq!(sql.binds, vec![Bind::Text("%smith".into())]);
+        assert_eq!(
+            sql.binds,
+            vec![Bind::Text("\"smith\"".into()), Bind::Text("%smith".into())]
+        );
+    }
+
+    #[test]
+    fn a_double_quote_in_a_user_name_search_stays_inside_the_fts5_phrase() {
+        let sql = translate(&USER_TYPE, Backend::Sqlite, r#"userName co "a\"b OR c""#).unwrap();
+        assert_eq!(sql.binds[0], Bind::Text(r#""a""b or c""#.into()));
     }
 
     #[test]

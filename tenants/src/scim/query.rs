@@ -47,6 +47,9 @@ struct IdRow {
     id: Id,
     #[diesel(sql_type = Nullable<Text>)]
     sort_key: Option<String>,
+    /// The query's total, when the page query counts it too.
+    #[diesel(sql_type = Nullable<BigInt>)]
+    total: Option<i64>,
 }
 
 #[derive(QueryableByName)]
@@ -129,19 +132,28 @@ pub(crate) fn list(
     } else {
         None
     };
+    let count = |tx: &mut TenantTx<'_>| -> Result<i64> {
+        let mut sql = Sql::new(backend);
+        sql.push("SELECT COUNT(*) AS n");
+        from(&mut sql);
+        Ok(sql.load::<CountRow>(tx.conn)?.first().map_or(0, |r| r.n))
+    };
+    // A name search's rows are the index's matches, each looked up in the
+    // table: counting them in a query of their own and then cutting the page
+    // from them in another would look every match up twice. The page query
+    // counts them as it goes (`COUNT(*) OVER ()`, taken before `LIMIT`).
+    // Elsewhere the count stays separate: for a filter matching most of the
+    // tenant, a page can stop after its first rows, a window count cannot.
+    let counts_with_page = continued.is_none() && t.searches_names && params.count > 0;
     let total = match &continued {
-        Some(c) => c.total,
-        None => {
-            let mut sql = Sql::new(backend);
-            sql.push("SELECT COUNT(*) AS n");
-            from(&mut sql);
-            sql.load::<CountRow>(tx.conn)?.first().map_or(0, |r| r.n)
-        }
+        Some(c) => Some(c.total),
+        None if counts_with_page => None,
+        None => Some(count(tx)?),
     };
     if params.count == 0 {
         return Ok(ListResult {
             ids: Vec::new(),
-            total,
+            total: total.unwrap_or_default(),
         });
     }
     // Text sort keys compare as text; NULLs sort as the empty string, so
@@ -164,6 +176,11 @@ pub(crate) fn list(
         Some(s) => sql.push("SELECT r.id AS id, ").push(s).push(" AS sort_key"),
         None => sql.push("SELECT r.id AS id, NULL AS sort_key"),
     };
+    if counts_with_page {
+        sql.push(", COUNT(*) OVER () AS total");
+    } else {
+        sql.push(", CAST(NULL AS BIGINT) AS total");
+    }
     from(&mut sql);
     if let Some(c) = &continued {
         let cmp = if params.descending { " < " } else { " > " };
@@ -196,6 +213,14 @@ pub(crate) fn list(
         sql.bind(Bind::Int(params.start_index - 1));
     }
     let rows = sql.load::<IdRow>(tx.conn)?;
+    let total = match (total, rows.first()) {
+        (Some(total), _) => total,
+        (None, Some(first)) => first.total.unwrap_or_default(),
+        // No row to carry the count: none matched, or the page starts
+        // past the last match.
+        (None, None) if params.start_index <= 1 => 0,
+        (None, None) => count(tx)?,
+    };
     if let Some(last) = rows.last() {
         let next = params.start_index + i64::try_from(rows.len()).unwrap_or(0);
         cache.insert(

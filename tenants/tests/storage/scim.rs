@@ -139,6 +139,7 @@ both_backends! {
 
         assert_eq!(names_found(&acme, r#"userName co "ADA""#).await, ["Adam.Smith", "ada.lovelace"]);
         assert_eq!(names_found(&acme, r#"userName ew "hopper""#).await, ["grace.hopper"]);
+        assert!(names_found(&acme, r#"userName ew "ada""#).await.is_empty());
         assert_eq!(names_found(&acme, r#"userName co "ada" and userName co "smith""#).await, ["Adam.Smith"]);
         assert_eq!(names_found(&acme, r#"not (userName co "ada")"#).await, ["grace.hopper"]);
         assert_eq!(names_found(&globex, r#"userName co "ada""#).await, ["ada.byron"]);
@@ -146,6 +147,49 @@ both_backends! {
         assert_eq!(names_found(&acme, r#"userName co "ad""#).await, ["Adam.Smith", "ada.lovelace"]);
         assert!(names_found(&acme, r#"userName co "a%a""#).await.is_empty());
         assert!(names_found(&acme, r#"userName co "ada_""#).await.is_empty());
+    }
+
+    async fn a_user_name_search_counts_every_match_on_any_page(db: TestDb) {
+        let store = db.store().await;
+        let acme = new_tenant(&store, "acme").await;
+        let globex = new_tenant(&store, "globex").await;
+        for i in 1..=5 {
+            create_user(&acme, &format!("ada{i}")).await;
+        }
+        create_user(&acme, "grace").await;
+        create_user(&globex, "ada.byron").await;
+        let page = |start: &'static str, count: &'static str| {
+            let acme = &acme;
+            async move {
+                let query = [("filter", r#"userName co "ada""#), ("startIndex", start), ("count", count)];
+                let body = list_users(acme, &query).await;
+                let shown = body["Resources"].as_array().map_or(0, Vec::len);
+                (body["totalResults"].as_i64().unwrap(), shown)
+            }
+        };
+
+        assert_eq!(page("1", "2").await, (5, 2));
+        // Continues the walk.
+        assert_eq!(page("3", "2").await, (5, 2));
+        // Reached by no walk: an offset.
+        assert_eq!(page("4", "10").await, (5, 2));
+        // Past the last match: no row to carry the count.
+        assert_eq!(page("7", "2").await, (5, 0));
+        assert_eq!(page("1", "0").await, (5, 0));
+        let none = list_users(&acme, &[("filter", r#"userName co "hopper""#)]).await;
+        assert_eq!(none["totalResults"], 0);
+    }
+
+    async fn a_user_name_search_takes_quotes_and_operators_literally(db: TestDb) {
+        let store = db.store().await;
+        let acme = new_tenant(&store, "acme").await;
+        create_user(&acme, r#"o"neil AND*co-ops@example.com"#).await;
+        create_user(&acme, "oneil@example.com").await;
+
+        for filter in [r#"userName co "o\"neil""#, r#"userName co "and*co""#, r#"userName co "neil and""#] {
+            assert_eq!(names_found(&acme, filter).await, [r#"o"neil AND*co-ops@example.com"#], "{filter}");
+        }
+        assert!(names_found(&acme, r#"userName co "neil OR co""#).await.is_empty());
     }
 
     async fn user_name_co_follows_renames_and_deletes(db: TestDb) {
@@ -200,6 +244,9 @@ both_backends! {
         create_user(&acme, "ada.lovelace").await;
 
         assert_eq!(total_found(&acme, r#"userName co "contoso""#).await, many);
+        let page = list_users(&acme, &[("filter", r#"userName co "contoso""#), ("count", "100")]).await;
+        assert_eq!(page["totalResults"], many);
+        assert_eq!(page["Resources"].as_array().unwrap().len(), 100);
         assert_eq!(total_found(&acme, r#"userName ew "@contoso.com" and userName sw "user1""#).await, 11_111);
         assert_eq!(total_found(&acme, r#"userName co "lovelace""#).await, 1);
     }
