@@ -297,13 +297,8 @@ impl fmt::Debug for DatabaseUrl {
 // `busy_timeout` comes first: switching to WAL needs a lock too, and without
 // the timeout a connection opened while another one closes (and checkpoints)
 // fails at once with "database is locked".
-//
-// `mmap_size`: reads come straight from the operating system's page cache,
-// shared by every connection, instead of through each connection's own 2 MiB
-// cache and a `pread` per page missed. A search over a big directory reads
-// thousands of pages; mapped, it spends no time copying them.
 const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA mmap_size = 1073741824;";
+     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
 
 fn unreachable_database(err: diesel::ConnectionError) -> Error {
     Error::Unavailable(format!(
@@ -462,9 +457,9 @@ mod tests {
     use diesel::{QueryableByName, RunQueryDsl};
 
     #[derive(QueryableByName)]
-    struct MmapSize {
+    struct ForeignKeys {
         #[diesel(sql_type = BigInt)]
-        mmap_size: i64,
+        foreign_keys: i64,
     }
 
     #[derive(QueryableByName)]
@@ -474,7 +469,7 @@ mod tests {
     }
 
     #[test]
-    fn an_sqlite_connection_is_in_wal_mode_and_reads_through_a_memory_map() {
+    fn an_sqlite_connection_is_in_wal_mode_with_foreign_keys_checked() {
         let dir = std::env::temp_dir().join(format!("latchkey-pragmas-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let url = DatabaseUrl::sqlite_file(&dir.join("pragmas.db"));
@@ -482,7 +477,7 @@ mod tests {
         let DbConnection::Sqlite(mut conn) = url.establish_app().unwrap() else {
             panic!("an sqlite URL opens an SQLite connection");
         };
-        let mmap: MmapSize = diesel::sql_query("PRAGMA mmap_size")
+        let keys: ForeignKeys = diesel::sql_query("PRAGMA foreign_keys")
             .get_result(&mut conn)
             .unwrap();
         let journal: JournalMode = diesel::sql_query("PRAGMA journal_mode")
@@ -491,7 +486,7 @@ mod tests {
         drop(conn);
         std::fs::remove_dir_all(&dir).unwrap();
 
-        assert_eq!(mmap.mmap_size, 1 << 30);
+        assert_eq!(keys.foreign_keys, 1);
         assert_eq!(journal.journal_mode, "wal");
     }
 
