@@ -18,6 +18,10 @@ use crate::config::{Settings, write_secret_file};
 use crate::metrics::Metrics;
 use crate::ratelimit::RateLimits;
 
+/// How often each node prunes old Stripe event ids. Retention is counted in
+/// days, so an hour late is nothing; more often would only repeat the query.
+const STRIPE_EVENT_PRUNING_EVERY: Duration = Duration::from_secs(3600);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "latchkey",
@@ -296,6 +300,11 @@ async fn serve_until_shutdown(settings: &Settings) -> Result<()> {
     store.spawn_audit_stream_job(
         Arc::new(sender),
         Duration::from_secs(settings.audit_stream_poll_secs),
+    );
+    // Also with billing off: ids recorded while it was on still age out.
+    store.spawn_stripe_event_pruning_job(
+        settings.stripe_event_retention(),
+        STRIPE_EVENT_PRUNING_EVERY,
     );
     let billing = settings.billing()?.map(Arc::new);
     if let Some(billing) = &billing {

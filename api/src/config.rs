@@ -99,10 +99,17 @@ pub struct Settings {
     pub billing_sync_secs: u64,
     /// Days a tenant whose payment failed keeps its paid plan.
     pub billing_grace_days: u64,
+    /// Days the id of a received Stripe event is kept to recognise a
+    /// redelivery; older ids are deleted.
+    pub stripe_event_retention_days: u64,
     /// The plans `free`, `team` and `enterprise`: their features and limits
     /// (TOML only: `[plans.team]`; unset keys keep the defaults).
     pub plans: BTreeMap<String, Plan>,
 }
+
+/// Ten years, far past any redelivery; bounded so that the pruning cutoff
+/// stays an ordinary date.
+const MAX_STRIPE_EVENT_RETENTION_DAYS: u64 = 3650;
 
 const ENV_KEYS: &[&str] = &[
     "listen",
@@ -140,6 +147,7 @@ const ENV_KEYS: &[&str] = &[
     "stripe_price_enterprise",
     "billing_sync_secs",
     "billing_grace_days",
+    "stripe_event_retention_days",
 ];
 
 /// Secrets (the master key, the bootstrap token, a password in the database
@@ -195,6 +203,10 @@ impl std::fmt::Debug for Settings {
             .field("stripe_price_enterprise", &self.stripe_price_enterprise)
             .field("billing_sync_secs", &self.billing_sync_secs)
             .field("billing_grace_days", &self.billing_grace_days)
+            .field(
+                "stripe_event_retention_days",
+                &self.stripe_event_retention_days,
+            )
             .field("plans", &self.plans)
             .finish()
     }
@@ -238,6 +250,10 @@ impl Default for Settings {
             stripe_price_enterprise: None,
             billing_sync_secs: 30,
             billing_grace_days: 14,
+            // Stripe retries a delivery for up to 3 days and resends an
+            // event by hand only within 30 days of its creation: after 30
+            // days an id can no longer come back.
+            stripe_event_retention_days: 30,
             plans: Plans::defaults(),
         }
     }
@@ -296,6 +312,13 @@ impl Settings {
         }
         if self.audit_stream_poll_secs == 0 {
             bail!("LATCHKEY_AUDIT_STREAM_POLL_SECS (audit_stream_poll_secs) must be at least 1");
+        }
+        // Checked with billing off too: the pruning job always runs, so ids
+        // recorded while billing was on still go.
+        if !(1..=MAX_STRIPE_EVENT_RETENTION_DAYS).contains(&self.stripe_event_retention_days) {
+            bail!(
+                "LATCHKEY_STRIPE_EVENT_RETENTION_DAYS (stripe_event_retention_days) must be 1 to {MAX_STRIPE_EVENT_RETENTION_DAYS}"
+            );
         }
         self.plans()?;
         self.check_billing()?;
@@ -453,6 +476,14 @@ impl Settings {
 
     pub fn billing_grace(&self) -> time::Duration {
         time::Duration::days(i64::try_from(self.billing_grace_days).unwrap_or(365))
+    }
+
+    pub fn stripe_event_retention(&self) -> time::Duration {
+        // Within the bound, the cast is exact.
+        let days = self
+            .stripe_event_retention_days
+            .min(MAX_STRIPE_EVENT_RETENTION_DAYS);
+        time::Duration::days(days as i64)
     }
 
     pub fn listen_addr(&self) -> Result<SocketAddr> {
@@ -660,6 +691,26 @@ mod tests {
             !printed.contains("secretvalue") && printed.contains("price_team"),
             "{printed}"
         );
+    }
+
+    #[test]
+    fn a_stripe_event_retention_outside_1_to_3650_days_is_refused_with_the_setting_named() {
+        for days in [0, 3651] {
+            let s = Settings {
+                stripe_event_retention_days: days,
+                ..Settings::default()
+            };
+            let err = s.validate().unwrap_err().to_string();
+            assert!(
+                err.contains("LATCHKEY_STRIPE_EVENT_RETENTION_DAYS"),
+                "{days}: {err}"
+            );
+        }
+        let s = Settings {
+            stripe_event_retention_days: 3650,
+            ..Settings::default()
+        };
+        s.validate().unwrap();
     }
 
     #[test]

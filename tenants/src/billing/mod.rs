@@ -3,7 +3,7 @@
 //! - [`state`]: a tenant's stored billing state and the plan it is
 //!   effectively on now (grace period, cancellation at period end).
 //! - [`events`]: Stripe's webhook events applied to tenants, once each, in
-//!   any order.
+//!   any order; the job pruning the ids of old ones.
 //! - [`checkout`]: an upgrade: the tenant's Stripe customer (created once)
 //!   and a Checkout Session for the plan.
 //! - [`seats`]: the background job that keeps each subscription's quantity

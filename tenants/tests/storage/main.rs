@@ -6,6 +6,7 @@
 
 mod support;
 
+mod billing;
 mod directory;
 mod groups;
 mod isolation;
