@@ -669,17 +669,19 @@ impl Translator {
     fn user_name_search(&mut self, sql: &mut Sql, op: &CompareOp, s: &str) {
         self.searches_names = true;
         let pattern = match op {
-            CompareOp::Co => format!("%{s}%"),
-            _ => format!("%{s}"),
+            CompareOp::Co => format!("%{}%", like_escape(s)),
+            _ => format!("%{}", like_escape(s)),
         };
         match self.backend {
+            // `pg_trgm` reads the pattern's escapes: `%john\_smith%` looks
+            // up the trigrams of `john_smith`.
             Backend::Postgres => {
                 sql.push(
                     "r.id = ANY (ARRAY(SELECT s.id FROM user_name_search s \
                      WHERE s.user_name_key LIKE ",
                 );
                 sql.bind(Bind::Text(pattern));
-                sql.push("))");
+                sql.push(" ESCAPE '\\'))");
             }
             // `LIKE` on the FTS5 table checks each candidate against the
             // name in `users`, a second lookup per match on top of the one
@@ -695,6 +697,7 @@ impl Translator {
                 sql.bind(Bind::Text(fts5_phrase(s)));
                 sql.push(") AND r.user_name_key LIKE ");
                 sql.bind(Bind::Text(pattern));
+                sql.push(" ESCAPE '\\'");
             }
         }
     }
@@ -742,11 +745,10 @@ impl Translator {
     }
 }
 
-/// A value the trigram indexes can look up: three characters or more (a
-/// trigram), none of them a `LIKE` wildcard or escape, which both indexes
-/// would take for pattern syntax.
+/// A value the trigram indexes can look up: three characters or more, a
+/// trigram. `LIKE`'s own characters (`_` in `john_smith`) are escaped.
 fn trigram_searchable(s: &str) -> bool {
-    s.chars().count() >= 3 && !s.contains(['%', '_', '\\'])
+    s.chars().count() >= 3
 }
 
 /// `s` as an FTS5 string: the whole of it one phrase, so no character in
@@ -863,7 +865,7 @@ mod tests {
         assert_eq!(
             sql.text,
             "(r.id = ANY (ARRAY(SELECT s.id FROM user_name_search s \
-             WHERE s.user_name_key LIKE $1)))"
+             WHERE s.user_name_key LIKE $1 ESCAPE '\\')))"
         );
         assert_eq!(sql.binds, vec![Bind::Text("%ada%".into())]);
     }
@@ -874,7 +876,7 @@ mod tests {
         assert_eq!(
             sql.text,
             "(r.rowid IN (SELECT rowid FROM user_name_search WHERE user_name_search MATCH ?1) \
-             AND r.user_name_key LIKE ?2)"
+             AND r.user_name_key LIKE ?2 ESCAPE '\\')"
         );
         assert_eq!(
             sql.binds,
@@ -889,17 +891,27 @@ mod tests {
     }
 
     #[test]
-    fn a_user_name_too_short_for_a_trigram_or_holding_a_wildcard_is_tested_name_by_name() {
-        for value in ["ad", "a_b", "50%", "a\\\\b"] {
-            for backend in [Backend::Postgres, Backend::Sqlite] {
-                let filter = format!(r#"userName co "{value}""#);
-                let sql = translate(&USER_TYPE, backend, &filter).unwrap();
-                assert!(
-                    sql.text.starts_with("(r.user_name_key LIKE "),
-                    "{filter}: {}",
-                    sql.text
-                );
-            }
+    fn a_user_name_too_short_for_a_trigram_is_tested_name_by_name() {
+        for backend in [Backend::Postgres, Backend::Sqlite] {
+            let sql = translate(&USER_TYPE, backend, r#"userName co "ad""#).unwrap();
+            assert!(
+                sql.text.starts_with("(r.user_name_key LIKE "),
+                "{}",
+                sql.text
+            );
+        }
+    }
+
+    #[test]
+    fn like_wildcards_in_a_user_name_search_are_escaped_for_the_trigram_index() {
+        for backend in [Backend::Postgres, Backend::Sqlite] {
+            let sql = translate(&USER_TYPE, backend, r#"userName co "n_s%\\""#).unwrap();
+            assert!(sql.text.contains("user_name_search"), "{}", sql.text);
+            assert!(
+                sql.binds.contains(&Bind::Text(r"%n\_s\%\\%".into())),
+                "{:?}",
+                sql.binds
+            );
         }
     }
 

@@ -192,6 +192,19 @@ both_backends! {
         assert!(names_found(&acme, r#"userName co "neil OR co""#).await.is_empty());
     }
 
+    async fn like_wildcards_in_a_user_name_search_match_only_themselves(db: TestDb) {
+        let store = db.store().await;
+        let acme = new_tenant(&store, "acme").await;
+        for name in ["john_smith", "john.smith", "cut 50% off", "cut 500 off", r"back\slash", "backxslash"] {
+            create_user(&acme, name).await;
+        }
+
+        assert_eq!(names_found(&acme, r#"userName co "n_s""#).await, ["john_smith"]);
+        assert_eq!(names_found(&acme, r#"userName co "50%""#).await, ["cut 50% off"]);
+        assert_eq!(names_found(&acme, r#"userName co "k\\s""#).await, [r"back\slash"]);
+        assert_eq!(names_found(&acme, r#"userName ew "_smith""#).await, ["john_smith"]);
+    }
+
     async fn user_name_co_follows_renames_and_deletes(db: TestDb) {
         let store = db.store().await;
         let acme = new_tenant(&store, "acme").await;
