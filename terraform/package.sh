@@ -8,9 +8,9 @@
 #   --out DIR      the mirror folder (default: target/terraform-mirror in the
 #                  repository)
 #   --binary PATH  package this binary instead of building a release one
+#   --version V    the version to name it (default: the crate's version)
 #   Relative paths given to --out and --binary are taken from the directory
 #   the script is run in.
-#   --version V    the version to name it (default: the crate's version)
 #
 # Then point Terraform at the mirror (see terraform/docs/index.md):
 #   provider_installation {

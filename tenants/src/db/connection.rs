@@ -470,11 +470,9 @@ mod tests {
 
     #[test]
     fn an_sqlite_connection_is_in_wal_mode_with_foreign_keys_checked() {
-        let dir = std::env::temp_dir().join(format!("latchkey-pragmas-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let url = DatabaseUrl::sqlite_file(&dir.join("pragmas.db"));
+        let db = crate::testing::TestDb::sqlite();
 
-        let DbConnection::Sqlite(mut conn) = url.establish_app().unwrap() else {
+        let DbConnection::Sqlite(mut conn) = db.url().establish_app().unwrap() else {
             panic!("an sqlite URL opens an SQLite connection");
         };
         let keys: ForeignKeys = diesel::sql_query("PRAGMA foreign_keys")
@@ -483,8 +481,6 @@ mod tests {
         let journal: JournalMode = diesel::sql_query("PRAGMA journal_mode")
             .get_result(&mut conn)
             .unwrap();
-        drop(conn);
-        std::fs::remove_dir_all(&dir).unwrap();
 
         assert_eq!(keys.foreign_keys, 1);
         assert_eq!(journal.journal_mode, "wal");
