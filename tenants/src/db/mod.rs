@@ -23,8 +23,11 @@ pub const APP_ROLE: &str = "latchkey_app";
 pub const TENANT_SETTING: &str = "latchkey.tenant_id";
 
 /// Runs `$body` on the inner connection of either backend, for what
-/// `MultiConnection` does not carry (batch inserts, `ON CONFLICT`): the body
-/// is type-checked once per backend.
+/// `MultiConnection` does not carry (batch inserts, `ON CONFLICT`), and for
+/// hot queries: `MultiConnection` renders a query's SQL text again on every
+/// execution, while a backend's own connection finds a cached statement by
+/// its type (docs/architecture.md, "One connection type for two
+/// databases"). The body is type-checked once per backend.
 macro_rules! on_backend {
     ($conn:expr, |$c:ident| $body:expr) => {
         match $conn {

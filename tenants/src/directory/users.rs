@@ -8,9 +8,8 @@ use uuid::Uuid;
 use super::prefix_range;
 use super::touch::PrimaryEmail;
 use crate::clock::from_db;
-use crate::db::{Chain, DbConnection, Id};
+use crate::db::{Chain, Id, on_backend};
 
-type Db = <DbConnection as diesel::Connection>::Backend;
 use crate::db::schema::{audit_events, user_values, users};
 use crate::error::{Error, Resource, Result};
 use crate::page::{Page, PageRequest};
@@ -261,12 +260,13 @@ pub(crate) fn user_name_taken(user_name: &str) -> Error {
 }
 
 pub(crate) fn find_row(tx: &mut TenantTx<'_>, id: Id) -> Result<UserRow> {
-    users::table
-        .find((tx.tenant, id))
+    let key = (tx.tenant, id);
+    on_backend!(&mut *tx.conn, |c| users::table
+        .find(key)
         .select(UserRow::as_select())
-        .first(tx.conn)
-        .optional()?
-        .ok_or(Error::NotFound(Resource::User))
+        .first(c)
+        .optional())?
+    .ok_or(Error::NotFound(Resource::User))
 }
 
 fn name_in_use(tx: &mut TenantTx<'_>, key: &str, except: Option<Id>) -> Result<bool> {
@@ -376,61 +376,64 @@ impl Users<'_> {
             .read(move |tx| {
                 let tenant = tx.tenant;
                 let sqlite = tx.conn.backend() == crate::db::Backend::Sqlite;
-                let base = |search: bool| {
-                    let mut q = users::table
-                        .filter(users::tenant_id.eq(tenant))
-                        .select(UserRow::as_select())
-                        .order(users::id)
-                        .limit(page.fetch())
-                        .into_boxed::<Db>();
-                    match page.after {
-                        // SQLite would walk the primary key for `id > ?` and
-                        // its ORDER BY instead of the search key's range; the
-                        // unary `+` keeps the comparison off that index.
-                        Some(after) if search && sqlite => {
-                            q = q.filter(
-                                diesel::dsl::sql::<diesel::sql_types::Bool>("+users.id > ")
-                                    .bind::<diesel::sql_types::Binary, _>(after),
-                            );
+                // Typed for the backend's own connection: see `on_backend!`.
+                on_backend!(&mut *tx.conn, |c| {
+                    let base = |search: bool| {
+                        let mut q = users::table
+                            .filter(users::tenant_id.eq(tenant))
+                            .select(UserRow::as_select())
+                            .order(users::id)
+                            .limit(page.fetch())
+                            .into_boxed();
+                        match page.after {
+                            // SQLite would walk the primary key for `id > ?` and
+                            // its ORDER BY instead of the search key's range; the
+                            // unary `+` keeps the comparison off that index.
+                            Some(after) if search && sqlite => {
+                                q = q.filter(
+                                    diesel::dsl::sql::<diesel::sql_types::Bool>("+users.id > ")
+                                        .bind::<diesel::sql_types::Binary, _>(after),
+                                );
+                            }
+                            Some(after) => q = q.filter(users::id.gt(after)),
+                            None => {}
                         }
-                        Some(after) => q = q.filter(users::id.gt(after)),
-                        None => {}
-                    }
-                    if let Some(active) = query.active {
-                        q = q.filter(users::active.eq(active));
-                    }
-                    if let Some(kind) = query.kind {
-                        q = q.filter(users::kind.eq(kind.as_str()));
-                    }
-                    q
-                };
-                let Some(search) = query.search.as_deref().filter(|s| !s.is_empty()) else {
-                    return Ok(base(false).load(tx.conn)?);
-                };
-                // One index range per field, merged here: each query is a
-                // plain range scan on both backends, where one query with
-                // five ORs leaves the plan to each planner's mood.
-                let (from, to) = prefix_range(search);
-                let mut found = std::collections::BTreeMap::new();
-                macro_rules! by {
-                    ($key:expr) => {
-                        for row in base(true)
-                            .filter($key.ge(from.clone()))
-                            .filter($key.lt(to.clone()))
-                            .load::<UserRow>(tx.conn)?
-                        {
-                            found.insert(row.id, row);
+                        if let Some(active) = query.active {
+                            q = q.filter(users::active.eq(active));
                         }
+                        if let Some(kind) = query.kind {
+                            q = q.filter(users::kind.eq(kind.as_str()));
+                        }
+                        q
                     };
-                }
-                by!(users::user_name_key);
-                by!(users::email_key);
-                by!(users::display_name_key);
-                by!(users::given_name_key);
-                by!(users::family_name_key);
-                // Each query returned its first `fetch` ids after the cursor,
-                // so the first `fetch` of the union are the page's.
-                Ok(found.into_values().take(page.fetch() as usize).collect())
+                    let Some(search) = query.search.as_deref().filter(|s| !s.is_empty()) else {
+                        return Ok(base(false).load(c)?);
+                    };
+                    // One index range per field, merged here: each query is a
+                    // plain range scan on both backends, where one query with
+                    // five ORs leaves the plan to each planner's mood.
+                    let (from, to) = prefix_range(search);
+                    let mut found = std::collections::BTreeMap::new();
+                    macro_rules! by {
+                        ($key:expr) => {
+                            for row in base(true)
+                                .filter($key.ge(from.clone()))
+                                .filter($key.lt(to.clone()))
+                                .load::<UserRow>(c)?
+                            {
+                                found.insert(row.id, row);
+                            }
+                        };
+                    }
+                    by!(users::user_name_key);
+                    by!(users::email_key);
+                    by!(users::display_name_key);
+                    by!(users::given_name_key);
+                    by!(users::family_name_key);
+                    // Each query returned its first `fetch` ids after the cursor,
+                    // so the first `fetch` of the union are the page's.
+                    Ok(found.into_values().take(page.fetch() as usize).collect())
+                })
             })
             .await?;
         let page = page.finish(rows, |r| r.id);

@@ -270,22 +270,24 @@ pub(crate) fn load(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let rows: Vec<UserRow> = users::table
-        .filter(users::tenant_id.eq(tx.tenant))
+    // Each query runs on the backend's own connection (see `on_backend!`):
+    // a SCIM page loads up to a hundred users through here.
+    let tenant = tx.tenant;
+    let rows: Vec<UserRow> = on_backend!(&mut *tx.conn, |c| users::table
+        .filter(users::tenant_id.eq(tenant))
         .filter(users::id.eq_any(ids))
         .select(UserRow::as_select())
-        .load(tx.conn)?;
-    let mut profiles: HashMap<Id, ProfileRow> = user_profiles::table
-        .filter(user_profiles::tenant_id.eq(tx.tenant))
+        .load(c))?;
+    let profiles = on_backend!(&mut *tx.conn, |c| user_profiles::table
+        .filter(user_profiles::tenant_id.eq(tenant))
         .filter(user_profiles::user_id.eq_any(ids))
         .select(ProfileRow::as_select())
-        .load::<ProfileRow>(tx.conn)?
-        .into_iter()
-        .map(|p| (p.user_id, p))
-        .collect();
+        .load::<ProfileRow>(c))?;
+    let mut profiles: HashMap<Id, ProfileRow> =
+        profiles.into_iter().map(|p| (p.user_id, p)).collect();
     let mut values: HashMap<Id, Vec<ValueRow>> = HashMap::new();
-    for v in user_values::table
-        .filter(user_values::tenant_id.eq(tx.tenant))
+    let value_rows = on_backend!(&mut *tx.conn, |c| user_values::table
+        .filter(user_values::tenant_id.eq(tenant))
         .filter(user_values::user_id.eq_any(ids))
         .order((
             user_values::user_id,
@@ -293,13 +295,13 @@ pub(crate) fn load(
             user_values::position,
         ))
         .select(ValueRow::as_select())
-        .load::<ValueRow>(tx.conn)?
-    {
+        .load::<ValueRow>(c))?;
+    for v in value_rows {
         values.entry(v.user_id).or_default().push(v);
     }
     let mut memberships: HashMap<Id, Vec<(Id, String)>> = HashMap::new();
     if with_groups {
-        for (user, group, name) in group_members::table
+        let member_rows = group_members::table
             .inner_join(
                 groups::table.on(groups::tenant_id
                     .eq(group_members::tenant_id)
@@ -308,8 +310,9 @@ pub(crate) fn load(
             .filter(group_members::tenant_id.eq(tx.tenant))
             .filter(group_members::user_id.eq_any(ids))
             .order((group_members::user_id, groups::id))
-            .select((group_members::user_id, groups::id, groups::display_name))
-            .load::<(Id, Id, String)>(tx.conn)?
+            .select((group_members::user_id, groups::id, groups::display_name));
+        for (user, group, name) in
+            on_backend!(&mut *tx.conn, |c| member_rows.load::<(Id, Id, String)>(c))?
         {
             memberships.entry(user).or_default().push((group, name));
         }
