@@ -4,9 +4,10 @@ use std::time::{Duration, Instant};
 
 use deadpool::Runtime;
 use deadpool::managed::{self, Metrics, RecycleError, RecycleResult};
-use deadpool_sync::SyncWrapper;
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::{Connection, PgConnection, SqliteConnection};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
 
 use super::{APP_ROLE, TENANT_SETTING};
 use crate::error::{Error, Result};
@@ -320,38 +321,91 @@ pub struct Manager {
     url: DatabaseUrl,
 }
 
+type Job = Box<dyn FnOnce(&mut PooledConnection) + Send>;
+
+/// A pooled connection on a thread of its own: a job is handed over a
+/// channel and its result comes back on a oneshot, one wake-up each way,
+/// without the shared queue of tokio's blocking pool.
+pub struct ConnectionThread {
+    jobs: mpsc::Sender<Job>,
+    /// Set by the thread after each job: a panic, or diesel's record of a
+    /// transaction left open. The pool's recycle check reads it.
+    broken: Arc<AtomicBool>,
+}
+
+impl ConnectionThread {
+    async fn start(url: DatabaseUrl) -> Result<Self> {
+        let (jobs, inbox) = mpsc::channel::<Job>();
+        let (opened, on_open) = tokio::sync::oneshot::channel();
+        let broken = Arc::new(AtomicBool::new(false));
+        let flag = broken.clone();
+        std::thread::Builder::new()
+            .name("latchkey-db".into())
+            .spawn(move || {
+                let mut conn = match url.establish_app() {
+                    Ok(c) => {
+                        let _ = opened.send(Ok(()));
+                        PooledConnection::new(c)
+                    }
+                    Err(e) => {
+                        let _ = opened.send(Err(e));
+                        return;
+                    }
+                };
+                // The pool dropping this connection closes the channel.
+                while let Ok(job) = inbox.recv() {
+                    let ran =
+                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut conn)));
+                    type Tm = <DbConnection as Connection>::TransactionManager;
+                    if ran.is_err() || Tm::is_broken_transaction_manager(&mut conn.db) {
+                        flag.store(true, Ordering::Release);
+                        return;
+                    }
+                }
+            })
+            .map_err(|e| Error::Unavailable(format!("cannot start a database thread: {e}")))?;
+        on_open
+            .await
+            .map_err(|_| Error::Internal("the database thread ended while connecting".into()))??;
+        Ok(ConnectionThread { jobs, broken })
+    }
+
+    async fn interact<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut PooledConnection) -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let (done, result) = tokio::sync::oneshot::channel();
+        self.jobs
+            .send(Box::new(move |conn| {
+                let _ = done.send(f(conn));
+            }))
+            .map_err(|_| ended_before_answering())?;
+        // Dropped unanswered: the job panicked, or an earlier job queued
+        // ahead of it (by a cancelled request) left the connection broken.
+        result.await.map_err(|_| ended_before_answering())
+    }
+}
+
+fn ended_before_answering() -> Error {
+    Error::Internal("database worker failed: the connection's thread ended before answering".into())
+}
+
 impl managed::Manager for Manager {
-    type Type = SyncWrapper<PooledConnection>;
+    type Type = ConnectionThread;
     type Error = Error;
 
     async fn create(&self) -> Result<Self::Type> {
-        let url = self.url.clone();
-        SyncWrapper::new(Runtime::Tokio1, move || {
-            url.establish_app().map(PooledConnection::new)
-        })
-        .await
+        ConnectionThread::start(self.url.clone()).await
     }
 
     async fn recycle(&self, conn: &mut Self::Type, _: &Metrics) -> RecycleResult<Error> {
-        if conn.is_mutex_poisoned() {
-            return Err(RecycleError::message("connection mutex poisoned"));
-        }
-        // The check reads diesel's own record of the transaction, no socket:
-        // made in place, it spares every checkout a hop to a blocking thread
-        // and back. An idle connection's lock is free; a busy one is no use.
-        let healthy = match conn.try_lock() {
-            Ok(mut c) => {
-                type Tm = <DbConnection as Connection>::TransactionManager;
-                !Tm::is_broken_transaction_manager(&mut c.db)
-            }
-            Err(_) => false,
-        };
-        if healthy {
-            Ok(())
-        } else {
+        if conn.broken.load(Ordering::Acquire) {
             Err(RecycleError::message(
-                "connection left inside a transaction",
+                "connection broken by its last job (a panic or a transaction left open)",
             ))
+        } else {
+            Ok(())
         }
     }
 }
@@ -426,9 +480,7 @@ impl Pool {
             }
             other => Error::Unavailable(format!("database pool: {other}")),
         })?;
-        conn.interact(move |c| c.run(tenant, mode, f))
-            .await
-            .map_err(|e| Error::Internal(format!("database worker failed: {e}")))?
+        conn.interact(move |c| c.run(tenant, mode, f)).await?
     }
 
     /// A read outside any tenant (the tenants and platform tokens tables).
@@ -484,6 +536,50 @@ mod tests {
 
         assert_eq!(keys.foreign_keys, 1);
         assert_eq!(journal.journal_mode, "wal");
+    }
+
+    fn one_connection_pool(db: &crate::testing::TestDb) -> Pool {
+        Pool::new(db.url(), 1, Duration::from_secs(5)).unwrap()
+    }
+
+    fn transaction_depth(c: &mut DbConnection) -> Option<u32> {
+        type Tm = <DbConnection as Connection>::TransactionManager;
+        Tm::transaction_manager_status_mut(c)
+            .transaction_depth()
+            .ok()
+            .flatten()
+            .map(|d| d.get())
+    }
+
+    #[tokio::test]
+    async fn a_query_that_panics_fails_its_request_and_its_connection_is_replaced() {
+        let db = crate::testing::TestDb::sqlite();
+        let pool = one_connection_pool(&db);
+
+        let failed = pool
+            .run(|_| -> Result<()> { panic!("a bug in a query closure") })
+            .await;
+        let after = pool.run(|_| Ok(1)).await;
+
+        assert!(matches!(failed, Err(Error::Internal(_))), "{failed:?}");
+        assert_eq!(after.unwrap(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_connection_left_inside_a_transaction_is_replaced() {
+        let db = crate::testing::TestDb::sqlite();
+        let pool = one_connection_pool(&db);
+
+        pool.run(|c| {
+            type Tm = <DbConnection as Connection>::TransactionManager;
+            Tm::begin_transaction(c)?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+        let depth = pool.run(|c| Ok(transaction_depth(c))).await.unwrap();
+
+        assert_eq!(depth, None);
     }
 
     fn uses_when_due(plans: &mut PlanRefresh, uses: u64, at: Instant) -> Vec<u64> {
