@@ -1,13 +1,13 @@
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use deadpool::Runtime;
 use deadpool::managed::{self, Metrics, RecycleError, RecycleResult};
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::{Connection, PgConnection, SqliteConnection};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
 
 use super::{APP_ROLE, TENANT_SETTING};
 use crate::error::{Error, Result};
