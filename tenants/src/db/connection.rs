@@ -110,6 +110,12 @@ impl PooledConnection {
         }
     }
 
+    /// diesel's record of a transaction left open or failed to roll back.
+    fn transaction_broken(&mut self) -> bool {
+        type Tm = <DbConnection as Connection>::TransactionManager;
+        Tm::is_broken_transaction_manager(&mut self.db)
+    }
+
     /// Runs `f` bound to `tenant` (or to none). A write runs in one
     /// transaction; on SQLite it takes the write lock up front (`BEGIN
     /// IMMEDIATE`), so it never fails upgrading a read lock. A read, and a
@@ -328,8 +334,9 @@ type Job = Box<dyn FnOnce(&mut PooledConnection) + Send>;
 /// without the shared queue of tokio's blocking pool.
 pub struct ConnectionThread {
     jobs: mpsc::Sender<Job>,
-    /// Set by the thread after each job: a panic, or diesel's record of a
-    /// transaction left open. The pool's recycle check reads it.
+    /// Set by a job that panicked or left a transaction open, before its
+    /// caller hears back; the thread then ends. The pool's recycle check
+    /// reads it.
     broken: Arc<AtomicBool>,
 }
 
@@ -354,11 +361,8 @@ impl ConnectionThread {
                 };
                 // The pool dropping this connection closes the channel.
                 while let Ok(job) = inbox.recv() {
-                    let ran =
-                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&mut conn)));
-                    type Tm = <DbConnection as Connection>::TransactionManager;
-                    if ran.is_err() || Tm::is_broken_transaction_manager(&mut conn.db) {
-                        flag.store(true, Ordering::Release);
+                    job(&mut conn);
+                    if flag.load(Ordering::Acquire) {
                         return;
                     }
                 }
@@ -376,9 +380,19 @@ impl ConnectionThread {
         T: Send + 'static,
     {
         let (done, result) = tokio::sync::oneshot::channel();
+        let broken = self.broken.clone();
         self.jobs
             .send(Box::new(move |conn| {
-                let _ = done.send(f(conn));
+                let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(conn)));
+                // Marked before the caller hears back (the answer, or `done`
+                // dropped on a panic): the caller then hands the connection
+                // back to the pool, whose recycle check must see the mark.
+                if ran.is_err() || conn.transaction_broken() {
+                    broken.store(true, Ordering::Release);
+                }
+                if let Ok(value) = ran {
+                    let _ = done.send(value);
+                }
             }))
             .map_err(|_| ended_before_answering())?;
         // Dropped unanswered: the job panicked, or an earlier job queued
