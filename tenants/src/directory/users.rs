@@ -83,6 +83,51 @@ pub(crate) struct UserRow {
     pub(crate) family_name_key: Option<String>,
 }
 
+/// One range query over the users per search key, ordered by id and limited.
+type SearchArm<DB> = diesel::dsl::IntoBoxed<
+    'static,
+    diesel::dsl::Select<users::table, diesel::dsl::AsSelect<UserRow, DB>>,
+    DB,
+>;
+
+/// How a backend runs a search's arms (one per search key).
+///
+/// Every arm is a plain range scan of its own index; planned one by one,
+/// neither backend picks a worse plan for one arm because of another, where
+/// one query with five `OR`s would leave the plan to the planner's mood.
+trait SearchArms {
+    type Arm;
+    fn load_arms(&mut self, arms: [Self::Arm; 5]) -> QueryResult<Vec<UserRow>>;
+}
+
+/// PostgreSQL: the arms as one `UNION ALL` (diesel parenthesizes each, so
+/// each keeps its `ORDER BY … LIMIT`), one round trip instead of five; each
+/// arm is still planned as its own range scan.
+impl SearchArms for diesel::PgConnection {
+    type Arm = SearchArm<diesel::pg::Pg>;
+    fn load_arms(&mut self, arms: [Self::Arm; 5]) -> QueryResult<Vec<UserRow>> {
+        let [a, b, c, d, e] = arms;
+        a.union_all(b)
+            .union_all(c)
+            .union_all(d)
+            .union_all(e)
+            .load(self)
+    }
+}
+
+/// SQLite is in the process: five statements cost no round trips, and it
+/// does not allow `ORDER BY … LIMIT` inside a compound select's arms.
+impl SearchArms for diesel::SqliteConnection {
+    type Arm = SearchArm<diesel::sqlite::Sqlite>;
+    fn load_arms(&mut self, arms: [Self::Arm; 5]) -> QueryResult<Vec<UserRow>> {
+        let mut rows = Vec::new();
+        for arm in arms {
+            rows.extend(arm.load::<UserRow>(self)?);
+        }
+        Ok(rows)
+    }
+}
+
 impl UserRow {
     /// Recomputes the lowercased search keys from the fields.
     pub(crate) fn refresh_keys(&mut self) {
@@ -409,29 +454,29 @@ impl Users<'_> {
                     let Some(search) = query.search.as_deref().filter(|s| !s.is_empty()) else {
                         return Ok(base(false).load(c)?);
                     };
-                    // One index range per field, merged here: each query is a
-                    // plain range scan on both backends, where one query with
-                    // five ORs leaves the plan to each planner's mood.
+                    // One index range per field (see `SearchArms`), merged here.
                     let (from, to) = prefix_range(search);
-                    let mut found = std::collections::BTreeMap::new();
                     macro_rules! by {
                         ($key:expr) => {
-                            for row in base(true)
+                            base(true)
                                 .filter($key.ge(from.clone()))
                                 .filter($key.lt(to.clone()))
-                                .load::<UserRow>(c)?
-                            {
-                                found.insert(row.id, row);
-                            }
                         };
                     }
-                    by!(users::user_name_key);
-                    by!(users::email_key);
-                    by!(users::display_name_key);
-                    by!(users::given_name_key);
-                    by!(users::family_name_key);
-                    // Each query returned its first `fetch` ids after the cursor,
+                    let rows = SearchArms::load_arms(
+                        c,
+                        [
+                            by!(users::user_name_key),
+                            by!(users::email_key),
+                            by!(users::display_name_key),
+                            by!(users::given_name_key),
+                            by!(users::family_name_key),
+                        ],
+                    )?;
+                    // Each arm returned its first `fetch` ids after the cursor,
                     // so the first `fetch` of the union are the page's.
+                    let found: std::collections::BTreeMap<Id, UserRow> =
+                        rows.into_iter().map(|row| (row.id, row)).collect();
                     Ok(found.into_values().take(page.fetch() as usize).collect())
                 })
             })
