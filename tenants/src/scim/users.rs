@@ -273,25 +273,18 @@ pub(crate) fn load(
     // Each query runs on the backend's own connection (see `on_backend!`):
     // a SCIM page loads up to a hundred users through here.
     let tenant = tx.tenant;
-    // A user has at most one profile row: joined, they cost one round trip.
-    let joined: Vec<(UserRow, Option<ProfileRow>)> = on_backend!(&mut *tx.conn, |c| users::table
-        .left_join(
-            user_profiles::table.on(user_profiles::tenant_id
-                .eq(users::tenant_id)
-                .and(user_profiles::user_id.eq(users::id))),
-        )
+    let rows: Vec<UserRow> = on_backend!(&mut *tx.conn, |c| users::table
         .filter(users::tenant_id.eq(tenant))
         .filter(users::id.eq_any(ids))
-        .select((UserRow::as_select(), Option::<ProfileRow>::as_select()))
+        .select(UserRow::as_select())
         .load(c))?;
-    let mut profiles: HashMap<Id, ProfileRow> = HashMap::with_capacity(joined.len());
-    let mut rows = Vec::with_capacity(joined.len());
-    for (row, profile) in joined {
-        if let Some(p) = profile {
-            profiles.insert(p.user_id, p);
-        }
-        rows.push(row);
-    }
+    let profiles = on_backend!(&mut *tx.conn, |c| user_profiles::table
+        .filter(user_profiles::tenant_id.eq(tenant))
+        .filter(user_profiles::user_id.eq_any(ids))
+        .select(ProfileRow::as_select())
+        .load::<ProfileRow>(c))?;
+    let mut profiles: HashMap<Id, ProfileRow> =
+        profiles.into_iter().map(|p| (p.user_id, p)).collect();
     let mut values: HashMap<Id, Vec<ValueRow>> = HashMap::new();
     let value_rows = on_backend!(&mut *tx.conn, |c| user_values::table
         .filter(user_values::tenant_id.eq(tenant))
