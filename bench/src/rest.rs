@@ -1,5 +1,5 @@
-//! The REST API workloads: user creation, reads by id and searches, at
-//! each concurrency level.
+//! The REST API workloads: user creation, reads by id (over the REST API
+//! and over SCIM) and searches, at each concurrency level.
 
 use std::sync::Arc;
 
@@ -28,18 +28,9 @@ pub async fn bench_backend(args: &Args, backend: &str) -> Result<Vec<Stats>> {
     if s != 201 {
         bail!("creating the tenant answered {s}");
     }
-    let (s, tok) = call(
-        &client,
-        reqwest::Method::POST,
-        &format!("{base}/api/v1/tenants/bench/tokens"),
-        &platform,
-        Some(&json!({"name": "bench", "scopes": ["admin"]})),
-    )
-    .await?;
-    if s != 201 {
-        bail!("creating the token answered {s}");
-    }
-    let token: Arc<str> = tok["token"].as_str().unwrap_or_default().into();
+    let token = tenant_token(&client, &base, &platform, "admin").await?;
+    let scim_token = tenant_token(&client, &base, &platform, "scim").await?;
+    let scim_users_url: Arc<str> = format!("{base}/t/bench/scim/v2/Users").into();
     let users_url: Arc<str> = format!("{base}/api/v1/tenants/bench/users").into();
     let ids: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
 
@@ -75,28 +66,17 @@ pub async fn bench_backend(args: &Args, backend: &str) -> Result<Vec<Stats>> {
     if id_list.is_empty() {
         bail!("no user was created");
     }
-    for &c in &args.concurrency {
-        let (client2, token2, url2, ids2) = (
-            client.clone(),
-            token.clone(),
-            users_url.clone(),
-            id_list.clone(),
-        );
-        results.push(
-            run("get user by id", args.requests, c, move |i| {
-                let (client, token, url, ids) =
-                    (client2.clone(), token2.clone(), url2.clone(), ids2.clone());
-                async move {
-                    let id = &ids[(i * 7919) % ids.len()];
-                    matches!(
-                        get_status(&client, &format!("{url}/{id}"), &token).await,
-                        Ok(200)
-                    )
-                }
-            })
+    let reads = Reads {
+        args,
+        client: &client,
+        ids: &id_list,
+    };
+    results.extend(reads.by_id("get user by id", &token, &users_url).await);
+    results.extend(
+        reads
+            .by_id("SCIM get user by id", &scim_token, &scim_users_url)
             .await,
-        );
-    }
+    );
     for &c in &args.concurrency {
         let (client2, token2, url2) = (client.clone(), token.clone(), users_url.clone());
         let total = id_list.len();
@@ -117,6 +97,65 @@ pub async fn bench_backend(args: &Args, backend: &str) -> Result<Vec<Stats>> {
     }
     drop(server);
     Ok(results)
+}
+
+/// A token of the bench tenant with one scope.
+async fn tenant_token(
+    client: &reqwest::Client,
+    base: &str,
+    platform: &str,
+    scope: &str,
+) -> Result<Arc<str>> {
+    let (s, tok) = call(
+        client,
+        reqwest::Method::POST,
+        &format!("{base}/api/v1/tenants/bench/tokens"),
+        platform,
+        Some(&json!({"name": format!("bench-{scope}"), "scopes": [scope]})),
+    )
+    .await?;
+    if s != 201 {
+        bail!("creating the {scope} token answered {s}");
+    }
+    Ok(tok["token"].as_str().unwrap_or_default().into())
+}
+
+/// Reads of the users created, by id.
+struct Reads<'a> {
+    args: &'a Args,
+    client: &'a reqwest::Client,
+    ids: &'a Arc<Vec<String>>,
+}
+
+impl Reads<'_> {
+    /// `GET {url}/{id}` for ids spread over every user created, at each
+    /// concurrency level.
+    async fn by_id(&self, workload: &'static str, token: &Arc<str>, url: &Arc<str>) -> Vec<Stats> {
+        let mut results = Vec::new();
+        for &c in &self.args.concurrency {
+            let (client2, token2, url2, ids2) = (
+                self.client.clone(),
+                token.clone(),
+                url.clone(),
+                self.ids.clone(),
+            );
+            results.push(
+                run(workload, self.args.requests, c, move |i| {
+                    let (client, token, url, ids) =
+                        (client2.clone(), token2.clone(), url2.clone(), ids2.clone());
+                    async move {
+                        let id = &ids[(i * 7919) % ids.len()];
+                        matches!(
+                            get_status(&client, &format!("{url}/{id}"), &token).await,
+                            Ok(200)
+                        )
+                    }
+                })
+                .await,
+            );
+        }
+        results
+    }
 }
 
 pub fn print(backend: &str, results: &[Stats]) {
