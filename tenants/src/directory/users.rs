@@ -92,9 +92,9 @@ type SearchArm<DB> = diesel::dsl::IntoBoxed<
 
 /// How a backend runs a search's arms (one per search key).
 ///
-/// Every arm is a plain range scan of its own index; planned one by one,
-/// neither backend picks a worse plan for one arm because of another, where
-/// one query with five `OR`s would leave the plan to the planner's mood.
+/// Every arm is a plain range scan of its own index, planned as such
+/// whatever the other arms hold, where one query with five `OR`s would leave
+/// the plan to the planner's mood.
 trait SearchArms {
     type Arm;
     fn load_arms(&mut self, arms: [Self::Arm; 5]) -> QueryResult<Vec<UserRow>>;
