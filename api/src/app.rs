@@ -248,6 +248,7 @@ pub fn endpoint(state: AppState, limits: HttpLimits) -> impl Endpoint {
         .at("/api/v1/openapi.json", spec)
         .nest("/api/docs", docs)
         .nest("/", api)
+        .before(crate::scim::without_trailing_slash)
         .around(move |ep, req| license_warning(store.clone(), ep, req))
         .with(Observe {
             metrics: state.metrics.clone(),

@@ -11,7 +11,7 @@ use latchkey_tenants::keys::tokens::{NewToken, PlatformTokens, Scope};
 use latchkey_tenants::page::PageRequest;
 use latchkey_tenants::tenant::NewTenant;
 use latchkey_tenants::{Actor, Store, StoreConfig};
-use poem::listener::TcpListener;
+use poem::listener::TcpAcceptor;
 
 use crate::app::{self, AppState, HttpLimits};
 use crate::config::{Settings, write_secret_file};
@@ -334,9 +334,12 @@ async fn serve_until_shutdown(settings: &Settings) -> Result<()> {
     if let Some(signup) = &state.signup {
         tracing::info!(url = %format!("{}/signup", signup.public_url), "hosted signup is on");
     }
-    let listener = TcpListener::bind(addr);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let acceptor = crate::wire::FramedAcceptor(TcpAcceptor::from_tokio(listener)?);
     tracing::info!(%addr, "latchkey listening");
-    poem::Server::new(listener)
+    poem::Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(
             app::endpoint(state, limits),
             shutdown_signal(),

@@ -27,3 +27,4 @@ pub mod signup;
 pub mod telemetry;
 pub mod text;
 pub mod webhook;
+pub mod wire;

@@ -80,13 +80,6 @@ fn request_id_from(req: &Request) -> String {
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string())
 }
 
-/// `/t/{tenant}/scim/v2/…`: where failures answer SCIM errors.
-fn is_scim_path(path: &str) -> bool {
-    path.strip_prefix("/t/")
-        .and_then(|rest| rest.split_once('/'))
-        .is_some_and(|(_, rest)| rest == "scim/v2" || rest.starts_with("scim/v2/"))
-}
-
 /// A failure outside the handlers, in the shape its caller expects: a SCIM
 /// error on SCIM paths, a problem document everywhere else.
 fn failure(scim: bool, problem: Problem) -> Response {
@@ -130,7 +123,7 @@ impl<E: Endpoint> Endpoint for ObserveEndpoint<E> {
 
         let inner = &self.inner;
         let fields = &self.fields;
-        let scim = is_scim_path(req.uri().path());
+        let scim = crate::scim::is_scim_path(req.uri().path());
         let (max, timeout) = (self.max_body_bytes, self.timeout);
         let address = self.limiter.client_address(
             req.remote_addr().as_socket_addr().map(|a| a.ip()),
@@ -145,6 +138,7 @@ impl<E: Endpoint> Endpoint for ObserveEndpoint<E> {
             .and_then(|v| v.strip_prefix("Bearer "))
             .map(str::to_owned);
         let limited = self.limiter.check(address, bearer.as_deref());
+        let refused = crate::wire::refusal::of(&req);
         let work = async move {
             if let Err(retry_after) = limited {
                 let mut resp = failure(
@@ -160,6 +154,9 @@ impl<E: Endpoint> Endpoint for ObserveEndpoint<E> {
                     HeaderValue::from(retry_after.as_secs()),
                 );
                 return resp;
+            }
+            if let Some(refused) = refused {
+                return failure(scim, refused.problem());
             }
             let declared = req
                 .headers()
@@ -255,18 +252,4 @@ fn too_large(max: usize) -> Problem {
         "payload-too-large",
         format!("the request body is larger than {max} bytes"),
     )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_scim_path;
-
-    #[test]
-    fn only_tenant_scim_paths_are_scim_paths() {
-        assert!(is_scim_path("/t/acme/scim/v2/Users"));
-        assert!(is_scim_path("/t/acme/scim/v2"));
-        assert!(!is_scim_path("/api/v1/tenants/acme/scim/requests"));
-        assert!(!is_scim_path("/t/acme/.well-known/jwks.json"));
-        assert!(!is_scim_path("/t/acme/scim/v20"));
-    }
 }

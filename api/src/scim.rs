@@ -26,6 +26,35 @@ use crate::observe::current_request_id;
 
 pub const CONTENT_TYPE: &str = "application/scim+json";
 
+/// `/t/{tenant}/scim/v2/…`: where failures answer SCIM errors.
+pub fn is_scim_path(path: &str) -> bool {
+    path.strip_prefix("/t/")
+        .and_then(|rest| rest.split_once('/'))
+        .is_some_and(|(_, rest)| rest == "scim/v2" || rest.starts_with("scim/v2/"))
+}
+
+/// A SCIM path with trailing slashes answers as without them
+/// (`/Users/?filter=…`, as Microsoft's SCIM reference collection sends it).
+pub async fn without_trailing_slash(mut req: Request) -> poem::Result<Request> {
+    let path = req.uri().path();
+    let trimmed = path.trim_end_matches('/');
+    if trimmed.len() == path.len() || !is_scim_path(trimmed) {
+        return Ok(req);
+    }
+    let target = match req.uri().query() {
+        Some(q) => format!("{trimmed}?{q}"),
+        None => trimmed.to_owned(),
+    };
+    if let Ok(pq) = target.parse() {
+        let mut parts = req.uri().clone().into_parts();
+        parts.path_and_query = Some(pq);
+        if let Ok(uri) = poem::http::Uri::from_parts(parts) {
+            *req.uri_mut() = uri;
+        }
+    }
+    Ok(req)
+}
+
 /// A SCIM token of the tenant (`lks_…`), or a platform token.
 #[derive(SecurityScheme)]
 #[oai(ty = "bearer", bearer_format = "lks_…")]
@@ -782,3 +811,40 @@ resource_api!(
     "scimPatchGroup",
     "scimDeleteGroup"
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_tenant_scim_paths_are_scim_paths() {
+        assert!(is_scim_path("/t/acme/scim/v2/Users"));
+        assert!(is_scim_path("/t/acme/scim/v2"));
+        assert!(!is_scim_path("/api/v1/tenants/acme/scim/requests"));
+        assert!(!is_scim_path("/t/acme/.well-known/jwks.json"));
+        assert!(!is_scim_path("/t/acme/scim/v20"));
+    }
+
+    async fn trimmed(target: &str) -> String {
+        let req = Request::builder().uri(target.parse().unwrap()).finish();
+        without_trailing_slash(req).await.unwrap().uri().to_string()
+    }
+
+    #[tokio::test]
+    async fn a_scim_path_loses_its_trailing_slashes_and_keeps_its_query() {
+        assert_eq!(
+            trimmed("/t/acme/scim/v2/Users/?filter=x").await,
+            "/t/acme/scim/v2/Users?filter=x"
+        );
+        assert_eq!(
+            trimmed("/t/acme/scim/v2/Users/abc//").await,
+            "/t/acme/scim/v2/Users/abc"
+        );
+    }
+
+    #[tokio::test]
+    async fn other_paths_keep_their_trailing_slash() {
+        assert_eq!(trimmed("/api/v1/tenants/").await, "/api/v1/tenants/");
+        assert_eq!(trimmed("/t/acme/").await, "/t/acme/");
+    }
+}
