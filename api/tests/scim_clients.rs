@@ -289,16 +289,21 @@ both_backends! {
         assert_eq!(id(&found[0]), id(&john));
     }
 
-    async fn entra_unquoted_external_id_filter_is_an_invalid_filter(db: TestDb) {
-        // `externalId eq jyoung` (Entra's Example 1) is not RFC 7644 syntax:
-        // a comparison value is a JSON literal. Refused as such, not guessed at.
+    async fn entra_unquoted_external_id_filter_finds_the_user(db: TestDb) {
+        // `externalId eq jyoung` (Entra's Example 1) is not RFC 7644 syntax;
+        // a bare word is read as a string (docs/scim.md, "What clients send").
         let (app, slug, token) = setup(db).await;
-        replay(&app, &slug, &token, "entra_create_user_provision_example", &[])
+        let created = replay(&app, &slug, &token, "entra_create_user_provision_example", &[])
             .await
-            .expect(StatusCode::CREATED);
-        replay(&app, &slug, &token, "entra_get_user_by_externalid", &[])
+            .expect(StatusCode::CREATED)
+            .body;
+        app.scim_user(&slug, &token, "someone-else").await;
+        let r = replay(&app, &slug, &token, "entra_get_user_by_externalid", &[])
             .await
-            .expect_scim_error(StatusCode::BAD_REQUEST, Some("invalidFilter"));
+            .expect(StatusCode::OK);
+        let found = list(&r.body);
+        assert_eq!(found.len(), 1, "{}", r.body);
+        assert_eq!(id(&found[0]), id(&created));
     }
 
     async fn entra_capitalised_replace_ops_change_email_family_name_and_user_name(db: TestDb) {

@@ -120,6 +120,15 @@ impl TestDb {
         MasterKey::from_base64(&self.master_key).expect("the test master key is valid")
     }
 
+    /// This database as `DATABASE_URL` names it, for a `latchkey serve` of
+    /// the test's own.
+    pub fn database_url(&self) -> String {
+        match &self.url {
+            DatabaseUrl::Postgres(url) => url.clone(),
+            DatabaseUrl::Sqlite(path) => format!("sqlite://{path}"),
+        }
+    }
+
     /// The master key as `LATCHKEY_MASTER_KEY` would hold it.
     pub fn master_key_base64(&self) -> &str {
         &self.master_key

@@ -17,6 +17,7 @@ use serde_json::{Value, json};
 
 pub mod billing;
 pub mod license;
+pub mod served;
 pub mod smtp;
 
 #[allow(unused_imports)]

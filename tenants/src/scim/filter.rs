@@ -7,6 +7,7 @@ use scim_v2::filter::{AttrExp, AttrPath, CompValue, CompareOp, Filter, ValFilter
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use super::dialect::{self, Reading};
 use super::resource::is_textual;
 use super::schema::{Attribute, Resolved, ResourceType, Type};
 use super::sql::{Bind, Sql, glob_escape, like_escape};
@@ -15,10 +16,25 @@ use crate::directory::prefix_range;
 use crate::error::{Error, Result};
 
 /// Parses a filter, answering `invalidFilter` for anything malformed or
-/// beyond the grammar's nesting and size limits.
+/// beyond the grammar's nesting and size limits. A filter the grammar
+/// refuses gets a second, lenient reading (`dialect`) for what real clients
+/// send; when that fails too, the grammar's error is the answer.
 pub fn parse(text: &str) -> Result<Filter> {
-    text.parse::<Filter>()
-        .map_err(|e| Error::scim("invalidFilter", format!("the filter is not valid: {e}")))
+    let invalid = |e: &dyn std::fmt::Display| {
+        Error::scim("invalidFilter", format!("the filter is not valid: {e}"))
+    };
+    let strict = match text.parse::<Filter>() {
+        Ok(filter) => return Ok(filter),
+        Err(e) => e,
+    };
+    match dialect::read(text) {
+        Reading::Rewritten(lenient) => lenient.parse::<Filter>().map_err(|_| invalid(&strict)),
+        Reading::Ambiguous(why) => Err(Error::scim(
+            "invalidFilter",
+            format!("the filter is not valid: {why}"),
+        )),
+        Reading::Unchanged => Err(invalid(&strict)),
+    }
 }
 
 /// Where an attribute lives.

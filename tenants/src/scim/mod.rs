@@ -2,6 +2,7 @@
 //! translation to SQL, PATCH, and the mapping onto the tenant's directory.
 //! A user created over SCIM is the user the REST API shows.
 
+mod dialect;
 mod filter;
 mod groups;
 pub mod log;
