@@ -14,7 +14,7 @@ use latchkey_tenants::{Actor, Store, StoreConfig};
 use poem::listener::TcpAcceptor;
 
 use crate::app::{self, AppState, HttpLimits};
-use crate::config::{Settings, write_secret_file};
+use crate::config::{Settings, parse_master_key, write_secret_file};
 use crate::metrics::Metrics;
 use crate::ratelimit::RateLimits;
 
@@ -204,13 +204,15 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         Command::Tenant(cmd) => {
             let _telemetry = cli_logging(&settings)?;
-            tenant(open_store(&settings).await?, cmd).await
+            tenant(open_store(&settings, settings.master_key()?).await?, cmd).await
         }
         Command::Token(TokenCommand::Generate) => {
             println!("{}", PlatformTokens::generate_secret());
             Ok(())
         }
-        Command::Token(cmd) => token(open_store(&settings).await?, cmd).await,
+        Command::Token(cmd) => {
+            token(open_store(&settings, settings.master_key()?).await?, cmd).await
+        }
         Command::Keys(KeysCommand::Rewrap { new_master_key }) => {
             rewrap(&settings, new_master_key).await
         }
@@ -218,7 +220,8 @@ pub async fn run(cli: Cli) -> Result<()> {
         Command::License(LicenseCommand::Issue(args)) => crate::license_cli::issue(args),
         Command::License(cmd) => {
             let _telemetry = cli_logging(&settings)?;
-            crate::license_cli::manage(open_store(&settings).await?, cmd).await
+            crate::license_cli::manage(open_store(&settings, settings.master_key()?).await?, cmd)
+                .await
         }
     }
 }
@@ -242,8 +245,12 @@ pub fn openapi_document() -> Result<String> {
     }))
 }
 
-async fn open_store(settings: &Settings) -> Result<Store> {
-    let mut config = StoreConfig::new(settings.database()?, settings.master_key()?);
+/// Opens the installation for a command; only `serve` may create its master
+/// key. The key comes first: `database()` creates the data folder, which a
+/// command run in the wrong folder must not leave behind.
+async fn open_store(settings: &Settings, master_key: MasterKey) -> Result<Store> {
+    let mut config = StoreConfig::new(settings.database()?, master_key);
+    config.master_key_source = settings.master_key_source();
     config.pool_size = settings.pool_size;
     config.cache_ttl = Duration::from_millis(settings.cache_ttl_ms);
     config.scim_log_size = settings.scim_request_log_size;
@@ -263,7 +270,7 @@ async fn serve(settings: Settings) -> Result<()> {
 
 async fn serve_until_shutdown(settings: &Settings) -> Result<()> {
     let addr = settings.listen_addr()?;
-    let store = open_store(settings).await?;
+    let store = open_store(settings, settings.master_key_or_generate()?).await?;
     if let Some(issued) = store
         .platform_tokens()
         .bootstrap(settings.bootstrap_token.as_deref())
@@ -493,11 +500,17 @@ async fn rewrap(settings: &Settings, new_key: Option<String>) -> Result<()> {
     // Opened without the master-key check: repairing a database whose keys
     // are wrapped under two master keys (a rewrap raced by a running node) is
     // exactly what this command is for.
-    let mut config = StoreConfig::new(settings.database()?, settings.master_key()?);
+    // Both keys are checked before the database is opened (or, in the wrong
+    // folder, created).
+    let current = settings.master_key()?;
+    let new_key = new_key
+        .map(|k| parse_master_key(&k, "--new-master-key (LATCHKEY_NEW_MASTER_KEY)"))
+        .transpose()?;
+    let mut config = StoreConfig::new(settings.database()?, current);
     config.check_master_key = false;
     let store = Store::open(config).await?;
     let key = match new_key {
-        Some(k) => MasterKey::from_base64(&k)?,
+        Some(k) => k,
         // A generated key must be kept somewhere before any data key is
         // wrapped under it: the key file is that place; without one, the
         // operator brings the key.

@@ -4,15 +4,30 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+use latchkey_tenants::keys::sealing::MasterKey;
+
 struct Install {
     dir: PathBuf,
 }
 
 impl Install {
+    /// An installation as the first `latchkey serve` leaves it: a data folder
+    /// holding the generated master key (commands never generate one).
     fn new() -> Self {
+        let install = Install::empty();
+        std::fs::create_dir_all(&install.dir).unwrap();
+        std::fs::write(
+            install.dir.join("master.key"),
+            MasterKey::generate().to_base64(),
+        )
+        .unwrap();
+        install
+    }
+
+    /// A folder that is not an installation: no data folder at all.
+    fn empty() -> Self {
         let dir =
             std::env::temp_dir().join(format!("latchkey-cli-{}", uuid::Uuid::now_v7().simple()));
-        std::fs::create_dir_all(&dir).unwrap();
         Install { dir }
     }
 
@@ -143,6 +158,66 @@ fn rewrap_moves_the_data_keys_to_a_new_master_key_file() {
     assert!(install.ok(&["tenant", "list"]).contains("acme"));
 }
 
+/// Run outside the server's folder, a command must neither make a master key
+/// (nothing would be wrapped under it) nor a database to act on.
+#[test]
+fn a_command_without_the_installation_creates_nothing_and_says_what_is_missing() {
+    let nowhere = Install::empty();
+    for args in [
+        &["tenant", "list"][..],
+        &["tenant", "create", "acme"],
+        &["token", "create"],
+        &["license", "status"],
+        &["keys", "rewrap"],
+    ] {
+        let out = nowhere.run(args);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("no master key") && err.contains("master.key does not exist"),
+            "{args:?}: {err}"
+        );
+        assert!(
+            !nowhere.dir.exists(),
+            "{args:?} created {}",
+            nowhere.dir.display()
+        );
+    }
+}
+
+#[test]
+fn a_key_file_that_does_not_open_the_data_keys_is_named_in_the_error() {
+    let install = Install::new();
+    install.ok(&["tenant", "create", "acme"]);
+    std::fs::write(
+        install.dir.join("master.key"),
+        MasterKey::generate().to_base64(),
+    )
+    .unwrap();
+    let out = install.run(&["tenant", "list"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    let file = install.dir.join("master.key");
+    assert!(
+        err.contains(&format!("the master key in {} (key id ", file.display()))
+            && !err.contains("LATCHKEY_MASTER_KEY ("),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_malformed_new_master_key_is_reported_as_the_flag() {
+    let install = Install::new();
+    install.ok(&["tenant", "create", "acme"]);
+    let out = install.run(&["keys", "rewrap", "--new-master-key", "short"]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--new-master-key (LATCHKEY_NEW_MASTER_KEY) must be 32 bytes"),
+        "{err}"
+    );
+}
+
 #[test]
 fn a_bad_setting_stops_the_command_and_names_the_setting() {
     let install = Install::new();
@@ -164,7 +239,7 @@ fn serve_starts_with_no_configuration_and_stops_gracefully() {
     use std::io::{BufRead, BufReader, Read, Write};
     use std::time::{Duration, Instant};
 
-    let install = Install::new();
+    let install = Install::empty();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -199,6 +274,10 @@ fn serve_starts_with_no_configuration_and_stops_gracefully() {
     assert!(
         printed.contains("/api/v1/tenants"),
         "the next step is shown: {printed}"
+    );
+    assert!(
+        install.dir.join("master.key").exists(),
+        "the first start generates the master key"
     );
 
     let get = |path: &str| -> Option<String> {

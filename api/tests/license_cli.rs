@@ -22,6 +22,12 @@ impl Dir {
             uuid::Uuid::now_v7().simple()
         ));
         std::fs::create_dir_all(&dir).unwrap();
+        // As the first `latchkey serve` leaves it: commands never make the key.
+        std::fs::write(
+            dir.join("master.key"),
+            latchkey_tenants::keys::sealing::MasterKey::generate().to_base64(),
+        )
+        .unwrap();
         Dir(dir)
     }
 

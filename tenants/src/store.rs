@@ -31,6 +31,9 @@ pub struct StoreConfig {
     /// Refuse to open when a stored data key is wrapped under another master
     /// key. Only `latchkey keys rewrap` turns this off, to repair exactly that.
     pub check_master_key: bool,
+    /// Where `master_key` came from (a setting, a key file), as the refusal
+    /// above names it: the operator must know which key to replace.
+    pub master_key_source: String,
     /// SCIM requests kept per tenant in its request log.
     pub scim_log_size: usize,
     /// SCIM requests kept for tenants entitled to `scim_log_retention`.
@@ -56,6 +59,7 @@ impl StoreConfig {
             clock: Arc::new(SystemClock),
             cache_ttl: Duration::from_secs(2),
             check_master_key: true,
+            master_key_source: "the master key".into(),
             scim_log_size: 200,
             scim_log_size_extended: 10_000,
             plans: crate::licensing::Plans::default(),
@@ -129,9 +133,10 @@ impl Store {
             DatabaseUrl::Sqlite(_) => None,
         };
         let check_master_key = config.check_master_key;
+        let key_source = config.master_key_source.clone();
         let store = Store::unconnected(config)?;
         if check_master_key {
-            store.check_master_key().await?;
+            store.check_master_key(&key_source).await?;
         }
         if let Some(url) = listen_url {
             crate::invalidation::spawn_listener(url, Arc::downgrade(&store.inner));
@@ -170,7 +175,7 @@ impl Store {
         })
     }
 
-    async fn check_master_key(&self) -> Result<()> {
+    async fn check_master_key(&self, source: &str) -> Result<()> {
         let ids: Vec<String> = self
             .pool()
             .run(|conn| {
@@ -184,7 +189,7 @@ impl Store {
         let mine = self.inner.master.id();
         if let Some(other) = ids.iter().find(|id| id.as_str() != mine) {
             return Err(Error::Config(format!(
-                "LATCHKEY_MASTER_KEY (key id {mine}) is not the key the stored data keys are wrapped with (key id {other}); \
+                "{source} (key id {mine}) is not the key the stored data keys are wrapped with (key id {other}); \
                  start with the old key, or run `latchkey keys rewrap`"
             )));
         }

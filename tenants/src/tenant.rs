@@ -597,7 +597,7 @@ impl Store {
             if key_id != old.id() {
                 return Err(Error::Config(format!(
                     "the data key of tenant {id} is wrapped under master key id {key_id}, which is neither \
-                     LATCHKEY_MASTER_KEY (key id {}) nor the new key (key id {})",
+                     the current master key (key id {}) nor the new key (key id {})",
                     old.id(),
                     new_key.id()
                 )));

@@ -189,15 +189,20 @@ both_backends! {
         }
     }
 
-    async fn after_a_rewrap_the_old_master_key_is_refused_naming_the_setting(db: TestDb) {
+    async fn after_a_rewrap_the_old_master_key_is_refused_naming_where_it_came_from(db: TestDb) {
         let store = db.store().await;
         new_tenant(&store, "acme").await;
         store.rewrap(&MasterKey::generate()).await.unwrap();
         drop(store);
 
-        match Store::open(db.config()).await {
+        let mut config = db.config();
+        config.master_key_source = "the master key in /srv/latchkey/master.key".into();
+        match Store::open(config).await {
             Err(Error::Config(message)) => {
-                assert!(message.contains("LATCHKEY_MASTER_KEY"), "{message}");
+                assert!(
+                    message.starts_with("the master key in /srv/latchkey/master.key (key id "),
+                    "{message}"
+                );
             }
             Err(other) => panic!("expected a Config error, got {other:?}"),
             Ok(_) => panic!("the old master key was accepted after a rewrap"),
@@ -212,7 +217,7 @@ both_backends! {
         let wrong = StoreConfig::new(db.url(), MasterKey::generate());
         match Store::open(wrong).await {
             Err(Error::Config(message)) => {
-                assert!(message.contains("LATCHKEY_MASTER_KEY"), "{message}");
+                assert!(message.contains("is not the key the stored data keys are wrapped with"), "{message}");
             }
             Err(other) => panic!("expected a Config error, got {other:?}"),
             Ok(_) => panic!("a foreign master key was accepted"),
