@@ -65,19 +65,10 @@ impl AppState {
 
 /// Parses an `If-Match` value: `"3"`, `W/"3"` or `3`.
 pub fn parse_if_match(value: Option<&str>) -> ApiResult<Option<i64>> {
-    let Some(raw) = value else { return Ok(None) };
-    let trimmed = raw.trim().trim_start_matches("W/").trim_matches('"');
-    if trimmed == "*" {
-        return Ok(None);
-    }
-    trimmed.parse::<i64>().map(Some).map_err(|_| {
+    crate::etag::expected_version(value).map_err(|_| {
         crate::error::ApiError::invalid(
             "If-Match",
             "must be a version as returned in the ETag header, e.g. \"3\"",
         )
     })
-}
-
-pub fn etag(version: i64) -> String {
-    format!("\"{version}\"")
 }

@@ -3,7 +3,7 @@
 //! and routing errors all end here, so clients see one error shape.
 
 use latchkey_tenants::Error;
-use latchkey_tenants::error::{AuthFailure, LinkFailure, Resource};
+use latchkey_tenants::error::{AuthFailure, LinkFailure, Resource, ScimError};
 use poem::http::StatusCode;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object};
@@ -171,105 +171,115 @@ fn auth_code(failure: AuthFailure) -> &'static str {
     }
 }
 
-/// `invalidFilter` → `invalid-filter`: a SCIM error type as a problem code.
-fn kebab(camel: &str) -> String {
-    let mut out = String::with_capacity(camel.len() + 4);
-    for c in camel.chars() {
-        if c.is_ascii_uppercase() {
-            out.push('-');
-            out.push(c.to_ascii_lowercase());
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 impl From<Error> for ApiError {
     fn from(err: Error) -> Self {
-        let detail = err.to_string();
-        let problem = match err {
-            Error::Invalid { field, message } => {
-                Problem::new(StatusCode::BAD_REQUEST, "invalid-request", detail)
-                    .with_field(&field, &message)
-            }
-            Error::NotFound(r) => Problem::new(StatusCode::NOT_FOUND, not_found_code(r), detail),
-            Error::Scim {
-                status, scim_type, ..
-            } => Problem::new(
-                StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
-                &scim_type
-                    .map(kebab)
-                    .unwrap_or_else(|| "invalid-request".into()),
-                detail,
-            ),
-            Error::Conflict { code, .. } => Problem::new(StatusCode::CONFLICT, code, detail),
-            Error::VersionMismatch { .. } => {
-                Problem::new(StatusCode::PRECONDITION_FAILED, "version-mismatch", detail)
-            }
-            Error::Unauthenticated(f) => {
-                Problem::new(StatusCode::UNAUTHORIZED, auth_code(f), detail)
-            }
-            Error::InsufficientScope(_) => {
-                Problem::new(StatusCode::FORBIDDEN, "insufficient-scope", detail)
-            }
-            Error::TenantSuspended(_) => {
-                Problem::new(StatusCode::FORBIDDEN, "tenant-suspended", detail)
-            }
-            Error::TenantDeleting(_) => {
-                Problem::new(StatusCode::FORBIDDEN, "tenant-deleting", detail)
-            }
-            Error::TenantPending(_) => {
-                Problem::new(StatusCode::FORBIDDEN, "tenant-pending", detail)
-            }
-            Error::LinkRefused(f) => Problem::new(
-                StatusCode::BAD_REQUEST,
-                match f {
-                    LinkFailure::Invalid => "link-invalid",
-                    LinkFailure::Expired => "link-expired",
-                },
-                detail,
-            ),
-            Error::NotEntitled { feature, .. } => {
-                let mut p =
-                    Problem::new(StatusCode::PAYMENT_REQUIRED, "feature-not-entitled", detail);
-                p.feature = Some(feature.to_owned());
-                p
-            }
-            Error::SeatsExhausted(_) => {
-                Problem::new(StatusCode::PAYMENT_REQUIRED, "seats-exhausted", detail)
-            }
-            Error::Upstream(_) => {
-                // 503 like the database's unavailability (every operation
-                // already documents it); the code and detail say it is Stripe.
-                tracing::warn!(error = %detail, "upstream service failed");
-                Problem::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "billing-provider-unavailable",
-                    detail,
-                )
-            }
-            Error::Unavailable(_) => {
-                // The cause (host, port, driver message) is for the log only.
-                tracing::warn!(error = %detail, "service unavailable");
-                Problem::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "unavailable",
-                    "the service cannot reach its database right now; retry later",
-                )
-            }
-            Error::Config(_) | Error::Internal(_) => {
-                // Internals go to the log, tied to the request id; never to the client.
-                tracing::error!(error = %detail, "internal error");
-                Problem::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "an internal error occurred; quote the request id when reporting it",
-                )
-            }
-        };
-        ApiError::from_problem(problem)
+        ApiError::from_problem(classify(err).problem)
     }
+}
+
+/// An error as both surfaces answer it: the problem document (status, code,
+/// words) and, for SCIM's error body, the `scimType`.
+pub struct Classified {
+    pub problem: Problem,
+    pub scim_type: Option<&'static str>,
+}
+
+fn scim_status(kind: ScimError) -> (StatusCode, &'static str) {
+    match kind {
+        ScimError::Uniqueness => (StatusCode::CONFLICT, "uniqueness"),
+        ScimError::TooManyOperations => (StatusCode::PAYLOAD_TOO_LARGE, "too-many"),
+        ScimError::UnresolvedBulkId => (StatusCode::CONFLICT, "invalid-value"),
+        ScimError::NoSuchResource => (StatusCode::NOT_FOUND, "not-found"),
+        ScimError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed"),
+        ScimError::UnknownVersion => (StatusCode::PRECONDITION_FAILED, "version-mismatch"),
+        ScimError::InvalidFilter => (StatusCode::BAD_REQUEST, "invalid-filter"),
+        ScimError::InvalidSyntax => (StatusCode::BAD_REQUEST, "invalid-syntax"),
+        ScimError::InvalidPath => (StatusCode::BAD_REQUEST, "invalid-path"),
+        ScimError::NoTarget => (StatusCode::BAD_REQUEST, "no-target"),
+        ScimError::InvalidValue => (StatusCode::BAD_REQUEST, "invalid-value"),
+        ScimError::Mutability => (StatusCode::BAD_REQUEST, "mutability"),
+    }
+}
+
+/// The one map from domain errors to HTTP: every error has one status on
+/// the REST API and on SCIM.
+pub fn classify(err: Error) -> Classified {
+    let detail = err.to_string();
+    let scim_type = match &err {
+        Error::Scim { kind, .. } => kind.scim_type(),
+        Error::Invalid { .. } => Some("invalidValue"),
+        Error::Conflict { .. } => Some("uniqueness"),
+        _ => None,
+    };
+    let problem = match err {
+        Error::Invalid { field, message } => {
+            Problem::new(StatusCode::BAD_REQUEST, "invalid-request", detail)
+                .with_field(&field, &message)
+        }
+        Error::NotFound(r) => Problem::new(StatusCode::NOT_FOUND, not_found_code(r), detail),
+        Error::Scim { kind, .. } => {
+            let (status, code) = scim_status(kind);
+            Problem::new(status, code, detail)
+        }
+        Error::Conflict { code, .. } => Problem::new(StatusCode::CONFLICT, code, detail),
+        Error::VersionMismatch { .. } => {
+            Problem::new(StatusCode::PRECONDITION_FAILED, "version-mismatch", detail)
+        }
+        Error::Unauthenticated(f) => Problem::new(StatusCode::UNAUTHORIZED, auth_code(f), detail),
+        Error::InsufficientScope(_) => {
+            Problem::new(StatusCode::FORBIDDEN, "insufficient-scope", detail)
+        }
+        Error::TenantSuspended(_) => {
+            Problem::new(StatusCode::FORBIDDEN, "tenant-suspended", detail)
+        }
+        Error::TenantDeleting(_) => Problem::new(StatusCode::FORBIDDEN, "tenant-deleting", detail),
+        Error::TenantPending(_) => Problem::new(StatusCode::FORBIDDEN, "tenant-pending", detail),
+        Error::LinkRefused(f) => Problem::new(
+            StatusCode::BAD_REQUEST,
+            match f {
+                LinkFailure::Invalid => "link-invalid",
+                LinkFailure::Expired => "link-expired",
+            },
+            detail,
+        ),
+        Error::NotEntitled { feature, .. } => {
+            let mut p = Problem::new(StatusCode::PAYMENT_REQUIRED, "feature-not-entitled", detail);
+            p.feature = Some(feature.to_owned());
+            p
+        }
+        Error::SeatsExhausted(_) => {
+            Problem::new(StatusCode::PAYMENT_REQUIRED, "seats-exhausted", detail)
+        }
+        Error::Upstream(_) => {
+            // 503 like the database's unavailability (every operation
+            // already documents it); the code and detail say it is Stripe.
+            tracing::warn!(error = %detail, "upstream service failed");
+            Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "billing-provider-unavailable",
+                detail,
+            )
+        }
+        Error::Unavailable(_) => {
+            // The cause (host, port, driver message) is for the log only.
+            tracing::warn!(error = %detail, "service unavailable");
+            Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the service cannot reach its database right now; retry later",
+            )
+        }
+        Error::Config(_) | Error::Internal(_) => {
+            // Internals go to the log, tied to the request id; never to the client.
+            tracing::error!(error = %detail, "internal error");
+            Problem::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "an internal error occurred; quote the request id when reporting it",
+            )
+        }
+    };
+    Classified { problem, scim_type }
 }
 
 /// Turns errors raised outside our handlers (unparsable bodies and

@@ -13,6 +13,7 @@ pub mod billing;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod etag;
 pub mod fields;
 pub mod license_cli;
 pub mod metrics;

@@ -474,7 +474,7 @@ mod plan_limits {
             assert!(r.body["detail"].as_str().unwrap().contains("allows 2"));
             app.scim("POST", &slug, "/Users", &scim, Some(json!({
                 "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "dee",
-            }))).await.expect_scim_error(StatusCode::FORBIDDEN, None);
+            }))).await.expect_scim_error(StatusCode::PAYMENT_REQUIRED, None);
             assert_eq!(entitlements(app, &slug).await["max_internal_users"], 2);
         }
 

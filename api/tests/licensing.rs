@@ -394,7 +394,7 @@ mod restrictions {
             let r = app.post(&format!("/api/v1/tenants/{slug}/users"), &app.platform,
                 json!({"user_name": "cy"})).await.expect_problem(StatusCode::PAYMENT_REQUIRED, "seats-exhausted");
             assert!(r.body["detail"].as_str().unwrap().contains("no new active internal users"));
-            let r = scim_create(app, &slug, &scim, "dee").await.expect_scim_error(StatusCode::FORBIDDEN, None);
+            let r = scim_create(app, &slug, &scim, "dee").await.expect_scim_error(StatusCode::PAYMENT_REQUIRED, None);
             assert!(r.body["detail"].as_str().unwrap().contains("no new active internal users"));
             // Nobody is locked out, external and inactive users still come in.
             let users = app.get(&format!("/api/v1/tenants/{slug}/users"), &app.platform).await.expect(StatusCode::OK);

@@ -43,13 +43,10 @@ pub enum Error {
     #[error("{0}")]
     LinkRefused(LinkFailure),
 
-    /// A SCIM protocol error (RFC 7644 §3.12): its HTTP status and `scimType`.
+    /// A SCIM protocol error (RFC 7644 §3.12), by kind; the HTTP layer
+    /// gives each kind its status.
     #[error("{detail}")]
-    Scim {
-        status: u16,
-        scim_type: Option<&'static str>,
-        detail: String,
-    },
+    Scim { kind: ScimError, detail: String },
 
     /// A gated feature the tenant's plan and the installation's licence do
     /// not include (or include read-only); `message` says what includes it.
@@ -78,6 +75,54 @@ pub enum Error {
     /// A bug or a broken invariant. The message is for logs, never for clients.
     #[error("internal error: {0}")]
     Internal(String),
+}
+
+/// The kinds of SCIM protocol error (RFC 7644 §3.12).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScimError {
+    /// The filter is malformed, too deep, or names what cannot be filtered.
+    InvalidFilter,
+    /// The message does not have the shape its schema requires.
+    InvalidSyntax,
+    /// A PATCH path (or a Bulk operation's path) is malformed or names nothing.
+    InvalidPath,
+    /// A PATCH path with a value filter selected no value.
+    NoTarget,
+    /// A value is of the wrong type, or breaks a rule of its attribute.
+    InvalidValue,
+    /// A change to an attribute that cannot be changed.
+    Mutability,
+    /// The name is taken.
+    Uniqueness,
+    /// A Bulk request carries more operations than the server takes.
+    TooManyOperations,
+    /// A `bulkId:` reference names nothing created earlier in the request.
+    UnresolvedBulkId,
+    /// No resource at this path.
+    NoSuchResource,
+    /// The endpoint does not take this method.
+    MethodNotAllowed,
+    /// `If-Match` names a version this server never issued.
+    UnknownVersion,
+}
+
+impl ScimError {
+    /// The `scimType` of RFC 7644 §3.12 the error carries, if any.
+    pub fn scim_type(self) -> Option<&'static str> {
+        Some(match self {
+            ScimError::InvalidFilter => "invalidFilter",
+            ScimError::InvalidSyntax => "invalidSyntax",
+            ScimError::InvalidPath => "invalidPath",
+            ScimError::NoTarget => "noTarget",
+            ScimError::InvalidValue | ScimError::UnresolvedBulkId => "invalidValue",
+            ScimError::Mutability => "mutability",
+            ScimError::Uniqueness => "uniqueness",
+            ScimError::TooManyOperations => "tooMany",
+            ScimError::NoSuchResource | ScimError::MethodNotAllowed | ScimError::UnknownVersion => {
+                return None;
+            }
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,11 +200,10 @@ impl fmt::Display for AuthFailure {
 }
 
 impl Error {
-    /// A SCIM `400` with its `scimType` (`invalidFilter`, `invalidPath` …).
-    pub fn scim(scim_type: &'static str, detail: impl Into<String>) -> Self {
+    /// A SCIM protocol error of this kind.
+    pub fn scim(kind: ScimError, detail: impl Into<String>) -> Self {
         Error::Scim {
-            status: 400,
-            scim_type: Some(scim_type),
+            kind,
             detail: detail.into(),
         }
     }

@@ -6,8 +6,9 @@ use poem_openapi::{ApiResponse, OpenApi};
 use uuid::Uuid;
 
 use crate::app::{ApiTags, AppState};
-use crate::auth::{BearerToken, etag, parse_if_match};
+use crate::auth::{BearerToken, parse_if_match};
 use crate::error::ApiResult;
+use crate::etag;
 use crate::models::{CreateGroup, GroupDto, GroupList, MemberDto, MemberList, UpdateGroup};
 
 pub struct GroupsApi {
@@ -47,7 +48,7 @@ enum MemberAdded {
 }
 
 fn found(g: GroupDto) -> GroupFound {
-    let tag = etag(g.version);
+    let tag = etag::strong(g.version);
     GroupFound::Ok(Json(g), tag)
 }
 
@@ -73,7 +74,7 @@ impl GroupsApi {
             .create(&body.0.display_name, body.0.external_id.map(String::from))
             .await?
             .into();
-        let tag = etag(g.version);
+        let tag = etag::strong(g.version);
         let location = format!("/api/v1/tenants/{}/groups/{}", tenant.0, g.id);
         Ok(GroupCreated::Created(Json(g), tag, location))
     }

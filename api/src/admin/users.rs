@@ -8,8 +8,9 @@ use poem_openapi::{ApiResponse, OpenApi};
 use uuid::Uuid;
 
 use crate::app::{ApiTags, AppState};
-use crate::auth::{BearerToken, etag, parse_if_match};
+use crate::auth::{BearerToken, parse_if_match};
 use crate::error::ApiResult;
+use crate::etag;
 use crate::models::{CreateUser, UpdateUser, UserDto, UserKindDto, UserList};
 use crate::text::Text;
 
@@ -42,7 +43,7 @@ enum UserDeleted {
 }
 
 fn found(user: UserDto) -> UserFound {
-    let tag = etag(user.version);
+    let tag = etag::strong(user.version);
     UserFound::Ok(Json(user), tag)
 }
 
@@ -98,7 +99,7 @@ impl UsersApi {
         let user: UserDto = user.into();
         Ok(UserCreated::Created(
             Json(user.clone()),
-            etag(user.version),
+            etag::strong(user.version),
             location,
         ))
     }

@@ -13,7 +13,7 @@ use super::schema::{Attribute, Resolved, ResourceType, Type};
 use super::sql::{Bind, Sql, glob_escape, like_escape};
 use crate::db::Backend;
 use crate::directory::prefix_range;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, ScimError};
 
 /// Parses a filter, answering `invalidFilter` for anything malformed or
 /// beyond the grammar's nesting and size limits. A filter the grammar
@@ -21,7 +21,10 @@ use crate::error::{Error, Result};
 /// send; when that fails too, the grammar's error is the answer.
 pub fn parse(text: &str) -> Result<Filter> {
     let invalid = |e: &dyn std::fmt::Display| {
-        Error::scim("invalidFilter", format!("the filter is not valid: {e}"))
+        Error::scim(
+            ScimError::InvalidFilter,
+            format!("the filter is not valid: {e}"),
+        )
     };
     let strict = match text.parse::<Filter>() {
         Ok(filter) => return Ok(filter),
@@ -30,7 +33,7 @@ pub fn parse(text: &str) -> Result<Filter> {
     match dialect::read(text) {
         Reading::Rewritten(lenient) => lenient.parse::<Filter>().map_err(|_| invalid(&strict)),
         Reading::Ambiguous(why) => Err(Error::scim(
-            "invalidFilter",
+            ScimError::InvalidFilter,
             format!("the filter is not valid: {why}"),
         )),
         Reading::Unchanged => Err(invalid(&strict)),
@@ -72,14 +75,14 @@ pub(crate) struct Translator {
 
 fn unsupported(path: &str) -> Error {
     Error::scim(
-        "invalidFilter",
+        ScimError::InvalidFilter,
         format!("filtering on `{path}` is not supported"),
     )
 }
 
 fn unknown(path: &AttrPath) -> Error {
     Error::scim(
-        "invalidFilter",
+        ScimError::InvalidFilter,
         format!(
             "`{}` is not an attribute of this resource type",
             display(path)
@@ -247,7 +250,7 @@ impl Translator {
             return match exp {
                 AttrExp::Present(_) => self.complex_present(sql, &r, path),
                 AttrExp::Comparison(..) => Err(Error::scim(
-                    "invalidFilter",
+                    ScimError::InvalidFilter,
                     format!(
                         "`{}` is complex: compare one of its sub-attributes",
                         display(path)
@@ -303,7 +306,7 @@ impl Translator {
         let r = self.resolve(&vp.attr)?;
         if !r.attribute.multi_valued || r.sub.is_some() {
             return Err(Error::scim(
-                "invalidFilter",
+                ScimError::InvalidFilter,
                 format!("`{}[…]` needs a multi-valued attribute", display(&vp.attr)),
             ));
         }
@@ -378,7 +381,7 @@ impl Translator {
         };
         if inner.uri.is_some() || inner.sub_attr.is_some() {
             return Err(Error::scim(
-                "invalidFilter",
+                ScimError::InvalidFilter,
                 format!("inside `{}[…]` name a sub-attribute only", display(at)),
             ));
         }
@@ -464,7 +467,7 @@ impl Translator {
                 Ok(())
             }
             _ => Err(Error::scim(
-                "invalidFilter",
+                ScimError::InvalidFilter,
                 format!("`{}` supports only `eq`, `ne` and `pr`", display(path)),
             )),
         }
@@ -517,7 +520,7 @@ impl Translator {
                     Ok(())
                 }
                 _ => Err(Error::scim(
-                    "invalidFilter",
+                    ScimError::InvalidFilter,
                     "`null` compares only with `eq` and `ne`",
                 )),
             };
@@ -531,7 +534,7 @@ impl Translator {
                     CompValue::Str(s) if s.eq_ignore_ascii_case("false") => false,
                     _ => {
                         return Err(Error::scim(
-                            "invalidFilter",
+                            ScimError::InvalidFilter,
                             format!("`{}` compares with true or false", attr.name),
                         ));
                     }
@@ -541,7 +544,7 @@ impl Translator {
                     CompareOp::Ne => " <> ",
                     _ => {
                         return Err(Error::scim(
-                            "invalidFilter",
+                            ScimError::InvalidFilter,
                             format!("`{}` is a boolean: use eq, ne or pr", attr.name),
                         ));
                     }
@@ -554,19 +557,19 @@ impl Translator {
             Type::DateTime => {
                 let CompValue::Str(s) = value else {
                     return Err(Error::scim(
-                        "invalidFilter",
+                        ScimError::InvalidFilter,
                         format!("`{}` compares with a dateTime string", attr.name),
                     ));
                 };
                 let t = OffsetDateTime::parse(s, &Rfc3339).map_err(|_| {
                     Error::scim(
-                        "invalidFilter",
+                        ScimError::InvalidFilter,
                         format!("`{s}` is not an RFC 3339 dateTime"),
                     )
                 })?;
                 let sql_op = ordering_op(op).ok_or_else(|| {
                     Error::scim(
-                        "invalidFilter",
+                        ScimError::InvalidFilter,
                         format!(
                             "`{}` is a dateTime: use eq, ne, gt, ge, lt, le or pr",
                             attr.name
@@ -579,7 +582,7 @@ impl Translator {
                 Ok(())
             }
             Type::Complex => Err(Error::scim(
-                "invalidFilter",
+                ScimError::InvalidFilter,
                 format!("`{}` is complex", attr.name),
             )),
             Type::String | Type::Reference | Type::Binary => {
@@ -588,7 +591,7 @@ impl Translator {
                     CompValue::Number(n) => n.to_string(),
                     _ => {
                         return Err(Error::scim(
-                            "invalidFilter",
+                            ScimError::InvalidFilter,
                             format!("`{}` compares with a string", attr.name),
                         ));
                     }
@@ -754,7 +757,7 @@ impl Translator {
                 Ok(())
             }
             _ => Err(Error::scim(
-                "invalidFilter",
+                ScimError::InvalidFilter,
                 "ids compare only with `eq`, `ne` and `pr`",
             )),
         }
@@ -789,7 +792,7 @@ fn ordering_op(op: &CompareOp) -> Option<&'static str> {
 pub(crate) fn sort_expr(rt: &'static ResourceType, by: &str) -> Result<(&'static str, bool)> {
     let r = rt.resolve_dotted(by).ok_or_else(|| {
         Error::scim(
-            "invalidValue",
+            ScimError::InvalidValue,
             format!("cannot sort by `{by}`: no such attribute"),
         )
     })?;
@@ -813,7 +816,7 @@ pub(crate) fn sort_expr(rt: &'static ResourceType, by: &str) -> Result<(&'static
         ("Group", "displayName", None) => ("r.display_name_key", false),
         _ => {
             return Err(Error::scim(
-                "invalidValue",
+                ScimError::InvalidValue,
                 format!("sorting by `{by}` is not supported"),
             ));
         }
@@ -946,7 +949,7 @@ mod tests {
         assert!(matches!(
             without,
             Err(Error::Scim {
-                scim_type: Some("invalidFilter"),
+                kind: ScimError::InvalidFilter,
                 ..
             })
         ));
@@ -958,7 +961,7 @@ mod tests {
         assert!(matches!(
             r,
             Err(Error::Scim {
-                scim_type: Some("invalidFilter"),
+                kind: ScimError::InvalidFilter,
                 ..
             })
         ));
@@ -1059,7 +1062,7 @@ mod tests {
                             let closes = sql.text.matches(')').count();
                             prop_assert_eq!(opens, closes, "{}", sql.text);
                         }
-                        Err(Error::Scim { status: 400, .. }) => {}
+                        Err(Error::Scim { kind, .. }) if kind.scim_type().is_some() => {}
                         Err(other) => prop_assert!(false, "{text}: {other:?}"),
                     }
                 }
@@ -1070,7 +1073,7 @@ mod tests {
         #[test]
         fn arbitrary_text_is_a_filter_or_an_invalid_filter(text in "\\PC{0,40}") {
             let r = translate(&USER_TYPE, Backend::Postgres, &text);
-            let fine = r.is_ok() || matches!(r, Err(Error::Scim { status: 400, .. }));
+            let fine = r.is_ok() || matches!(&r, Err(Error::Scim { kind, .. }) if kind.scim_type().is_some());
             prop_assert!(fine);
         }
     }

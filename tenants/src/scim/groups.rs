@@ -13,7 +13,7 @@ use crate::clock::from_db;
 use crate::db::schema::{group_members, group_subgroups, groups, users};
 use crate::db::{Id, on_backend};
 use crate::directory::groups::{GroupRow, find_row, unique_as_taken};
-use crate::error::{Error, Resource, Result};
+use crate::error::{Error, Resource, Result, ScimError};
 use crate::store::TenantTx;
 
 /// Rows per statement when a change names many members (well inside
@@ -22,7 +22,7 @@ const CHUNK: usize = 1000;
 
 fn check(g: &GroupInput) -> Result<()> {
     crate::validate::name("displayName", &g.display_name, 256)
-        .map_err(|e| Error::scim("invalidValue", e.to_string()))
+        .map_err(|e| Error::scim(ScimError::InvalidValue, e.to_string()))
 }
 
 /// Members named by the client, sorted into users and groups of this tenant.
@@ -42,7 +42,7 @@ fn resolve(tx: &mut TenantTx<'_>, group: Id, values: &[String]) -> Result<Resolv
             .map_err(|_| unknown_member(v))?;
         if id == group {
             return Err(Error::scim(
-                "invalidValue",
+                ScimError::InvalidValue,
                 "a group cannot be a member of itself",
             ));
         }
@@ -86,7 +86,7 @@ fn resolve(tx: &mut TenantTx<'_>, group: Id, values: &[String]) -> Result<Resolv
 
 fn unknown_member(value: &str) -> Error {
     Error::scim(
-        "invalidValue",
+        ScimError::InvalidValue,
         format!("member `{value}` is not a user or group of this tenant"),
     )
 }

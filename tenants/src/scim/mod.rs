@@ -8,19 +8,20 @@ mod groups;
 pub mod log;
 pub mod patch;
 mod project;
+pub mod provider;
 mod query;
 pub mod resource;
 pub mod schema;
-mod service;
 mod sql;
 mod users;
 
 pub use filter::parse as parse_filter;
 pub use log::{RequestLogEntry, ScimRequestRecord};
 pub use project::Projection;
-pub use service::{
-    MAX_BULK_OPERATIONS, MAX_MEMBERS_IN_PATCH_RESPONSE, Method, Scim, ScimRequest, ScimResponse,
-    error_response,
+pub use provider::{
+    ListFields, MAX_BULK_OPERATIONS, MAX_MEMBERS_IN_PATCH_RESPONSE, Page, Patched, Resource,
+    ResourceKind, ScimProvider, integer, list_params, no_such_resource,
 };
+pub use resource::etag;
 
 pub(crate) use query::{Continuation, ContinuationKey};

@@ -24,7 +24,7 @@ use scim_v2::filter::{AttrExp, AttrPath, CompValue, CompareOp, PatchPath, ValFil
 use serde_json::{Map, Value};
 
 use super::schema::{Attribute, Home, Mutability, Resolved, ResourceType, Type, split_urn};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, ScimError};
 
 type Object = Map<String, Value>;
 
@@ -81,22 +81,22 @@ pub fn apply(
     Ok(patcher.changes)
 }
 
-const INVALID_SYNTAX: &str = "invalidSyntax";
-const INVALID_PATH: &str = "invalidPath";
-const INVALID_VALUE: &str = "invalidValue";
-const INVALID_FILTER: &str = "invalidFilter";
-const NO_TARGET: &str = "noTarget";
-const MUTABILITY: &str = "mutability";
+const INVALID_SYNTAX: ScimError = ScimError::InvalidSyntax;
+const INVALID_PATH: ScimError = ScimError::InvalidPath;
+const INVALID_VALUE: ScimError = ScimError::InvalidValue;
+const INVALID_FILTER: ScimError = ScimError::InvalidFilter;
+const NO_TARGET: ScimError = ScimError::NoTarget;
+const MUTABILITY: ScimError = ScimError::Mutability;
 
 /// Why an operation failed; [`apply`] turns it into a SCIM 400.
 struct Fail {
-    scim_type: &'static str,
+    scim_type: ScimError,
     detail: String,
 }
 
 type Outcome<T = ()> = std::result::Result<T, Fail>;
 
-fn fail<T>(scim_type: &'static str, detail: impl Into<String>) -> Outcome<T> {
+fn fail<T>(scim_type: ScimError, detail: impl Into<String>) -> Outcome<T> {
     Err(Fail {
         scim_type,
         detail: detail.into(),
@@ -1210,7 +1210,7 @@ mod tests {
 
     fn scim_type(outcome: Result<Vec<MemberChange>>) -> Option<&'static str> {
         match outcome {
-            Err(Error::Scim { scim_type, .. }) => scim_type,
+            Err(Error::Scim { kind, .. }) => kind.scim_type(),
             _ => None,
         }
     }
@@ -1345,8 +1345,8 @@ mod tests {
             {"op": "replace", "path": "shoeSize", "value": "9"}
         ]);
         match apply(&USER_TYPE, &mut user(), ops(&operations), false) {
-            Err(Error::Scim { status, detail, .. }) => {
-                assert_eq!(status, 400);
+            Err(Error::Scim { kind, detail }) => {
+                assert!(kind.scim_type().is_some(), "{kind:?}");
                 assert!(detail.starts_with("Operations[1]: "), "{detail}");
                 assert!(detail.contains("shoeSize"), "{detail}");
             }
@@ -1607,10 +1607,8 @@ mod tests {
     fn an_unknown_key_in_a_path_less_value_is_invalid_path_naming_it() {
         let operations = json!([{"op": "replace", "value": {"title": "T", "shoeSize": 9}}]);
         match apply(&USER_TYPE, &mut user(), ops(&operations), false) {
-            Err(Error::Scim {
-                scim_type, detail, ..
-            }) => {
-                assert_eq!(scim_type, Some("invalidPath"));
+            Err(Error::Scim { kind, detail }) => {
+                assert_eq!(kind, ScimError::InvalidPath);
                 assert!(detail.contains("shoeSize"), "{detail}");
             }
             other => panic!("expected an error, got {other:?}"),
@@ -2915,7 +2913,7 @@ mod tests {
                 match apply(rt, &mut doc, &operations, members_apart) {
                     Ok(_) => prop_assert!(doc.is_object()),
                     Err(e) => {
-                        let scim_400 = matches!(e, Error::Scim { status: 400, scim_type: Some(_), .. });
+                        let scim_400 = matches!(&e, Error::Scim { kind, .. } if kind.scim_type().is_some());
                         prop_assert!(scim_400, "{:?}", e);
                         prop_assert_eq!(doc, original);
                     }

@@ -5,7 +5,7 @@
 use serde_json::{Map, Value};
 
 use super::schema::{Home, ResourceType, Returned};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, ScimError};
 
 #[derive(Debug, Clone, Default)]
 pub struct Projection {
@@ -19,7 +19,7 @@ pub struct Projection {
 fn keys(rt: &'static ResourceType, path: &str) -> Result<Vec<String>> {
     let r = rt.resolve_dotted(path.trim()).ok_or_else(|| {
         Error::scim(
-            "invalidValue",
+            ScimError::InvalidValue,
             format!(
                 "`{}` is not an attribute of {} resources",
                 path.trim(),

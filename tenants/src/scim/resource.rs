@@ -8,7 +8,7 @@ use time::format_description::well_known::Rfc3339;
 
 use super::schema::{self, Attribute, ENTERPRISE_USER, GROUP, Type, USER};
 use crate::db::Id;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, ScimError};
 
 /// The multi-valued attributes stored one row per value, in schema order.
 pub const MULTI_VALUED: [&str; 8] = [
@@ -340,20 +340,20 @@ fn string_value(v: &Value, path: &str) -> Result<String> {
         Value::Number(n) => n.to_string(),
         _ => {
             return Err(Error::scim(
-                "invalidValue",
+                ScimError::InvalidValue,
                 format!("`{path}` must be a string"),
             ));
         }
     };
     if s.len() > MAX_STRING {
         return Err(Error::scim(
-            "invalidValue",
+            ScimError::InvalidValue,
             format!("`{path}` is longer than {MAX_STRING} bytes"),
         ));
     }
     if s.chars().any(|c| c == '\0') {
         return Err(Error::scim(
-            "invalidValue",
+            ScimError::InvalidValue,
             format!("`{path}` contains a NUL character"),
         ));
     }
@@ -367,16 +367,19 @@ pub fn boolean(v: &Value, path: &str) -> Result<bool> {
         Value::String(s) if s.eq_ignore_ascii_case("true") => Ok(true),
         Value::String(s) if s.eq_ignore_ascii_case("false") => Ok(false),
         _ => Err(Error::scim(
-            "invalidValue",
+            ScimError::InvalidValue,
             format!("`{path}` must be a boolean"),
         )),
     }
 }
 
 fn object<'a>(v: &'a Value, path: &str) -> Result<Fields<'a>> {
-    v.as_object()
-        .map(Fields)
-        .ok_or_else(|| Error::scim("invalidValue", format!("`{path}` must be an object")))
+    v.as_object().map(Fields).ok_or_else(|| {
+        Error::scim(
+            ScimError::InvalidValue,
+            format!("`{path}` must be an object"),
+        )
+    })
 }
 
 /// The resource's JSON must be an object naming (when it names any) only
@@ -387,14 +390,14 @@ fn check_schemas(doc: &Fields<'_>) -> Result<()> {
     };
     let Some(list) = schemas.as_array() else {
         return Err(Error::scim(
-            "invalidValue",
+            ScimError::InvalidValue,
             "`schemas` must be an array of URNs",
         ));
     };
     // Other URNs are tolerated: Entra adds a schema of its own to groups.
     if list.iter().any(|s| !s.is_string()) {
         return Err(Error::scim(
-            "invalidValue",
+            ScimError::InvalidValue,
             "`schemas` must be an array of URNs",
         ));
     }
@@ -407,7 +410,7 @@ fn items_of(v: &Value, not_array: impl FnOnce() -> String) -> Result<Vec<&Value>
     match v {
         Value::Array(items) => Ok(items.iter().collect()),
         Value::Object(_) => Ok(vec![v]),
-        _ => Err(Error::scim("invalidValue", not_array())),
+        _ => Err(Error::scim(ScimError::InvalidValue, not_array())),
     }
 }
 
@@ -440,7 +443,7 @@ fn multi_values(attr: &'static Attribute, v: &Value) -> Result<Vec<MultiValue>> 
         };
         if attr.name == "emails" && value.value.is_none() {
             return Err(Error::scim(
-                "invalidValue",
+                ScimError::InvalidValue,
                 format!("`{path}.value` is required"),
             ));
         }
@@ -472,7 +475,7 @@ pub fn user_from_json(doc: &Value) -> Result<UserInput> {
     let user_name = f
         .string(core("userName"), "")?
         .filter(|s| !s.trim().is_empty())
-        .ok_or_else(|| Error::scim("invalidValue", "`userName` is required"))?;
+        .ok_or_else(|| Error::scim(ScimError::InvalidValue, "`userName` is required"))?;
     let mut input = UserInput {
         user_name,
         external_id: f
@@ -561,7 +564,7 @@ pub fn group_from_json(doc: &Value) -> Result<GroupInput> {
         .map(|v| string_value(v, "displayName"))
         .transpose()?
         .filter(|s| !s.trim().is_empty())
-        .ok_or_else(|| Error::scim("invalidValue", "`displayName` is required"))?;
+        .ok_or_else(|| Error::scim(ScimError::InvalidValue, "`displayName` is required"))?;
     let members = f
         .get("members")
         .map(|v| member_ids(v, "members"))
@@ -588,7 +591,9 @@ pub fn member_ids(v: &Value, path: &str) -> Result<Vec<String>> {
                 .get("value")
                 .map(|v| string_value(v, &format!("{p}.value")))
                 .transpose()?
-                .ok_or_else(|| Error::scim("invalidValue", format!("`{p}.value` is required")))
+                .ok_or_else(|| {
+                    Error::scim(ScimError::InvalidValue, format!("`{p}.value` is required"))
+                })
         })
         .collect()
 }

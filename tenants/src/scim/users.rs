@@ -14,7 +14,7 @@ use crate::db::schema::{audit_events, group_members, groups, user_profiles, user
 use crate::db::{Chain, Id, on_backend};
 use crate::directory::UserKind;
 use crate::directory::users::{UserRow, find_row, unique_as_taken, write_row};
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, ScimError};
 use crate::store::TenantTx;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
@@ -151,7 +151,7 @@ fn fill_row(row: &mut UserRow, u: &UserInput) {
 
 fn check(u: &UserInput) -> Result<()> {
     crate::validate::name("userName", &u.user_name, 256)
-        .map_err(|e| Error::scim("invalidValue", e.to_string()))
+        .map_err(|e| Error::scim(ScimError::InvalidValue, e.to_string()))
 }
 
 pub(crate) fn insert(

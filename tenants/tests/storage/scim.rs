@@ -4,25 +4,20 @@
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use latchkey_tenants::db::schema::{group_subgroups, scim_requests, user_profiles, user_values};
-use latchkey_tenants::scim::{Method, RequestLogEntry, ScimRequest};
+use latchkey_tenants::scim::{Projection, RequestLogEntry, ResourceKind, list_params};
 use serde_json::{Value, json};
 
 use crate::support::*;
 
-async fn scim(scope: &TenantScope, method: Method, path: &str, body: Value) -> Value {
-    let resp = scope
-        .scim("http://test/t/x/scim/v2".into(), 1 << 20)
-        .handle(ScimRequest {
-            method,
-            path: path.into(),
-            query: Vec::new(),
-            if_match: None,
-            if_none_match: None,
-            body: Some(body),
-        })
+/// Creates a resource of `kind` through the tenant's SCIM provider.
+async fn create(scope: &TenantScope, kind: ResourceKind, body: Value) -> Value {
+    let projection = Projection::from_query(kind.resource_type(), None, None).unwrap();
+    scope
+        .scim("http://test/t/x/scim/v2".into())
+        .create(kind, &body, &projection)
         .await
-        .unwrap();
-    resp.body.unwrap_or(Value::Null)
+        .unwrap()
+        .document
 }
 
 fn scim_rows(db: &TestDb, tenant: Id) -> i64 {
@@ -53,14 +48,14 @@ both_backends! {
         let store = db.store().await;
         let scope = new_tenant(&store, "acme").await;
         let id = scope.tenant().id;
-        let user = scim(&scope, Method::Post, "/Users", json!({
+        let user = create(&scope, ResourceKind::User, json!({
             "userName": "ada", "title": "Countess",
             "emails": [{"value": "ada@example.com", "type": "work"}],
         })).await;
-        let inner = scim(&scope, Method::Post, "/Groups", json!({
+        let inner = create(&scope, ResourceKind::Group, json!({
             "displayName": "Inner", "members": [{"value": user["id"]}],
         })).await;
-        scim(&scope, Method::Post, "/Groups", json!({
+        create(&scope, ResourceKind::Group, json!({
             "displayName": "Outer", "members": [{"value": inner["id"]}],
         })).await;
         store.log_scim_request(RequestLogEntry {
@@ -85,26 +80,21 @@ both_backends! {
     }
 }
 
-/// `GET /Users` with `query`, answered 200.
+/// `GET /Users` with `query`, as a ListResponse's members.
 async fn list_users(scope: &TenantScope, query: &[(&str, &str)]) -> Value {
-    let resp = scope
-        .scim("http://test/t/x/scim/v2".into(), 1 << 20)
-        .handle(ScimRequest {
-            method: Method::Get,
-            path: "/Users".into(),
-            query: query
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
-            if_match: None,
-            if_none_match: None,
-            body: None,
-        })
+    let query: Vec<(String, String)> = query
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    let kind = ResourceKind::User;
+    let params = list_params(kind.resource_type(), query.as_slice()).unwrap();
+    let projection = Projection::from_query(kind.resource_type(), None, None).unwrap();
+    let page = scope
+        .scim("http://test/t/x/scim/v2".into())
+        .list(kind, params, &projection)
         .await
-        .unwrap();
-    let body = resp.body.unwrap_or(Value::Null);
-    assert_eq!(resp.status, 200, "{query:?}: {body}");
-    body
+        .unwrap_or_else(|e| panic!("{query:?}: {e}"));
+    json!({"totalResults": page.total, "Resources": page.resources})
 }
 
 /// The user names a SCIM filter finds, sorted.

@@ -1,0 +1,23 @@
+//! `DELETE /Users/{id}`, `DELETE /Groups/{id}`: 204.
+
+use latchkey_tenants::Error;
+use latchkey_tenants::scim::{ResourceKind, ScimProvider};
+use poem::http::StatusCode;
+
+use super::exchange::Call;
+use super::reply::ScimResponse;
+use super::resource;
+
+pub async fn run(
+    provider: &ScimProvider<'_>,
+    kind: ResourceKind,
+    id: &str,
+    call: &Call,
+) -> Result<ScimResponse, Error> {
+    // `attributes` are checked on every method, a delete's too.
+    resource::projection(kind, call)?;
+    let expected = resource::expected_version(call)?;
+    let id = resource::id(id)?;
+    provider.delete(kind, id, expected).await?;
+    Ok(ScimResponse::with(StatusCode::NO_CONTENT, None))
+}

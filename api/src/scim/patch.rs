@@ -1,0 +1,39 @@
+//! `PATCH /Users/{id}`, `PATCH /Groups/{id}`; a group too large to return
+//! answers 204 with its new `ETag`.
+
+use latchkey_tenants::Error;
+use latchkey_tenants::scim::{Patched, ResourceKind, ScimProvider};
+use poem::http::StatusCode;
+
+use super::exchange::Call;
+use super::reply::ScimResponse;
+use super::resource;
+
+pub async fn run(
+    provider: &ScimProvider<'_>,
+    kind: ResourceKind,
+    id: &str,
+    call: &Call,
+) -> Result<ScimResponse, Error> {
+    let projection = resource::projection(kind, call)?;
+    let expected = resource::expected_version(call)?;
+    let id = resource::id(id)?;
+    let patched = provider
+        .patch(
+            kind,
+            id,
+            call.body()?,
+            expected,
+            &projection,
+            resource::projection_asked(call),
+        )
+        .await?;
+    Ok(match patched {
+        Patched::Resource(r) => resource::reply(provider, kind, r, StatusCode::OK),
+        Patched::TooLargeToReturn { version } => {
+            let mut done = ScimResponse::with(StatusCode::NO_CONTENT, None);
+            done.version = Some(version);
+            done
+        }
+    })
+}
