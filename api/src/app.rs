@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use latchkey_tenants::Store;
 use poem::{Endpoint, EndpointExt, IntoResponse, Route};
-use poem_openapi::{OpenApiService, Tags};
+use poem_openapi::OpenApiService;
 
 use crate::admin::{
     AuditWebhookApi, EntitlementsApi, EventsApi, GroupsApi, KeysApi, ScimLogApi, TokensApi,
@@ -13,58 +13,13 @@ use crate::admin::{
 };
 use crate::billing::api::BillingApi;
 use crate::fields::FieldLocator;
-use crate::metrics::Metrics;
 use crate::observe::Observe;
 use crate::ops::OpsApi;
 use crate::platform::{LicenseApi, PlatformTokensApi, TenantsApi};
 use crate::ratelimit::{RateLimiter, RateLimits};
 use crate::scim::{ScimApi, ScimGroupsApi, ScimUsersApi};
-use crate::signup::{Signup, SignupApi};
-
-#[derive(Tags)]
-pub enum ApiTags {
-    /// Operator API: tenants and platform tokens (platform token required).
-    Tenants,
-    /// The tenant's users.
-    Users,
-    /// The tenant's groups and their members.
-    Groups,
-    /// The tenant's API and SCIM tokens.
-    Tokens,
-    /// The tenant's signing keys and public JWKS.
-    Keys,
-    /// The tenant's audit log.
-    Audit,
-    /// Licences (operator API), plans and a tenant's entitlements.
-    License,
-    /// SCIM 2.0 (RFC 7643/7644) per tenant, for Entra ID, Okta and HR tools:
-    /// `application/scim+json`, a SCIM token (`lks_…`), SCIM error bodies.
-    Scim,
-    /// Hosted signup: new organizations, email verification, and the console
-    /// session of their first admin (off unless `LATCHKEY_SIGNUP_ENABLED`).
-    Signup,
-    /// Paid plans through Stripe: upgrade (Checkout) and billing status
-    /// (off unless `LATCHKEY_STRIPE_SECRET_KEY`).
-    Billing,
-    /// Health, readiness and metrics.
-    Operations,
-}
-
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Store,
-    pub metrics: Arc<Metrics>,
-    /// The URL clients reach this service at; links in SCIM responses use
-    /// it (else the request's `Host`).
-    pub public_url: Option<String>,
-    /// The largest request body, as `/ServiceProviderConfig` advertises it.
-    pub max_body_bytes: usize,
-    /// Hosted signup, when switched on.
-    pub signup: Option<Arc<Signup>>,
-    /// Stripe billing, when configured.
-    pub billing: Option<Arc<crate::billing::Billing>>,
-}
+use crate::signup::SignupApi;
+use crate::state::AppState;
 
 pub struct HttpLimits {
     pub max_body_bytes: usize,

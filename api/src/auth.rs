@@ -5,9 +5,9 @@ use latchkey_tenants::{Actor, Error, TenantScope};
 use poem_openapi::SecurityScheme;
 use poem_openapi::auth::Bearer;
 
-use crate::app::AppState;
 use crate::error::ApiResult;
-use crate::observe::current_request_id;
+use crate::request_id::current_request_id;
+use crate::state::AppState;
 
 /// A Latchkey API token: `lkp_…` (platform operator) or `lkt_…` (tenant).
 #[derive(SecurityScheme)]

@@ -13,10 +13,12 @@ use latchkey_tenants::tenant::NewTenant;
 use latchkey_tenants::{Actor, Store, StoreConfig};
 use poem::listener::TcpAcceptor;
 
-use crate::app::{self, AppState, HttpLimits};
+use crate::app::{self, HttpLimits};
 use crate::config::{Settings, parse_master_key, write_secret_file};
+use crate::license_cli::LicenseCommand;
 use crate::metrics::Metrics;
 use crate::ratelimit::RateLimits;
+use crate::state::AppState;
 
 /// How often each node prunes old Stripe event ids. Retention is counted in
 /// days, so an hour late is nothing; more often would only repeat the query.
@@ -57,57 +59,6 @@ pub enum Command {
     /// signing keys and issue licences (the vendor).
     #[command(subcommand)]
     License(LicenseCommand),
-}
-
-#[derive(Debug, Subcommand)]
-pub enum LicenseCommand {
-    /// Install (or replace) a licence from a file.
-    Install { file: PathBuf },
-    /// Show the licence status, seats and features.
-    Status,
-    /// Remove an installed licence by id.
-    Remove { id: String },
-    /// Vendor: make a licence-signing key pair. The private key goes to a
-    /// file readable only by you; the public key is printed for the
-    /// binary's list of trusted keys.
-    Keygen {
-        /// Where to write the private key (PKCS#8 PEM); never overwritten.
-        #[arg(long, default_value = "license-signing-key.pem")]
-        out: PathBuf,
-    },
-    /// Vendor: sign a licence with a private key from `keygen`.
-    Issue(IssueArgs),
-}
-
-#[derive(Debug, Args)]
-pub struct IssueArgs {
-    /// The private key file written by `latchkey license keygen`.
-    #[arg(long)]
-    pub signing_key: PathBuf,
-    /// Who the licence is for.
-    #[arg(long)]
-    pub licensee: String,
-    /// Active internal users it pays for.
-    #[arg(long)]
-    pub seats: u64,
-    /// Comma-separated features: audit_export, scim_log_retention, scheduled_key_rotation, audit_streaming.
-    #[arg(long, value_delimiter = ',')]
-    pub features: Vec<String>,
-    /// Valid this many days from --not-before.
-    #[arg(long, default_value_t = 365)]
-    pub days: u32,
-    /// Start of validity (RFC 3339); default now.
-    #[arg(long)]
-    pub not_before: Option<String>,
-    /// `any`, or the installation id from `latchkey license status`.
-    #[arg(long, default_value = "any")]
-    pub installation: String,
-    /// The licence id; default a new UUID.
-    #[arg(long)]
-    pub id: Option<String>,
-    /// Write the licence here instead of to standard output.
-    #[arg(long)]
-    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -59,7 +59,7 @@ impl Problem {
             status: status.as_u16(),
             detail: detail.into(),
             code: code.to_owned(),
-            request_id: crate::observe::current_request_id(),
+            request_id: crate::request_id::current_request_id(),
             errors: None,
             feature: None,
         }

@@ -17,15 +17,6 @@ use crate::fields::FieldLocator;
 use crate::metrics::Metrics;
 use crate::ratelimit::RateLimiter;
 
-tokio::task_local! {
-    static REQUEST_ID: String;
-}
-
-/// The id of the request being served, if any.
-pub fn current_request_id() -> Option<String> {
-    REQUEST_ID.try_with(Clone::clone).ok()
-}
-
 pub struct Observe {
     pub metrics: Arc<Metrics>,
     pub max_body_bytes: usize,
@@ -217,7 +208,7 @@ impl<E: Endpoint> Endpoint for ObserveEndpoint<E> {
                 ),
             }
         };
-        let mut resp = REQUEST_ID
+        let mut resp = crate::request_id::REQUEST_ID
             .scope(request_id.clone(), work.instrument(span.clone()))
             .await;
 

@@ -3,7 +3,8 @@
 use poem_openapi::payload::{Json, PlainText};
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
-use crate::app::{ApiTags, AppState};
+use crate::state::AppState;
+use crate::tags::ApiTags;
 
 pub struct OpsApi {
     pub state: AppState,

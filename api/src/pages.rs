@@ -11,8 +11,8 @@ use poem::web::{Data, Query};
 use poem::{EndpointExt, IntoEndpoint, Request, Response, Route, get, handler};
 use serde::Deserialize;
 
-use crate::app::AppState;
 use crate::signup::{Signup, session_cookie};
+use crate::state::AppState;
 
 const CSS: &str = include_str!("../assets/signup.css");
 const JS: &str = include_str!("../assets/signup.js");
@@ -163,7 +163,7 @@ async fn verify(state: Data<&AppState>, req: &Request, params: Query<VerifyParam
     };
     let actor = latchkey_tenants::Actor {
         id: "signup".into(),
-        request_id: crate::observe::current_request_id().unwrap_or_default(),
+        request_id: crate::request_id::current_request_id().unwrap_or_default(),
     };
     match state.store.signups().verify(slug, token, &actor).await {
         Ok(tenant) => html(

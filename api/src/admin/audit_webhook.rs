@@ -5,9 +5,10 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use time::OffsetDateTime;
 
-use crate::app::{ApiTags, AppState};
 use crate::auth::BearerToken;
 use crate::error::ApiResult;
+use crate::state::AppState;
+use crate::tags::ApiTags;
 
 pub struct AuditWebhookApi {
     pub state: AppState,

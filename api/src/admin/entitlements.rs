@@ -3,9 +3,10 @@ use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};
 
-use crate::app::{ApiTags, AppState};
 use crate::auth::BearerToken;
 use crate::error::ApiResult;
+use crate::state::AppState;
+use crate::tags::ApiTags;
 
 pub struct EntitlementsApi {
     pub state: AppState,

@@ -8,10 +8,11 @@ use poem_openapi::types::ToJSON;
 use poem_openapi::{ApiResponse, OpenApi};
 use time::OffsetDateTime;
 
-use crate::app::{ApiTags, AppState};
 use crate::auth::BearerToken;
 use crate::error::ApiResult;
 use crate::models::{AuditEventDto, AuditEventList};
+use crate::state::AppState;
+use crate::tags::ApiTags;
 
 #[derive(ApiResponse)]
 enum Export {

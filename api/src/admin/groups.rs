@@ -5,11 +5,12 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 use uuid::Uuid;
 
-use crate::app::{ApiTags, AppState};
 use crate::auth::{BearerToken, parse_if_match};
 use crate::error::ApiResult;
 use crate::etag;
 use crate::models::{CreateGroup, GroupDto, GroupList, MemberDto, MemberList, UpdateGroup};
+use crate::state::AppState;
+use crate::tags::ApiTags;
 
 pub struct GroupsApi {
     pub state: AppState,

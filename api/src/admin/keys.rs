@@ -7,10 +7,11 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use time::OffsetDateTime;
 
-use crate::app::{ApiTags, AppState};
 use crate::auth::BearerToken;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::models::{RotateKeys, SigningKeyList};
+use crate::state::AppState;
+use crate::tags::ApiTags;
 
 pub struct KeysApi {
     pub state: AppState,

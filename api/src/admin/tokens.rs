@@ -5,10 +5,11 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 use uuid::Uuid;
 
-use crate::app::{ApiTags, AppState};
 use crate::auth::BearerToken;
 use crate::error::ApiResult;
 use crate::models::{CreateToken, CreatedToken, TokenDto, TokenList};
+use crate::state::AppState;
+use crate::tags::ApiTags;
 
 pub struct TokensApi {
     pub state: AppState,

@@ -7,11 +7,12 @@ use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{ApiResponse, OpenApi};
 use uuid::Uuid;
 
-use crate::app::{ApiTags, AppState};
 use crate::auth::{BearerToken, parse_if_match};
 use crate::error::ApiResult;
 use crate::etag;
 use crate::models::{CreateUser, UpdateUser, UserDto, UserKindDto, UserList};
+use crate::state::AppState;
+use crate::tags::ApiTags;
 use crate::text::Text;
 
 pub struct UsersApi {

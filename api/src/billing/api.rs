@@ -10,9 +10,10 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use time::OffsetDateTime;
 
 use super::Billing;
-use crate::app::{ApiTags, AppState};
 use crate::auth::BearerToken;
 use crate::error::ApiResult;
+use crate::state::AppState;
+use crate::tags::ApiTags;
 
 pub struct BillingApi {
     pub state: AppState,

@@ -10,8 +10,8 @@ use poem::web::Data;
 use poem::{IntoResponse, Request, Response, handler};
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::error::{ApiError, Problem};
+use crate::state::AppState;
 
 pub const PATH: &str = "/billing/stripe/webhook";
 

@@ -9,9 +9,10 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::app::{ApiTags, AppState};
 use crate::auth::BearerToken;
 use crate::error::ApiResult;
+use crate::state::AppState;
+use crate::tags::ApiTags;
 
 pub struct LicenseApi {
     pub state: AppState,

@@ -4,12 +4,13 @@ use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 
-use crate::app::{ApiTags, AppState};
 use crate::auth::{BearerToken, parse_if_match};
 use crate::error::ApiResult;
 use crate::models::{
     CreateTenant, DeletedTenantDto, SetTenantPlan, TenantDto, TenantList, UpdateTenant,
 };
+use crate::state::AppState;
+use crate::tags::ApiTags;
 
 pub struct TenantsApi {
     pub state: AppState,

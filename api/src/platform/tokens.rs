@@ -4,10 +4,11 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::app::{ApiTags, AppState};
 use crate::auth::BearerToken;
 use crate::error::ApiResult;
 use crate::models::{CreatedToken, TokenDto};
+use crate::state::AppState;
+use crate::tags::ApiTags;
 use crate::text::Text;
 
 pub struct PlatformTokensApi {

@@ -11,8 +11,9 @@ use latchkey_tenants::scim::{self, MAX_BULK_OPERATIONS, ResourceKind, ScimProvid
 use poem::http::StatusCode;
 use serde_json::{Map, Value, json};
 
-use super::exchange::{Call, Operation, run as run_operation};
+use super::call::Call;
 use super::reply::ScimResponse;
+use super::{create, delete, patch, replace};
 
 fn field<'a>(object: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
     object
@@ -21,11 +22,7 @@ fn field<'a>(object: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
         .map(|(_, v)| v)
 }
 
-pub async fn run(
-    provider: &ScimProvider<'_>,
-    body: &Value,
-    max_payload: usize,
-) -> Result<ScimResponse, Error> {
+pub async fn run(provider: &ScimProvider<'_>, body: &Value) -> Result<ScimResponse, Error> {
     let request = body
         .as_object()
         .ok_or_else(|| Error::scim(ScimError::InvalidSyntax, "a BulkRequest must be an object"))?;
@@ -54,7 +51,7 @@ pub async fn run(
         if fail_on_errors.is_some_and(|n| errors >= n) {
             break;
         }
-        let (result, failed) = operation(provider, op, &mut created, max_payload).await;
+        let (result, failed) = operation(provider, op, &mut created).await;
         if failed {
             errors += 1;
         }
@@ -71,7 +68,6 @@ async fn operation(
     provider: &ScimProvider<'_>,
     op: &Value,
     created: &mut HashMap<String, String>,
-    max_payload: usize,
 ) -> (Value, bool) {
     let empty = Map::new();
     let op = op.as_object().unwrap_or(&empty);
@@ -88,9 +84,7 @@ async fn operation(
         result.insert("bulkId".into(), json!(b));
     }
     let outcome = match parse(op, &method, bulk_id.is_some(), created) {
-        Ok((operation, call)) => {
-            Box::pin(run_operation(provider, &operation, &call, max_payload)).await
-        }
+        Ok((operation, call)) => operation.run(provider, &call).await,
         Err(e) => Err(e),
     };
     match outcome {
@@ -119,13 +113,33 @@ async fn operation(
     }
 }
 
+/// What a Bulk operation may do.
+enum BulkOperation {
+    Create(ResourceKind),
+    Replace(ResourceKind, String),
+    Patch(ResourceKind, String),
+    Delete(ResourceKind, String),
+}
+
+impl BulkOperation {
+    /// Runs as the same request on its own would run.
+    async fn run(&self, provider: &ScimProvider<'_>, call: &Call) -> Result<ScimResponse, Error> {
+        match self {
+            BulkOperation::Create(kind) => create::run(provider, *kind, call).await,
+            BulkOperation::Replace(kind, id) => replace::run(provider, *kind, id, call).await,
+            BulkOperation::Patch(kind, id) => patch::run(provider, *kind, id, call).await,
+            BulkOperation::Delete(kind, id) => delete::run(provider, *kind, id, call).await,
+        }
+    }
+}
+
 /// The operation a Bulk operation names, with its version and data.
 fn parse(
     op: &Map<String, Value>,
     method: &str,
     has_bulk_id: bool,
     created: &HashMap<String, String>,
-) -> Result<(Operation, Call), Error> {
+) -> Result<(BulkOperation, Call), Error> {
     let verb = method.to_ascii_uppercase();
     if !matches!(verb.as_str(), "POST" | "PUT" | "PATCH" | "DELETE") {
         return Err(Error::scim(
@@ -151,13 +165,13 @@ fn parse(
         .transpose()?;
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     let operation = match (segments.as_slice(), verb.as_str()) {
-        ([k], "POST") => ResourceKind::of_endpoint(k).map(Operation::Create),
+        ([k], "POST") => ResourceKind::of_endpoint(k).map(BulkOperation::Create),
         ([k, id], verb) => ResourceKind::of_endpoint(k).and_then(|kind| {
             let id = (*id).to_owned();
             match verb {
-                "PUT" => Some(Operation::Replace(kind, id)),
-                "PATCH" => Some(Operation::Patch(kind, id)),
-                "DELETE" => Some(Operation::Delete(kind, id)),
+                "PUT" => Some(BulkOperation::Replace(kind, id)),
+                "PATCH" => Some(BulkOperation::Patch(kind, id)),
+                "DELETE" => Some(BulkOperation::Delete(kind, id)),
                 _ => None,
             }
         }),

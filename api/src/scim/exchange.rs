@@ -10,10 +10,11 @@ use latchkey_tenants::{Actor, Error, TenantScope};
 use poem::Request;
 use serde_json::Value;
 
+use super::call::Call;
 use super::reply::{ScimBody, ScimReply, ScimResponse, ScimToken};
 use super::{bulk, create, delete, discovery, get, list, patch, replace};
-use crate::app::AppState;
-use crate::observe::current_request_id;
+use crate::request_id::current_request_id;
+use crate::state::AppState;
 
 /// What a request asks of the tenant's provider, from its path and method.
 #[derive(Debug, Clone)]
@@ -34,52 +35,6 @@ pub enum Operation {
     Delete(ResourceKind, String),
 }
 
-/// An operation with what the request carried for it.
-#[derive(Debug, Default)]
-pub struct Call {
-    /// The query, as sent: SCIM's parameter names are matched ignoring case.
-    pub query: Vec<(String, String)>,
-    pub if_match: Option<String>,
-    pub if_none_match: Option<String>,
-    pub body: Option<Value>,
-}
-
-impl Call {
-    /// A call carrying the request's `If-Match`.
-    pub fn if_match(tag: Option<String>) -> Call {
-        Call {
-            if_match: tag,
-            ..Call::default()
-        }
-    }
-
-    /// A call carrying the request's `If-None-Match`.
-    pub fn if_none_match(tags: Option<String>) -> Call {
-        Call {
-            if_none_match: tags,
-            ..Call::default()
-        }
-    }
-
-    /// A query parameter, its name matched ignoring case.
-    pub fn param(&self, name: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    /// The body, which the operation needs.
-    pub fn body(&self) -> Result<&Value, Error> {
-        self.body.as_ref().ok_or_else(|| {
-            Error::scim(
-                latchkey_tenants::error::ScimError::InvalidSyntax,
-                "the request needs a JSON body",
-            )
-        })
-    }
-}
-
 /// Runs `operation` on `provider`. Bulk runs its operations through here.
 pub async fn run(
     provider: &ScimProvider<'_>,
@@ -95,7 +50,7 @@ pub async fn run(
         Operation::ResourceType(name) => discovery::resource_type(provider, name),
         Operation::Schemas => Ok(discovery::schemas(provider)),
         Operation::Schema(id) => discovery::schema(provider, id),
-        Operation::Bulk => bulk::run(provider, call.body()?, max_payload).await,
+        Operation::Bulk => bulk::run(provider, call.body()?).await,
         Operation::SearchAll => list::search_all(provider, call.body()?).await,
         Operation::List(kind) => list::run(provider, *kind, call).await,
         Operation::Search(kind) => list::search(provider, *kind, call).await,

@@ -6,7 +6,7 @@ use latchkey_tenants::error::ScimError;
 use latchkey_tenants::scim::{self, Page, ResourceKind, ScimProvider, list_params};
 use serde_json::{Map, Value, json};
 
-use super::exchange::Call;
+use super::call::Call;
 use super::reply::ScimResponse;
 use super::resource;
 

@@ -8,6 +8,7 @@
 //! (`crate::error::classify`).
 
 mod bulk;
+mod call;
 mod create;
 mod delete;
 mod discovery;

@@ -5,7 +5,7 @@ use latchkey_tenants::Error;
 use latchkey_tenants::scim::{Patched, ResourceKind, ScimProvider};
 use poem::http::StatusCode;
 
-use super::exchange::Call;
+use super::call::Call;
 use super::reply::ScimResponse;
 use super::resource;
 

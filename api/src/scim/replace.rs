@@ -4,7 +4,7 @@ use latchkey_tenants::Error;
 use latchkey_tenants::scim::{ResourceKind, ScimProvider};
 use poem::http::StatusCode;
 
-use super::exchange::Call;
+use super::call::Call;
 use super::reply::ScimResponse;
 use super::resource;
 

@@ -7,7 +7,7 @@ use latchkey_tenants::scim::{Projection, Resource, ResourceKind, ScimProvider, n
 use latchkey_tenants::{Error, Id};
 use poem::http::StatusCode;
 
-use super::exchange::Call;
+use super::call::Call;
 use super::reply::ScimResponse;
 
 /// An id in the path that is not a UUID names no resource.

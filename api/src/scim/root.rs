@@ -5,9 +5,11 @@ use poem::Request;
 use poem_openapi::OpenApi;
 use poem_openapi::param::Path;
 
-use super::exchange::{Call, Operation};
+use super::call::Call;
+use super::exchange::Operation;
 use super::reply::{ScimBody, ScimReply, ScimToken};
-use crate::app::{ApiTags, AppState};
+use crate::state::AppState;
+use crate::tags::ApiTags;
 
 pub struct ScimApi {
     pub state: AppState,

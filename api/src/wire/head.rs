@@ -5,17 +5,8 @@
 use poem::http::{Method, Uri};
 
 use super::framing::Body;
+use super::limits::{MAX_HEADERS, MAX_TARGET_BYTES};
 use super::refusal::Refusal;
-
-/// The largest request head (request line and headers) accepted.
-pub const MAX_HEAD_BYTES: usize = 64 * 1024;
-
-/// The longest request target after percent-encoding: hyper's own limit
-/// (`MAX_URI_LEN`), so that it never answers 414 with an empty body.
-pub const MAX_TARGET_BYTES: usize = u16::MAX as usize - 1;
-
-/// The most header fields in one request: hyper's default (`max_headers`).
-pub const MAX_HEADERS: usize = 100;
 
 /// Bytes that clients leave unencoded in request targets and that the `http`
 /// crate refuses (or may refuse) there: quotes around SCIM filter values

@@ -13,6 +13,7 @@
 
 mod framing;
 mod head;
+mod limits;
 pub mod refusal;
 
 use std::io;
@@ -28,7 +29,7 @@ use framing::{Body, Progress};
 use head::{Examined, Next};
 use refusal::Refusal;
 
-pub use head::MAX_HEAD_BYTES;
+pub use limits::MAX_HEAD_BYTES;
 
 /// The request stream of one connection, transformed as the module says.
 #[derive(Debug, Default)]

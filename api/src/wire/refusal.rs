@@ -72,7 +72,7 @@ impl Kind {
                 "request-headers-too-large",
                 format!(
                     "the request has more than {} header fields",
-                    super::head::MAX_HEADERS
+                    super::limits::MAX_HEADERS
                 ),
             ),
             Kind::HeadTooLarge => Problem::new(
@@ -80,7 +80,7 @@ impl Kind {
                 "request-headers-too-large",
                 format!(
                     "the request line and headers exceed {} bytes",
-                    super::head::MAX_HEAD_BYTES
+                    super::limits::MAX_HEAD_BYTES
                 ),
             ),
             Kind::TargetTooLong => Problem::new(
@@ -88,7 +88,7 @@ impl Kind {
                 "uri-too-long",
                 format!(
                     "the request target exceeds {} bytes",
-                    super::head::MAX_TARGET_BYTES
+                    super::limits::MAX_TARGET_BYTES
                 ),
             ),
         }

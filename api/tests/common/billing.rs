@@ -5,9 +5,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use latchkey_api::app::{self, AppState, HttpLimits};
+use latchkey_api::app::{self, HttpLimits};
 use latchkey_api::billing::Billing;
 use latchkey_api::metrics::Metrics;
+use latchkey_api::state::AppState;
 use latchkey_billing::StripeSettings;
 use latchkey_tenants::billing::BillingPrices;
 use latchkey_tenants::clock::ManualClock;

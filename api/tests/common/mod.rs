@@ -5,8 +5,9 @@
 
 use std::sync::Arc;
 
-use latchkey_api::app::{self, AppState, HttpLimits};
+use latchkey_api::app::{self, HttpLimits};
 use latchkey_api::metrics::Metrics;
+use latchkey_api::state::AppState;
 use latchkey_tenants::Store;
 use latchkey_tenants::testing::TestDb;
 use poem::endpoint::BoxEndpoint;

@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
 
-use latchkey_api::app::{self, AppState, HttpLimits};
+use latchkey_api::app::{self, HttpLimits};
 use latchkey_api::metrics::Metrics;
+use latchkey_api::state::AppState;
 use latchkey_tenants::testing::TestDb;
 use poem::listener::TcpAcceptor;
 use serde_json::{Value, json};
