@@ -14,6 +14,7 @@ mod invalidation;
 pub mod keys;
 pub mod licensing;
 pub mod page;
+pub mod password;
 pub mod scim;
 pub mod signup;
 pub mod store;

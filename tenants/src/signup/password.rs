@@ -1,25 +1,12 @@
-//! Passwords of console admins: strength rules and argon2id hashing.
-
-use std::sync::OnceLock;
-
-use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::{Algorithm, Argon2, Params, Version};
+//! Passwords of console admins: strength rules (hashing is `crate::password`'s).
 
 use crate::error::{Error, Result};
+pub use crate::password::{hash, verify};
 
 pub const MIN_LEN: usize = 12;
 pub const MAX_LEN: usize = 128;
 
 const COMMON: &str = include_str!("common_passwords.txt");
-
-/// argon2id at OWASP's recommended minimum (Password Storage Cheat Sheet):
-/// 19 MiB of memory, 2 iterations, 1 lane.
-fn argon2() -> Argon2<'static> {
-    // The parameters are constants within argon2's bounds.
-    let params = Params::new(19 * 1024, 2, 1, None).unwrap_or_default();
-    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
-}
 
 /// Refuses a password that is too short or long, made of too few different
 /// characters, one of the most common passwords (also with digits and symbols
@@ -76,40 +63,6 @@ fn is_common(candidate: &str) -> bool {
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .any(|l| l == candidate)
-}
-
-pub fn hash(password: &str) -> Result<String> {
-    let salt = SaltString::generate(&mut OsRng);
-    argon2()
-        .hash_password(password.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| Error::Internal(format!("password hashing: {e}")))
-}
-
-/// Whether `password` matches the stored PHC string `stored`. Without a
-/// stored hash (no such account) the same work is done against a hash of
-/// a random password, so the answer takes as long either way.
-pub fn verify(password: &str, stored: Option<&str>) -> bool {
-    let decoy = decoy_hash();
-    let (phc, real) = match stored {
-        Some(s) => (s, true),
-        None => (decoy.as_str(), false),
-    };
-    let Ok(parsed) = PasswordHash::new(phc) else {
-        return false;
-    };
-    let matches = argon2()
-        .verify_password(password.as_bytes(), &parsed)
-        .is_ok();
-    matches && real
-}
-
-fn decoy_hash() -> &'static String {
-    static DECOY: OnceLock<String> = OnceLock::new();
-    DECOY.get_or_init(|| {
-        let random = SaltString::generate(&mut OsRng);
-        hash(random.as_str()).unwrap_or_default()
-    })
 }
 
 #[cfg(test)]

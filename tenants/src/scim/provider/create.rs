@@ -2,8 +2,9 @@
 
 use serde_json::Value;
 
-use super::{Resource, ResourceKind, ScimProvider, password, uniqueness};
+use super::{Resource, ResourceKind, ScimProvider, uniqueness};
 use crate::error::Result;
+use crate::password;
 use crate::scim::project::Projection;
 use crate::scim::{groups, resource, users};
 

@@ -8,7 +8,6 @@ mod delete;
 mod discovery;
 mod modify;
 mod params;
-mod password;
 mod read;
 mod replace;
 

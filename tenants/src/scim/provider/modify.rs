@@ -4,11 +4,10 @@
 
 use serde_json::Value;
 
-use super::{
-    MAX_MEMBERS_IN_PATCH_RESPONSE, Patched, ResourceKind, ScimProvider, password, uniqueness,
-};
+use super::{MAX_MEMBERS_IN_PATCH_RESPONSE, Patched, ResourceKind, ScimProvider, uniqueness};
 use crate::db::Id;
 use crate::error::{Error, Result, ScimError};
+use crate::password;
 use crate::scim::patch::{self, MemberChange};
 use crate::scim::project::Projection;
 use crate::scim::users::PasswordChange;

@@ -2,9 +2,10 @@
 
 use serde_json::Value;
 
-use super::{Resource, ResourceKind, ScimProvider, password, uniqueness};
+use super::{Resource, ResourceKind, ScimProvider, uniqueness};
 use crate::db::Id;
 use crate::error::Result;
+use crate::password;
 use crate::scim::project::Projection;
 use crate::scim::users::PasswordChange;
 use crate::scim::{groups, resource, users};

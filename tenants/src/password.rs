@@ -1,0 +1,84 @@
+//! Password hashing, one way for every password the service stores (console
+//! admins, passwords SCIM sets): argon2id with 19 MiB of memory, 2 iterations
+//! and 1 lane, OWASP's recommended minimum (Password Storage Cheat Sheet), as
+//! a PHC string that names its own parameters.
+
+use std::sync::OnceLock;
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+
+use crate::error::{Error, Result};
+
+const MEMORY_KIB: u32 = 19 * 1024;
+const ITERATIONS: u32 = 2;
+const LANES: u32 = 1;
+
+fn argon2() -> Result<Argon2<'static>> {
+    let params = Params::new(MEMORY_KIB, ITERATIONS, LANES, None)
+        .map_err(|e| Error::Internal(format!("argon2 parameters: {e}")))?;
+    Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
+}
+
+pub fn hash(password: &str) -> Result<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    argon2()?
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| Error::Internal(format!("password hashing: {e}")))
+}
+
+/// Whether `password` matches the stored PHC string `stored`. Without a
+/// stored hash (no such account) the same work is done against a hash of
+/// a random password, so the answer takes as long either way.
+pub fn verify(password: &str, stored: Option<&str>) -> bool {
+    let decoy = decoy_hash();
+    let (phc, real) = match stored {
+        Some(s) => (s, true),
+        None => (decoy.as_str(), false),
+    };
+    let Ok(parsed) = PasswordHash::new(phc) else {
+        return false;
+    };
+    let matches = argon2().is_ok_and(|a| a.verify_password(password.as_bytes(), &parsed).is_ok());
+    matches && real
+}
+
+fn decoy_hash() -> &'static String {
+    static DECOY: OnceLock<String> = OnceLock::new();
+    DECOY.get_or_init(|| {
+        let random = SaltString::generate(&mut OsRng);
+        hash(random.as_str()).unwrap_or_default()
+    })
+}
+
+/// [`hash`] on a blocking thread: a hash is deliberately slow.
+pub async fn hash_off_thread(password: Option<String>) -> Result<Option<String>> {
+    match password {
+        None => Ok(None),
+        Some(p) => tokio::task::spawn_blocking(move || hash(&p))
+            .await
+            .map_err(|e| Error::Internal(format!("password hashing task: {e}")))?
+            .map(Some),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hash_names_the_parameters_it_was_made_with() {
+        let phc = hash("correct horse battery staple").unwrap();
+        assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
+    }
+
+    #[test]
+    fn only_the_password_hashed_verifies() {
+        let phc = hash("correct horse battery staple").unwrap();
+        assert!(verify("correct horse battery staple", Some(&phc)));
+        assert!(!verify("correct horse battery stapler", Some(&phc)));
+        assert!(!verify("correct horse battery staple", None));
+    }
+}
