@@ -16,7 +16,7 @@ use diesel::{Connection, PgConnection, RunQueryDsl};
 
 use crate::db::{DbConnection, Id};
 use crate::error::Result;
-use crate::store::Inner;
+use crate::store::Shared;
 
 const CHANNEL: &str = "latchkey_cache";
 /// How often the listener looks for notifications that arrived.
@@ -57,7 +57,7 @@ impl Invalidation {
         Ok(())
     }
 
-    pub(crate) fn apply(&self, inner: &Inner) {
+    pub(crate) fn apply(&self, inner: &Shared) {
         match *self {
             Invalidation::Token(id) => inner.tokens.remove_where(|_, t| t.token_id() == id),
             Invalidation::Tenant(id) => {
@@ -74,7 +74,7 @@ impl Invalidation {
 const PING: Duration = Duration::from_secs(10);
 
 /// Listens until the store is dropped, reconnecting after failures.
-pub(crate) fn spawn_listener(url: String, store: Weak<Inner>) {
+pub(crate) fn spawn_listener(url: String, store: Weak<Shared>) {
     let spawned = std::thread::Builder::new().name("latchkey-listen".into()).spawn(move || {
         while store.strong_count() > 0 {
             if let Err(e) = listen(&url, &store) {
@@ -92,7 +92,7 @@ pub(crate) fn spawn_listener(url: String, store: Weak<Inner>) {
     }
 }
 
-fn listen(url: &str, store: &Weak<Inner>) -> std::result::Result<(), String> {
+fn listen(url: &str, store: &Weak<Shared>) -> std::result::Result<(), String> {
     let mut conn = PgConnection::establish(url).map_err(|e| crate::db::redact(&e.to_string()))?;
     conn.batch_execute(&format!("LISTEN {CHANNEL}"))
         .map_err(|e| e.to_string())?;
@@ -118,7 +118,7 @@ fn listen(url: &str, store: &Weak<Inner>) -> std::result::Result<(), String> {
     }
 }
 
-fn flush(inner: &Inner) {
+fn flush(inner: &Shared) {
     inner.tokens.remove_where(|_, _| true);
     inner.tenants_by_slug.remove_where(|_, _| true);
     inner.data_keys.remove_where(|_, _| true);

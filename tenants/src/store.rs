@@ -72,10 +72,11 @@ impl StoreConfig {
 
 #[derive(Clone)]
 pub struct Store {
-    pub(crate) inner: Arc<Inner>,
+    pub(crate) shared: Arc<Shared>,
 }
 
-pub(crate) struct Inner {
+/// What every clone of a [`Store`] shares.
+pub(crate) struct Shared {
     pub(crate) pool: Pool,
     pub(crate) master: MasterKey,
     pub(crate) clock: Arc<dyn Clock>,
@@ -139,7 +140,7 @@ impl Store {
             store.check_master_key(&key_source).await?;
         }
         if let Some(url) = listen_url {
-            crate::invalidation::spawn_listener(url, Arc::downgrade(&store.inner));
+            crate::invalidation::spawn_listener(url, Arc::downgrade(&store.shared));
         }
         Ok(store)
     }
@@ -151,7 +152,7 @@ impl Store {
     pub fn unconnected(config: StoreConfig) -> Result<Store> {
         let pool = Pool::new(config.database, config.pool_size, config.pool_wait)?;
         Ok(Store {
-            inner: Arc::new(Inner {
+            shared: Arc::new(Shared {
                 pool,
                 master: config.master_key,
                 clock: config.clock,
@@ -186,7 +187,7 @@ impl Store {
                     .load(conn)?)
             })
             .await?;
-        let mine = self.inner.master.id();
+        let mine = self.shared.master.id();
         if let Some(other) = ids.iter().find(|id| id.as_str() != mine) {
             return Err(Error::Config(format!(
                 "{source} (key id {mine}) is not the key the stored data keys are wrapped with (key id {other}); \
@@ -197,15 +198,15 @@ impl Store {
     }
 
     pub fn pool(&self) -> &Pool {
-        &self.inner.pool
+        &self.shared.pool
     }
 
     pub fn now(&self) -> OffsetDateTime {
-        self.inner.clock.now()
+        self.shared.clock.now()
     }
 
     pub fn master_key_id(&self) -> &str {
-        self.inner.master.id()
+        self.shared.master.id()
     }
 
     /// A handle bound to one tenant; every query through it is confined to
@@ -230,13 +231,13 @@ impl Store {
     }
 
     pub(crate) fn forget_tenant(&self, slug: &str, id: Id) {
-        self.inner
+        self.shared
             .tenants_by_slug
             .remove_where(|k, v| k == slug || v.id == id);
-        self.inner
+        self.shared
             .tokens
             .remove_where(|_, t| t.tenant_id == Some(id));
-        self.inner.data_keys.remove_where(|k, _| *k == id);
+        self.shared.data_keys.remove_where(|k, _| *k == id);
     }
 
     /// Runs `job` every `every` on this node until the store is dropped
@@ -246,12 +247,12 @@ impl Store {
         F: Fn(Store) -> Fut + Send + 'static,
         Fut: std::future::Future<Output = Result<usize>> + Send,
     {
-        let weak = Arc::downgrade(&self.inner);
+        let weak = Arc::downgrade(&self.shared);
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(every).await;
                 let Some(inner) = weak.upgrade() else { return };
-                if let Err(e) = job(Store { inner }).await {
+                if let Err(e) = job(Store { shared: inner }).await {
                     tracing::warn!(error = %e, "{what} failed");
                 }
             }
@@ -261,12 +262,12 @@ impl Store {
     /// Drops a tenant from this node's caches by id alone (other nodes hear
     /// of it through [`crate::invalidation`]).
     pub(crate) fn forget_tenant_id(&self, id: Id) {
-        self.inner.tenants_by_slug.remove_where(|_, v| v.id == id);
+        self.shared.tenants_by_slug.remove_where(|_, v| v.id == id);
     }
 
     /// The tenant's data key, unwrapped (briefly cached).
     pub(crate) async fn data_key(&self, tenant: Id) -> Result<Arc<DataKey>> {
-        if let Some(key) = self.inner.data_keys.get(&tenant) {
+        if let Some(key) = self.shared.data_keys.get(&tenant) {
             return Ok(key);
         }
         let wrapped: Option<Vec<u8>> = self
@@ -281,8 +282,8 @@ impl Store {
             })
             .await?;
         let wrapped = wrapped.ok_or(Error::NotFound(Resource::Tenant))?;
-        let key = Arc::new(self.inner.master.unwrap(tenant, &wrapped)?);
-        self.inner.data_keys.insert(tenant, key.clone());
+        let key = Arc::new(self.shared.master.unwrap(tenant, &wrapped)?);
+        self.shared.data_keys.insert(tenant, key.clone());
         Ok(key)
     }
 }

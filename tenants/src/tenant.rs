@@ -244,7 +244,7 @@ impl Tenants<'_> {
         let id = Id::new();
         let now = self.store.now();
         let data_key = DataKey::generate();
-        let wrapped = self.store.inner.master.wrap(id, &data_key)?;
+        let wrapped = self.store.shared.master.wrap(id, &data_key)?;
         let keys = tokio::task::spawn_blocking(initial_keys)
             .await
             .map_err(|e| Error::Internal(format!("key generation task: {e}")))??;
@@ -319,12 +319,12 @@ impl Tenants<'_> {
         if validate_slug(slug).is_err() {
             return Err(Error::NotFound(Resource::Tenant));
         }
-        if let Some(hit) = self.store.inner.tenants_by_slug.get(&slug.to_owned()) {
+        if let Some(hit) = self.store.shared.tenants_by_slug.get(&slug.to_owned()) {
             return Ok(hit);
         }
         let tenant = self.get_fresh(slug).await?;
         self.store
-            .inner
+            .shared
             .tenants_by_slug
             .insert(tenant.slug.clone(), tenant.clone());
         Ok(tenant)
@@ -572,7 +572,7 @@ impl Store {
     /// was interrupted, or raced by a node still on the old key, is finished
     /// by running it again.
     pub async fn rewrap(&self, new_key: &crate::keys::sealing::MasterKey) -> Result<usize> {
-        let old = &self.inner.master;
+        let old = &self.shared.master;
         let wrapped: Vec<(Id, Vec<u8>, String)> = self
             .pool()
             .run(|conn| {

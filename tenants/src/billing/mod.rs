@@ -99,7 +99,7 @@ impl crate::Store {
             &tenant.plan,
             &tenant.billing,
             self.now(),
-            self.inner.billing_grace,
+            self.shared.billing_grace,
         )
     }
 }

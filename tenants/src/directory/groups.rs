@@ -286,7 +286,7 @@ impl Groups<'_> {
                     )) => return Ok(false),
                     Err(other) => return Err(other.into()),
                 }
-                super::touch::touch_groups(tx, &[group])?;
+                super::cascade::touch_groups(tx, &[group])?;
                 tx.audit(
                     "group.member.add",
                     "group",
@@ -308,7 +308,7 @@ impl Groups<'_> {
                 if removed == 0 {
                     return Err(Error::NotFound(Resource::Member));
                 }
-                super::touch::touch_groups(tx, &[group])?;
+                super::cascade::touch_groups(tx, &[group])?;
                 tx.audit(
                     "group.member.remove",
                     "group",
@@ -414,7 +414,7 @@ pub(crate) fn delete_group(tx: &mut TenantTx<'_>, id: Id, if_match: Option<i64>)
         .filter(group_subgroups::member_id.eq(id))
         .select(group_subgroups::group_id)
         .load(tx.conn)?;
-    super::touch::touch_groups(tx, &holders)?;
+    super::cascade::touch_groups(tx, &holders)?;
     diesel::delete(
         group_members::table.filter(
             group_members::tenant_id

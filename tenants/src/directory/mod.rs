@@ -1,7 +1,7 @@
 //! The tenant's directory: users, groups and who is in which group.
 
+pub(crate) mod cascade;
 pub(crate) mod groups;
-pub(crate) mod touch;
 pub(crate) mod users;
 
 pub use groups::{Group, Groups, Member};

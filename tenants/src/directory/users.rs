@@ -5,8 +5,8 @@ use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use super::cascade::PrimaryEmail;
 use super::prefix_range;
-use super::touch::PrimaryEmail;
 use crate::clock::from_db;
 use crate::db::{Chain, Id, on_backend};
 
@@ -519,7 +519,7 @@ impl Users<'_> {
                 }
                 write_row(tx, &mut row, read_version)?;
                 if let Some(email) = email_change {
-                    super::touch::sync_primary_email(tx, id, email.as_deref())?;
+                    super::cascade::sync_primary_email(tx, id, email.as_deref())?;
                 }
                 tx.audit("user.update", "user", &id.to_string(), detail)?;
                 Ok(row)
@@ -599,13 +599,13 @@ pub(crate) fn delete_user(tx: &mut TenantTx<'_>, id: Id, if_match: Option<i64>) 
         .filter(group_members::user_id.eq(id))
         .select(group_members::group_id)
         .load(tx.conn)?;
-    super::touch::touch_groups(tx, &groups)?;
+    super::cascade::touch_groups(tx, &groups)?;
     let managed: Vec<Id> = user_profiles::table
         .filter(user_profiles::tenant_id.eq(tx.tenant))
         .filter(user_profiles::manager_id.eq(id.to_string()))
         .select(user_profiles::user_id)
         .load(tx.conn)?;
-    super::touch::touch_users(tx, &managed)?;
+    super::cascade::touch_users(tx, &managed)?;
     diesel::delete(
         group_members::table.filter(
             group_members::tenant_id

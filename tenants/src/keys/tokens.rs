@@ -343,11 +343,11 @@ impl Store {
     /// Verifies a bearer token: a cache hit, or one indexed lookup.
     pub async fn authenticate(&self, bearer: &str) -> Result<Principal> {
         let parsed = parse_token(bearer)?;
-        let cached = match self.inner.tokens.get(&parsed.hash) {
+        let cached = match self.shared.tokens.get(&parsed.hash) {
             Some(hit) => hit,
             None => {
                 let found = self.lookup_token(&parsed).await?;
-                self.inner.tokens.insert(parsed.hash, found.clone());
+                self.shared.tokens.insert(parsed.hash, found.clone());
                 found
             }
         };
@@ -598,7 +598,7 @@ impl PlatformTokens<'_> {
             })
             .await?;
         self.store
-            .inner
+            .shared
             .tokens
             .remove_where(|_, t| t.token_id == id);
         Ok(row.public())
@@ -746,7 +746,7 @@ impl Tokens<'_> {
             .await?;
         self.scope
             .store
-            .inner
+            .shared
             .tokens
             .remove_where(|_, t| t.token_id == id);
         row.public()

@@ -244,10 +244,10 @@ impl TenantScope {
     pub async fn entitlements(&self) -> Result<Entitlements> {
         let license = self.store.license_status_cached().await?;
         Ok(Entitlements::for_tenant(
-            &self.store.inner.plans,
+            &self.store.shared.plans,
             &self.tenant,
             self.store.now(),
-            self.store.inner.billing_grace,
+            self.store.shared.billing_grace,
             &license,
         ))
     }
@@ -267,10 +267,10 @@ impl TenantScope {
             &self.tenant.plan,
             &self.tenant.billing,
             self.store.now(),
-            self.store.inner.billing_grace,
+            self.store.shared.billing_grace,
         )
         .plan;
-        let max_internal_users = self.store.inner.plans.get(&plan).max_internal_users;
+        let max_internal_users = self.store.shared.plans.get(&plan).max_internal_users;
         let license = self.store.license_status_cached().await?;
         Ok(Admission {
             restricted: license.restricted.then(|| license.warnings.join("; ")),

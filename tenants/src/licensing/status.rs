@@ -167,7 +167,7 @@ impl Store {
     /// This installation's id: made once, stored in the database, so every
     /// node of one installation has the same.
     pub async fn installation_id(&self) -> Result<Uuid> {
-        if let Some(id) = self.inner.installation.get() {
+        if let Some(id) = self.shared.installation.get() {
             return Ok(*id);
         }
         let now = self.now();
@@ -175,7 +175,7 @@ impl Store {
             .pool()
             .run_write(move |conn| ensure_installation(conn, now))
             .await?;
-        let _ = self.inner.installation.set(row.id.0);
+        let _ = self.shared.installation.set(row.id.0);
         Ok(row.id.0)
     }
 
@@ -189,7 +189,7 @@ impl Store {
         let installation = self.installation_id().await?;
         let now = self.now();
         let license = self
-            .inner
+            .shared
             .trusted_keys
             .verify(&token, installation, now)
             .map_err(|why| Error::invalid("license", why.to_string()))?;
@@ -254,7 +254,7 @@ impl Store {
         let licenses: Vec<InstalledLicense> = rows
             .into_iter()
             .map(|r| InstalledLicense {
-                verdict: self.inner.trusted_keys.verify(&r.token, installation, now),
+                verdict: self.shared.trusted_keys.verify(&r.token, installation, now),
                 id: r.id,
                 installed_at: from_db(r.installed_at),
             })
@@ -265,7 +265,7 @@ impl Store {
             seats_used,
             inst.over_seats_since.map(from_db),
             now,
-            self.inner.license_policy,
+            self.shared.license_policy,
         );
         // Remember when the seats were first exceeded (and forget it once
         // they are not), so the grace period runs from then on every node.
@@ -287,14 +287,14 @@ impl Store {
             }
         }
         let status = Arc::new(status);
-        self.inner.license_cache.insert((), status.clone());
+        self.shared.license_cache.insert((), status.clone());
         *self.license_last() = Some((std::time::Instant::now(), status.clone()));
         Ok(status)
     }
 
     /// After a change to the licences: the next check waits for a new status.
     fn forget_license_status(&self) {
-        self.inner.license_cache.remove_where(|_, _| true);
+        self.shared.license_cache.remove_where(|_, _| true);
         *self.license_last() = None;
     }
 
@@ -302,7 +302,7 @@ impl Store {
         &self,
     ) -> std::sync::MutexGuard<'_, Option<(std::time::Instant, Arc<LicenseStatus>)>> {
         // The value is replaced whole; a panic elsewhere cannot leave it half-written.
-        self.inner
+        self.shared
             .license_last
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -311,7 +311,7 @@ impl Store {
     /// The status as computed at most twice the cache lifetime ago, for checks
     /// on every request (a change to the licences on this node shows at once).
     pub async fn license_status_cached(&self) -> Result<Arc<LicenseStatus>> {
-        if let Some(status) = self.inner.license_cache.get(&()) {
+        if let Some(status) = self.shared.license_cache.get(&()) {
             return Ok(status);
         }
         // Just expired: answer with it and count again in the background (the
@@ -320,9 +320,9 @@ impl Store {
         let recent = self
             .license_last()
             .clone()
-            .filter(|(at, _)| at.elapsed() < 2 * self.inner.cache_ttl);
+            .filter(|(at, _)| at.elapsed() < 2 * self.shared.cache_ttl);
         if let Some((_, status)) = recent {
-            if let Ok(refreshing) = self.inner.license_refresh.clone().try_lock_owned() {
+            if let Ok(refreshing) = self.shared.license_refresh.clone().try_lock_owned() {
                 let store = self.clone();
                 tokio::spawn(async move {
                     let _refreshing = refreshing;
@@ -333,9 +333,9 @@ impl Store {
             }
             return Ok(status);
         }
-        let _refreshing = self.inner.license_refresh.lock().await;
+        let _refreshing = self.shared.license_refresh.lock().await;
         // Another request may have refreshed it while this one waited.
-        match self.inner.license_cache.get(&()) {
+        match self.shared.license_cache.get(&()) {
             Some(status) => Ok(status),
             None => self.license_status().await,
         }

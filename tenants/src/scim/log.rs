@@ -16,7 +16,7 @@ use crate::db::schema::scim_requests;
 use crate::db::{Id, TxMode, on_backend};
 use crate::error::Result;
 use crate::licensing::{Access, Entitlements, Feature, LicenseStatus};
-use crate::store::{Inner, TenantScope};
+use crate::store::{Shared, TenantScope};
 
 /// Entries kept in memory at most while the database is slow or away.
 const MAX_BUFFERED: usize = 10_000;
@@ -154,14 +154,14 @@ impl RequestLog {
 impl crate::Store {
     /// Records a SCIM request in its tenant's log (written shortly after).
     pub fn log_scim_request(&self, entry: RequestLogEntry) {
-        self.inner.scim_log.push(self.now(), entry);
-        let mut started = match self.inner.scim_log.flusher.lock() {
+        self.shared.scim_log.push(self.now(), entry);
+        let mut started = match self.shared.scim_log.flusher.lock() {
             Ok(s) => s,
             Err(_) => return,
         };
         if !*started && tokio::runtime::Handle::try_current().is_ok() {
             *started = true;
-            tokio::spawn(flush_loop(Arc::downgrade(&self.inner)));
+            tokio::spawn(flush_loop(Arc::downgrade(&self.shared)));
         }
     }
 
@@ -172,11 +172,11 @@ impl crate::Store {
     }
 }
 
-async fn flush_loop(inner: Weak<Inner>) {
+async fn flush_loop(inner: Weak<Shared>) {
     loop {
         tokio::time::sleep(FLUSH_EVERY).await;
         let Some(inner) = inner.upgrade() else { return };
-        if let Err(e) = flush(&crate::Store { inner }).await {
+        if let Err(e) = flush(&crate::Store { shared: inner }).await {
             tracing::warn!(error = %e, "the SCIM request log could not be written");
         }
     }
@@ -186,7 +186,7 @@ async fn flush_loop(inner: Weak<Inner>) {
 /// the installation's licence includes `scim_log_retention` (read access is
 /// enough: a licence past its grace period, or a paid plan that lapsed
 /// (`billed`), never shrinks what is kept).
-fn kept(inner: &Inner, plan: &str, billed: Option<&str>, license: Option<&LicenseStatus>) -> i64 {
+fn kept(inner: &Shared, plan: &str, billed: Option<&str>, license: Option<&LicenseStatus>) -> i64 {
     let extended = match license {
         Some(l) => Entitlements::compute(&inner.plans, plan, billed, l)
             .require(Feature::ScimLogRetention, Access::Read)
@@ -203,7 +203,7 @@ fn kept(inner: &Inner, plan: &str, billed: Option<&str>, license: Option<&Licens
 }
 
 async fn flush(store: &crate::Store) -> Result<()> {
-    let inner = &store.inner;
+    let inner = &store.shared;
     let _writing = inner.scim_log.writing.lock().await;
     let entries = inner.scim_log.take();
     if entries.is_empty() {
@@ -228,10 +228,10 @@ async fn flush(store: &crate::Store) -> Result<()> {
         });
     }
     for (tenant, rows) in by_tenant {
-        let inner = store.inner.clone();
+        let inner = store.shared.clone();
         let license = license.clone();
         let result = store
-            .inner
+            .shared
             .pool
             .run_in(Some(tenant), TxMode::Write, move |conn| {
                 // A tenant deleted meanwhile has nothing left to log into.

@@ -1,9 +1,9 @@
-//! Keeping every view of the directory honest when a change shows up in a
-//! resource it did not write: a group's members (its version moves with
-//! them), a user's manager, and the primary email the REST API and SCIM
-//! share. A user's version does not move with their memberships: `groups`
-//! is derived and read-only, and a REST client's `If-Match` on a user must
-//! not fail because someone added them to a group.
+//! What a change cascades to: every view of the directory kept honest when a
+//! change shows up in a resource it did not write — a group's members (its
+//! version moves with them), a user's manager, and the primary email the REST
+//! API and SCIM share. A user's version does not move with their
+//! memberships: `groups` is derived and read-only, and a REST client's
+//! `If-Match` on a user must not fail because someone added them to a group.
 
 use diesel::prelude::*;
 
