@@ -1,6 +1,6 @@
 //! Who is calling, and what they may touch.
 
-use latchkey_tenants::keys::tokens::{Principal, Scope, TokenKind};
+use latchkey_tenants::tokens::{Principal, Scope, TokenKind};
 use latchkey_tenants::{Actor, Error, TenantScope};
 use poem_openapi::SecurityScheme;
 use poem_openapi::auth::Bearer;

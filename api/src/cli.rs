@@ -7,9 +7,9 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 use latchkey_tenants::keys::sealing::MasterKey;
-use latchkey_tenants::keys::tokens::{NewToken, PlatformTokens, Scope};
 use latchkey_tenants::page::PageRequest;
 use latchkey_tenants::tenant::NewTenant;
+use latchkey_tenants::tokens::{NewToken, PlatformTokens, Scope};
 use latchkey_tenants::{Actor, Store, StoreConfig};
 use poem::listener::TcpAcceptor;
 
@@ -251,7 +251,7 @@ async fn serve_until_shutdown(settings: &Settings) -> Result<()> {
         }
     }
     store.spawn_key_rotation_job(Duration::from_secs(settings.key_rotation_check_secs));
-    let sender = crate::webhook::HttpsSender::new(
+    let sender = crate::audit_stream_client::HttpsSender::new(
         settings.audit_webhook_ca_file.as_deref(),
         settings.audit_webhook_allow_private,
     )?;

@@ -291,7 +291,7 @@ impl Settings {
             parse_master_key(key, MASTER_KEY_SETTING)?;
         }
         if let Some(token) = &self.bootstrap_token
-            && !latchkey_tenants::keys::tokens::PlatformTokens::is_platform_secret(token)
+            && !latchkey_tenants::tokens::PlatformTokens::is_platform_secret(token)
         {
             bail!(
                 "LATCHKEY_BOOTSTRAP_TOKEN (bootstrap_token) must be a platform token: `lkp_` and 43 base64url characters \

@@ -8,6 +8,7 @@
 
 pub mod admin;
 pub mod app;
+pub mod audit_stream_client;
 pub mod auth;
 pub mod billing;
 pub mod cli;
@@ -30,5 +31,4 @@ pub mod state;
 pub mod tags;
 pub mod telemetry;
 pub mod text;
-pub mod webhook;
 pub mod wire;

@@ -3,9 +3,9 @@
 use latchkey_tenants::audit::AuditEvent;
 use latchkey_tenants::directory::{Group, Member, User, UserKind};
 use latchkey_tenants::keys::signing::{KeyState, SigningKey};
-use latchkey_tenants::keys::tokens::ApiToken;
 use latchkey_tenants::page::Page;
 use latchkey_tenants::tenant::{Tenant, TenantStatus};
+use latchkey_tenants::tokens::ApiToken;
 use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{Enum, Object};
 use time::OffsetDateTime;

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 
 use hmac_check::verify;
-use latchkey_api::webhook::HttpsSender;
+use latchkey_api::audit_stream_client::HttpsSender;
 use latchkey_tenants::Actor;
 use latchkey_tenants::testing::TestDb;
 use poem::http::StatusCode;

@@ -21,6 +21,7 @@ pub mod store;
 pub mod tenant;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod tokens;
 mod validate;
 
 pub use db::Id;

@@ -14,9 +14,9 @@ use crate::db::schema::{audit_events, tenants};
 use crate::db::{DatabaseUrl, DbConnection, Id, Pool, TxMode, run_migrations};
 use crate::error::{Error, Resource, Result};
 use crate::keys::sealing::{DataKey, MasterKey};
-use crate::keys::tokens::CachedToken;
 use crate::licensing::entitlements::Admission;
 use crate::tenant::Tenant;
+use crate::tokens::CachedToken;
 
 pub struct StoreConfig {
     pub database: DatabaseUrl,

@@ -1,5 +1,5 @@
 use latchkey_tenants::audit_stream::AuditWebhook;
-use latchkey_tenants::keys::tokens::Scope;
+use latchkey_tenants::tokens::Scope;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};

@@ -1,4 +1,4 @@
-use latchkey_tenants::keys::tokens::Scope;
+use latchkey_tenants::tokens::Scope;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{Object, OpenApi};

@@ -1,6 +1,6 @@
 use latchkey_tenants::audit::AuditQuery;
-use latchkey_tenants::keys::tokens::Scope;
 use latchkey_tenants::page::PageRequest;
+use latchkey_tenants::tokens::Scope;
 use poem::Body;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::{Binary, Json};

@@ -1,5 +1,5 @@
-use latchkey_tenants::keys::tokens::Scope;
 use latchkey_tenants::page::PageRequest;
+use latchkey_tenants::tokens::Scope;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};

@@ -1,6 +1,6 @@
 use latchkey_tenants::keys::schedule::RotationSchedule;
 use latchkey_tenants::keys::signing::Alg;
-use latchkey_tenants::keys::tokens::Scope;
+use latchkey_tenants::tokens::Scope;
 use poem::http::StatusCode;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;

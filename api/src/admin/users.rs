@@ -1,6 +1,6 @@
 use latchkey_tenants::directory::{NewUser, UserPatch, UserQuery};
-use latchkey_tenants::keys::tokens::Scope;
 use latchkey_tenants::page::PageRequest;
+use latchkey_tenants::tokens::Scope;
 use poem_openapi::param::{Header, Path, Query};
 use poem_openapi::payload::Json;
 use poem_openapi::types::MaybeUndefined;

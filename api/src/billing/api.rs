@@ -3,7 +3,7 @@
 
 use latchkey_tenants::billing::checkout::BillingStatus;
 use latchkey_tenants::error::Error;
-use latchkey_tenants::keys::tokens::Scope;
+use latchkey_tenants::tokens::Scope;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, Object, OpenApi};

@@ -4,8 +4,8 @@
 
 use std::time::Instant;
 
-use latchkey_tenants::keys::tokens::{Principal, TokenKind};
 use latchkey_tenants::scim::{RequestLogEntry, ResourceKind, ScimProvider};
+use latchkey_tenants::tokens::{Principal, TokenKind};
 use latchkey_tenants::{Actor, Error, TenantScope};
 use poem::Request;
 use serde_json::Value;

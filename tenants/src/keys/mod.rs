@@ -4,4 +4,3 @@
 pub mod schedule;
 pub mod sealing;
 pub mod signing;
-pub mod tokens;

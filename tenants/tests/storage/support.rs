@@ -9,10 +9,10 @@ pub use latchkey_tenants::directory::{Group, NewUser, User, UserPatch, UserQuery
 pub use latchkey_tenants::error::{AuthFailure, Resource};
 pub use latchkey_tenants::keys::sealing::MasterKey;
 pub use latchkey_tenants::keys::signing::{Alg, KeyState};
-pub use latchkey_tenants::keys::tokens::{NewToken, PlatformTokens, Principal, Scope, TokenKind};
 pub use latchkey_tenants::page::PageRequest;
 pub use latchkey_tenants::tenant::{NewTenant, TenantStatus};
 pub use latchkey_tenants::testing::TestDb;
+pub use latchkey_tenants::tokens::{NewToken, PlatformTokens, Principal, Scope, TokenKind};
 pub use latchkey_tenants::{Actor, Error, Id, Store, StoreConfig, TenantScope};
 pub use std::time::Duration;
 
