@@ -311,46 +311,58 @@ impl TenantScope {
         F: FnOnce(&mut TenantTx<'_>) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
-        self.run(TxMode::Read, f).await
+        self.run(TxMode::Read, None, f).await
     }
 
-    /// Runs a change inside this tenant, in one transaction with its audit events.
+    /// Runs a change inside this tenant, in one transaction with its audit
+    /// events. A change that may add a seat (an active internal user) opens
+    /// with [`Self::write_admitting`] instead.
     pub(crate) async fn write<T, F>(&self, f: F) -> Result<T>
     where
         F: FnOnce(&mut TenantTx<'_>) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
-        self.run(TxMode::Write, f).await
+        self.run(TxMode::Write, None, f).await
+    }
+
+    /// [`Self::write`] for a change that may add a seat: the licence and
+    /// the plan's limit are looked up first, for `TenantTx::admit_seat`.
+    pub(crate) async fn write_admitting<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut TenantTx<'_>) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let admission = self.admission().await?;
+        self.run(TxMode::Write, Some(admission), f).await
     }
 
     /// Runs a change that `f` makes with ONE writing statement on
     /// PostgreSQL (a [`crate::db::PgChain`] of inserts, say), atomic without
     /// a transaction; on SQLite `f` runs in a transaction as for
     /// [`Self::write`]. Reads around that statement are fine; a second write
-    /// is not: the two would not be atomic.
+    /// is not: the two would not be atomic. It may add a seat, as
+    /// [`Self::write_admitting`].
     pub(crate) async fn write_statement<T, F>(&self, f: F) -> Result<T>
     where
         F: FnOnce(&mut TenantTx<'_>) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
-        self.run(TxMode::Statement, f).await
+        let admission = self.admission().await?;
+        // A seat limit is a count then a write: atomic only in a transaction
+        // that holds the tenant's seat lock (see `admit_seat`).
+        let mode = if admission.is_open() {
+            TxMode::Statement
+        } else {
+            TxMode::Write
+        };
+        self.run(mode, Some(admission), f).await
     }
 
-    async fn run<T, F>(&self, mode: TxMode, f: F) -> Result<T>
+    async fn run<T, F>(&self, mode: TxMode, admission: Option<Admission>, f: F) -> Result<T>
     where
         F: FnOnce(&mut TenantTx<'_>) -> Result<T> + Send + 'static,
         T: Send + 'static,
     {
-        let admission = match mode {
-            TxMode::Write | TxMode::Statement => self.admission().await?,
-            TxMode::Read => Admission::default(),
-        };
-        // A seat limit is a count then a write: atomic only in a transaction
-        // that holds the tenant's seat lock (see `admit_seat`).
-        let mode = match mode {
-            TxMode::Statement if !admission.is_open() => TxMode::Write,
-            mode => mode,
-        };
         let (tenant, actor, now) = (self.tenant.id, self.actor.clone(), self.store.now());
         self.store
             .pool()
@@ -373,8 +385,9 @@ pub(crate) struct TenantTx<'a> {
     pub(crate) tenant: Id,
     pub(crate) actor: &'a Actor,
     pub(crate) now: OffsetDateTime,
-    /// Whether a new seat may be added (see `licensing::entitlements`).
-    pub(crate) admission: Admission,
+    /// Whether a new seat may be added (see `licensing::entitlements`);
+    /// `None` in a transaction not opened to add one.
+    pub(crate) admission: Option<Admission>,
 }
 
 impl TenantTx<'_> {

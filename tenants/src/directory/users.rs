@@ -501,7 +501,7 @@ impl Users<'_> {
         let id = Id(id);
         let row = self
             .scope
-            .write(move |tx| {
+            .write_admitting(move |tx| {
                 let mut row = find_row(tx, id)?;
                 if let Some(expected) = if_match
                     && expected != row.version

@@ -215,16 +215,24 @@ impl TenantTx<'_> {
     /// refused when the installation is restricted or the plan is full.
     /// Deactivating, deleting and changing counted users are always allowed.
     pub(crate) fn admit_seat(&mut self, was_counted: bool, now_counted: bool) -> Result<()> {
-        if was_counted || !now_counted || self.admission.is_open() {
+        if was_counted || !now_counted {
             return Ok(());
         }
-        if let Some(why) = &self.admission.restricted {
+        let Some(admission) = &self.admission else {
+            return Err(Error::Internal(
+                "a write that adds a seat was not opened with write_admitting".into(),
+            ));
+        };
+        if admission.is_open() {
+            return Ok(());
+        }
+        if let Some(why) = &admission.restricted {
             return Err(Error::SeatsExhausted(format!(
                 "no new active internal users: {why}. Existing users keep working; \
                  deactivate users or install a licence with more seats"
             )));
         }
-        if let Some(max) = self.admission.max_internal_users {
+        if let Some(max) = admission.max_internal_users {
             // Held to the end of the transaction: a concurrent write that
             // adds a seat counts after this one's insert is visible.
             self.lock_seats()?;

@@ -33,7 +33,7 @@ impl ScimProvider<'_> {
             ResourceKind::User => {
                 let user = self
                     .scope
-                    .write(move |tx| {
+                    .write_admitting(move |tx| {
                         let current = users::get(tx, id, false)?;
                         check_version(expected, current.version)?;
                         let mut doc = current.to_json(&base);

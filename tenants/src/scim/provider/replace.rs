@@ -30,7 +30,7 @@ impl ScimProvider<'_> {
                 };
                 let user = self
                     .scope
-                    .write(move |tx| {
+                    .write_admitting(move |tx| {
                         users::replace(tx, id, &input, password, expected)?;
                         users::get(tx, id, true)
                     })
