@@ -1,6 +1,6 @@
 //! One SCIM request from token to request log: who is calling, the
-//! operation its path and method name, the tenant's provider running it, the
-//! answer rendered, and a line in the tenant's SCIM request log.
+//! operation named by its path and method, the tenant's provider running it,
+//! the answer rendered, and a line in the tenant's SCIM request log.
 
 use std::time::Instant;
 
@@ -35,7 +35,7 @@ pub enum Operation {
     Delete(ResourceKind, String),
 }
 
-/// Runs `operation` on `provider`. Bulk runs its operations through here.
+/// Runs `operation` on `provider`.
 pub async fn run(
     provider: &ScimProvider<'_>,
     operation: &Operation,
@@ -210,7 +210,7 @@ impl AppState {
                 tenant_id,
                 token_id: token,
                 method: req.method().as_str().to_owned(),
-                path: logged_path(req),
+                path: logged_path(req, slug),
                 status: response.status.as_u16(),
                 scim_type: scim_type.map(str::to_owned),
                 detail,
@@ -223,12 +223,12 @@ impl AppState {
     }
 }
 
-/// The request's path below the SCIM base, with its query as sent.
-fn logged_path(req: &Request) -> String {
+/// The request's path below the tenant's SCIM base, with its query as sent.
+fn logged_path(req: &Request, slug: &str) -> String {
     let path = req.uri().path();
     let below = path
-        .find("/scim/v2")
-        .map_or(path, |i| &path[i + "/scim/v2".len()..]);
+        .strip_prefix(&format!("/t/{slug}/scim/v2"))
+        .unwrap_or(path);
     match req.uri().query() {
         Some(q) if !q.is_empty() => format!("{below}?{q}"),
         _ => below.to_owned(),
