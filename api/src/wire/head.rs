@@ -2,6 +2,8 @@
 //! the way hyper will check it, so that whatever hyper would refuse is
 //! refused here first, in our own words.
 
+use std::borrow::Cow;
+
 use poem::http::{Method, Uri};
 
 use super::framing::Body;
@@ -28,10 +30,11 @@ pub enum Next {
 }
 
 #[derive(Debug, PartialEq, Eq)]
-pub enum Examined {
-    /// The head as hyper will see it, and what follows it.
+pub enum Examined<'a> {
+    /// The head as hyper will see it (borrowed when nothing needed
+    /// encoding, as for almost every request), and what follows it.
     Accepted {
-        head: Vec<u8>,
+        head: Cow<'a, [u8]>,
         next: Next,
     },
     Refused(Refusal),
@@ -52,11 +55,11 @@ pub fn head_end(buf: &[u8], from: usize) -> Option<usize> {
 }
 
 /// Checks one complete head (`raw` ends with its blank line).
-pub fn examine(raw: &[u8]) -> Examined {
+pub fn examine(raw: &[u8]) -> Examined<'_> {
     // HTTP/2 with prior knowledge: its preface looks like a request head.
     if raw.starts_with(b"PRI * HTTP/2.0\r\n") {
         return Examined::Accepted {
-            head: raw.to_vec(),
+            head: Cow::Borrowed(raw),
             next: Next::Tunnel,
         };
     }
@@ -64,13 +67,18 @@ pub fn examine(raw: &[u8]) -> Examined {
     let line = raw[..line_end]
         .strip_suffix(b"\r")
         .unwrap_or(&raw[..line_end]);
-    let path = original_path(line);
-    let mut head = rewrite_request_line(line);
-    head.extend_from_slice(&raw[line.len()..]);
+    let head = match rewrite_request_line(line) {
+        Some(mut rewritten) => {
+            rewritten.extend_from_slice(&raw[line.len()..]);
+            Cow::Owned(rewritten)
+        }
+        None => Cow::Borrowed(raw),
+    };
 
     let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
     let mut req = httparse::Request::new(&mut headers);
-    let refused = |refusal: fn(String) -> Refusal| Examined::Refused(refusal(path.clone()));
+    // The path only matters to a refusal: it picks the answer's format.
+    let refused = |refusal: fn(String) -> Refusal| Examined::Refused(refusal(original_path(line)));
     match req.parse(&head) {
         Ok(httparse::Status::Complete(_)) => {}
         Ok(httparse::Status::Partial) => return refused(Refusal::malformed_head),
@@ -168,25 +176,27 @@ fn split_request_line(line: &[u8]) -> Option<(&[u8], &[u8], &[u8])> {
 }
 
 /// The request line with its target's lenient bytes (and spaces)
-/// percent-encoded; any other line is left for the parser to judge.
-fn rewrite_request_line(line: &[u8]) -> Vec<u8> {
+/// percent-encoded, if it has any; any other line is left for the parser
+/// to judge.
+fn rewrite_request_line(line: &[u8]) -> Option<Vec<u8>> {
+    let (method, target, version) = split_request_line(line)?;
+    let lenient = |b: &u8| *b == b' ' || LENIENT.contains(b);
+    if !target.iter().any(lenient) {
+        return None;
+    }
     let mut out = Vec::with_capacity(line.len() + 16);
-    let Some((method, target, version)) = split_request_line(line) else {
-        out.extend_from_slice(line);
-        return out;
-    };
     out.extend_from_slice(method);
     out.push(b' ');
-    for &b in target {
-        if b == b' ' || LENIENT.contains(&b) {
+    for b in target {
+        if lenient(b) {
             out.extend_from_slice(format!("%{b:02X}").as_bytes());
         } else {
-            out.push(b);
+            out.push(*b);
         }
     }
     out.push(b' ');
     out.extend_from_slice(version);
-    out
+    Some(out)
 }
 
 /// The path of the request line's target, made safe to route on, so that a
@@ -223,7 +233,9 @@ mod tests {
 
     fn accepted(raw: &[u8]) -> (String, Next) {
         match examine(raw) {
-            Examined::Accepted { head, next } => (String::from_utf8(head).unwrap(), next),
+            Examined::Accepted { head, next } => {
+                (String::from_utf8(head.into_owned()).unwrap(), next)
+            }
             Examined::Refused(r) => panic!("refused: {r:?}"),
         }
     }
@@ -247,6 +259,18 @@ mod tests {
             "GET /Users?filter=userName%20eq%20%22x@example.com%22 HTTP/1.1\r\nHost: a\r\n\r\n"
         );
         assert_eq!(next, Next::Request);
+    }
+
+    #[test]
+    fn a_head_with_nothing_to_encode_is_passed_on_without_a_copy() {
+        let raw = b"GET /Users?filter=userName%20eq%20%22x%22 HTTP/1.1\r\nHost: a\r\n\r\n";
+        assert!(matches!(
+            examine(raw),
+            Examined::Accepted {
+                head: Cow::Borrowed(_),
+                ..
+            }
+        ));
     }
 
     #[test]

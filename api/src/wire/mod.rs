@@ -105,6 +105,15 @@ impl Framer {
         if input.is_empty() {
             return input;
         }
+        // Almost always a whole head arrives in one read: it is examined
+        // where it lies, without gathering.
+        if self.head.is_empty()
+            && let Some(end) = head::head_end(input, 0)
+            && end <= MAX_HEAD_BYTES
+        {
+            self.take(head::examine(&input[..end]), out);
+            return &input[end..];
+        }
         let before = self.head.len();
         self.head.extend_from_slice(input);
         let Some(end) = head::head_end(&self.head, self.searched) else {
@@ -120,8 +129,17 @@ impl Framer {
             self.refuse(Refusal::head_too_large(path), out);
             return &[];
         }
-        let rest = &input[end - before..];
-        match head::examine(&self.head[..end]) {
+        let head = std::mem::take(&mut self.head);
+        self.take(head::examine(&head[..end]), out);
+        self.head = head;
+        self.head.clear();
+        self.searched = 0;
+        &input[end - before..]
+    }
+
+    /// Passes an examined head on to hyper, or its refusal's stand-in.
+    fn take(&mut self, examined: Examined<'_>, out: &mut Vec<u8>) {
+        match examined {
             Examined::Accepted { head, next } => {
                 out.extend_from_slice(&head);
                 self.state = match next {
@@ -129,14 +147,8 @@ impl Framer {
                     Next::Body(body) => State::Body(body),
                     Next::Tunnel => State::Passthrough,
                 };
-                self.head.clear();
-                self.searched = 0;
-                rest
             }
-            Examined::Refused(refusal) => {
-                self.refuse(refusal, out);
-                &[]
-            }
+            Examined::Refused(refusal) => self.refuse(refusal, out),
         }
     }
 
