@@ -11,7 +11,7 @@ use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Binary, Nullable, Text};
 
 use super::filter::{Translator, sort_expr};
-use super::schema::ResourceType;
+use super::schema::{ResourceKind, ResourceType};
 use super::sql::{Bind, Sql};
 use crate::db::{Backend, Id};
 use crate::error::Result;
@@ -84,7 +84,7 @@ pub(crate) fn list(
     cache: &crate::cache::TtlCache<ContinuationKey, Continuation>,
 ) -> Result<ListResult> {
     let backend = tx.conn.backend();
-    let table = if rt.name == "User" { "users" } else { "groups" };
+    let table = rt.kind.table();
     let mut t = Translator::new(rt, backend);
     let mut cond = Sql::new(backend);
     if let Some(f) = &params.filter {
@@ -158,8 +158,9 @@ pub(crate) fn list(
     }
     // Text sort keys compare as text; NULLs sort as the empty string, so
     // the keyset comparison has no NULL to trip on.
-    let not_null =
-        |e: &str| e == "r.user_name_key" || (e == "r.display_name_key" && rt.name == "Group");
+    let not_null = |e: &str| {
+        e == "r.user_name_key" || (e == "r.display_name_key" && rt.kind == ResourceKind::Group)
+    };
     // Sorting by id is the default order.
     let sort_sql = sort.filter(|e| *e != "r.id").map(|e| {
         if not_null(e) {

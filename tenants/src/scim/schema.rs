@@ -464,8 +464,53 @@ pub static GROUP_SCHEMA: Schema = Schema {
 
 pub static SCHEMAS: [&Schema; 3] = [&USER_SCHEMA, &ENTERPRISE_SCHEMA, &GROUP_SCHEMA];
 
+/// The two kinds of resource the provider serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResourceKind {
+    User,
+    Group,
+}
+
+impl ResourceKind {
+    pub const ALL: [ResourceKind; 2] = [ResourceKind::User, ResourceKind::Group];
+
+    pub fn resource_type(self) -> &'static ResourceType {
+        match self {
+            ResourceKind::User => &USER_TYPE,
+            ResourceKind::Group => &GROUP_TYPE,
+        }
+    }
+
+    /// The kind an endpoint (`Users`, `groups` …) serves, ignoring case.
+    pub fn of_endpoint(segment: &str) -> Option<ResourceKind> {
+        ResourceKind::ALL.into_iter().find(|k| {
+            k.resource_type()
+                .endpoint
+                .trim_start_matches('/')
+                .eq_ignore_ascii_case(segment)
+        })
+    }
+
+    /// The attribute listing the other side of memberships.
+    pub fn memberships(self) -> &'static str {
+        match self {
+            ResourceKind::User => "groups",
+            ResourceKind::Group => "members",
+        }
+    }
+
+    /// The table the resources' rows live in.
+    pub(crate) fn table(self) -> &'static str {
+        match self {
+            ResourceKind::User => "users",
+            ResourceKind::Group => "groups",
+        }
+    }
+}
+
 /// A kind of resource: its core schema and its extensions.
 pub struct ResourceType {
+    pub kind: ResourceKind,
     pub name: &'static str,
     pub endpoint: &'static str,
     pub description: &'static str,
@@ -474,6 +519,7 @@ pub struct ResourceType {
 }
 
 pub static USER_TYPE: ResourceType = ResourceType {
+    kind: ResourceKind::User,
     name: "User",
     endpoint: "/Users",
     description: "User Account",
@@ -482,6 +528,7 @@ pub static USER_TYPE: ResourceType = ResourceType {
 };
 
 pub static GROUP_TYPE: ResourceType = ResourceType {
+    kind: ResourceKind::Group,
     name: "Group",
     endpoint: "/Groups",
     description: "Group",

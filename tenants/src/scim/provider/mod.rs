@@ -17,7 +17,7 @@ pub use read::Page;
 use serde_json::Value;
 
 use super::project::Projection;
-use super::schema::{GROUP_TYPE, ResourceType, USER_TYPE};
+pub use super::schema::ResourceKind;
 use crate::db::Id;
 use crate::error::{Error, Resource as Missing, ScimError};
 use crate::store::TenantScope;
@@ -28,42 +28,6 @@ pub const MAX_BULK_OPERATIONS: usize = 1000;
 /// members; beyond, the answer would cost time proportional to the group, so
 /// it is `204 No Content`, as RFC 7644 §3.5.2 allows.
 pub const MAX_MEMBERS_IN_PATCH_RESPONSE: i64 = 1000;
-
-/// The two kinds of resource this provider serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ResourceKind {
-    User,
-    Group,
-}
-
-impl ResourceKind {
-    pub const ALL: [ResourceKind; 2] = [ResourceKind::User, ResourceKind::Group];
-
-    pub fn resource_type(self) -> &'static ResourceType {
-        match self {
-            ResourceKind::User => &USER_TYPE,
-            ResourceKind::Group => &GROUP_TYPE,
-        }
-    }
-
-    /// The kind an endpoint (`Users`, `groups` …) serves, ignoring case.
-    pub fn of_endpoint(segment: &str) -> Option<ResourceKind> {
-        ResourceKind::ALL.into_iter().find(|k| {
-            k.resource_type()
-                .endpoint
-                .trim_start_matches('/')
-                .eq_ignore_ascii_case(segment)
-        })
-    }
-
-    /// The attribute listing the other side of memberships.
-    fn memberships(self) -> &'static str {
-        match self {
-            ResourceKind::User => "groups",
-            ResourceKind::Group => "members",
-        }
-    }
-}
 
 /// One resource as stored: its document (projected as asked) and version.
 #[derive(Debug, Clone, PartialEq)]
