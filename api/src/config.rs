@@ -459,7 +459,7 @@ impl Settings {
                 "LATCHKEY_STRIPE_SECRET_KEY needs LATCHKEY_STRIPE_WEBHOOK_SECRET, LATCHKEY_STRIPE_PRICE_TEAM and LATCHKEY_STRIPE_PRICE_ENTERPRISE"
             );
         };
-        let settings = latchkey_billing::StripeSettings {
+        let settings = latchkey_stripe::StripeSettings {
             secret_key: key.clone(),
             api_base: self.stripe_api_base.clone(),
         };

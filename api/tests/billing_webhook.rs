@@ -61,7 +61,7 @@ both_backends! {
         let customer = b.upgrade("acme", "team").await;
         let e = b.subscription_event("customer.subscription.created", &customer, "active", PRICE_TEAM, 1);
         let body = e.to_string();
-        let forged = latchkey_billing::webhook::sign(body.as_bytes(), "whsec_someone_else", b.now());
+        let forged = latchkey_stripe::webhook::sign(body.as_bytes(), "whsec_someone_else", b.now());
         b.deliver_raw(&body, &forged)
             .await
             .expect_problem(StatusCode::BAD_REQUEST, "webhook-signature-invalid");
@@ -81,7 +81,7 @@ both_backends! {
         let body = b
             .subscription_event("customer.subscription.created", &customer, "active", PRICE_TEAM, 1)
             .to_string();
-        let old = latchkey_billing::webhook::sign(body.as_bytes(), WEBHOOK_SECRET, b.now() - 301);
+        let old = latchkey_stripe::webhook::sign(body.as_bytes(), WEBHOOK_SECRET, b.now() - 301);
         b.deliver_raw(&body, &old)
             .await
             .expect_problem(StatusCode::BAD_REQUEST, "webhook-signature-invalid");

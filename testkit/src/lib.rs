@@ -1,5 +1,5 @@
 //! Test support shared by crates that cannot depend on each other (the API's
-//! tests run aiosmtpd, the billing crate's run localstripe): Python tools
+//! tests run aiosmtpd, the stripe crate's run localstripe): Python tools
 //! installed from PyPI into a virtualenv under `target/`, and child processes
 //! waited for until they listen. Tools that cannot be installed or started
 //! fail the test; they are never skipped.

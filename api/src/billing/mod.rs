@@ -1,15 +1,15 @@
 //! Stripe billing on the HTTP side: the tenant API's upgrade and status
 //! (`api`), Stripe's webhook (`webhook`), and the adapter that gives the
 //! domain (`latchkey_tenants::billing`) its Stripe calls through
-//! `latchkey-billing`.
+//! `latchkey-stripe`.
 
 pub mod api;
 pub mod webhook;
 
 use std::sync::Arc;
 
-use latchkey_billing::webhook::Event;
-use latchkey_billing::{StripeClient, StripeSettings};
+use latchkey_stripe::webhook::Event;
+use latchkey_stripe::{StripeClient, StripeSettings};
 use latchkey_tenants::billing::events::{BillingEvent, EventObject, SubscriptionState};
 use latchkey_tenants::billing::{
     BillingGateway, BillingPrices, CheckoutLink, CheckoutRequest, CustomerRequest, GatewayFuture,
@@ -40,14 +40,14 @@ impl Billing {
     }
 }
 
-/// `latchkey-billing`'s client as the domain's [`BillingGateway`].
+/// `latchkey-stripe`'s client as the domain's [`BillingGateway`].
 pub struct StripeGateway(pub StripeClient);
 
 impl BillingGateway for StripeGateway {
     fn create_customer<'a>(&'a self, c: &'a CustomerRequest) -> GatewayFuture<'a, String> {
         Box::pin(async move {
             self.0
-                .create_customer(&latchkey_billing::NewCustomer {
+                .create_customer(&latchkey_stripe::NewCustomer {
                     name: c.name.clone(),
                     email: None,
                     metadata: c.metadata.clone(),
@@ -62,7 +62,7 @@ impl BillingGateway for StripeGateway {
         Box::pin(async move {
             let s = self
                 .0
-                .create_checkout_session(&latchkey_billing::CheckoutRequest {
+                .create_checkout_session(&latchkey_stripe::CheckoutRequest {
                     customer: r.customer.clone(),
                     price: r.price.clone(),
                     quantity: r.quantity,

@@ -4,7 +4,7 @@
 //! the domain then applies the event once (see
 //! `latchkey_tenants::billing::events`).
 
-use latchkey_billing::webhook::{DEFAULT_TOLERANCE_SECS, verify};
+use latchkey_stripe::webhook::{DEFAULT_TOLERANCE_SECS, verify};
 use poem::http::StatusCode;
 use poem::web::Data;
 use poem::{IntoResponse, Request, Response, handler};

@@ -1,5 +1,5 @@
 //! Billing test harness: a node with Stripe billing on, pointed at a stub
-//! Stripe (a tiny HTTP listener from `latchkey-billing`'s own test helpers),
+//! Stripe (a tiny HTTP listener from `latchkey-stripe`'s own test helpers),
 //! on a manual clock; and Stripe events signed exactly as Stripe signs them.
 
 use std::collections::HashMap;
@@ -9,7 +9,7 @@ use latchkey_api::app::{self, HttpLimits};
 use latchkey_api::billing::Billing;
 use latchkey_api::metrics::Metrics;
 use latchkey_api::state::AppState;
-use latchkey_billing::StripeSettings;
+use latchkey_stripe::StripeSettings;
 use latchkey_tenants::billing::BillingPrices;
 use latchkey_tenants::clock::ManualClock;
 use latchkey_tenants::testing::TestDb;
@@ -21,13 +21,13 @@ use time::OffsetDateTime;
 
 use super::{Reply, TestApp};
 
-#[path = "../../../billing/tests/common/mod.rs"]
+#[path = "../../../stripe/tests/common/mod.rs"]
 pub mod harness;
 
 #[allow(unused_imports)]
 pub use harness::{LocalStripe, Request, SECRET_KEY, Stub};
 
-pub const WEBHOOK_SECRET: &str = "whsec_test_latchkey_billing";
+pub const WEBHOOK_SECRET: &str = "whsec_test_latchkey_stripe";
 pub const PRICE_TEAM: &str = "price_team_test";
 pub const PRICE_ENTERPRISE: &str = "price_enterprise_test";
 
@@ -302,7 +302,7 @@ impl BillingApp {
     /// Delivers `event`, signed as Stripe signs it (now).
     pub async fn deliver(&self, event: &Value) -> Reply {
         let body = event.to_string();
-        let sig = latchkey_billing::webhook::sign(body.as_bytes(), WEBHOOK_SECRET, self.now());
+        let sig = latchkey_stripe::webhook::sign(body.as_bytes(), WEBHOOK_SECRET, self.now());
         self.deliver_raw(&body, &sig).await
     }
 

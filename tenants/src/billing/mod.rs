@@ -10,7 +10,7 @@
 //!   at the tenant's active internal users.
 //!
 //! This crate knows no HTTP and no Stripe SDK: the calls to Stripe go through
-//! a [`BillingGateway`] the caller provides (the API adapts `latchkey-billing`).
+//! a [`BillingGateway`] the caller provides (the API adapts `latchkey-stripe`).
 
 pub mod checkout;
 pub mod events;

@@ -18,7 +18,7 @@
 //! the period end on the subscription instead of on its items), and a field
 //! Stripe adds or moves in a later API version cannot fail a whole call.
 //!
-//! What is exercised where is listed in `billing/README.md`.
+//! What is exercised where is listed in `stripe/README.md`.
 
 mod client;
 mod error;

@@ -5,8 +5,8 @@
 
 mod common;
 
-use latchkey_billing::webhook::{self, DEFAULT_TOLERANCE_SECS, Event, WebhookError};
-use latchkey_billing::{InvoiceInfo, SubscriptionStatus};
+use latchkey_stripe::webhook::{self, DEFAULT_TOLERANCE_SECS, Event, WebhookError};
+use latchkey_stripe::{InvoiceInfo, SubscriptionStatus};
 use serde_json::{Value, json};
 
 const SECRET: &str = "whsec_test_5f2b1c0a9e8d7c6b5a49382716";
@@ -26,7 +26,7 @@ fn envelope(kind: &str, object: &str) -> Vec<u8> {
     serde_json::to_vec_pretty(&json!({
         "id": "evt_1NG8Du2eZvKYlo2CUI79vXWy",
         "object": "event",
-        "api_version": latchkey_billing::API_VERSION,
+        "api_version": latchkey_stripe::API_VERSION,
         "created": T - 2,
         "data": {"object": object},
         "livemode": false,

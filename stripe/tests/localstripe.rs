@@ -7,7 +7,7 @@ mod common;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use common::{LocalStripe, SECRET_KEY};
-use latchkey_billing::{
+use latchkey_stripe::{
     BillingError, NewCustomer, StripeClient, StripeSettings, SubscriptionStatus, webhook,
 };
 use tokio::net::TcpListener;

@@ -291,12 +291,12 @@ pub const SECRET_KEY: &str = "sk_test_latchkeybillingtests0123456789";
 /// What `tests/fixtures/stripe_subscription.json` (Stripe's current shape)
 /// reads as: price ids, the period end from its item (not on the
 /// subscription in this shape), metadata sorted by key.
-pub fn current_subscription() -> latchkey_billing::SubscriptionInfo {
-    latchkey_billing::SubscriptionInfo {
+pub fn current_subscription() -> latchkey_stripe::SubscriptionInfo {
+    latchkey_stripe::SubscriptionInfo {
         id: "sub_1MowQVLkdIwHu7ixeRlqHVzs".into(),
         customer: "cus_Na6dX7aXxi11N4".into(),
-        status: latchkey_billing::SubscriptionStatus::Active,
-        items: vec![latchkey_billing::SubscriptionItem {
+        status: latchkey_stripe::SubscriptionStatus::Active,
+        items: vec![latchkey_stripe::SubscriptionItem {
             id: "si_Na6dzxczY5fwHx".into(),
             price_id: "price_1MowQULkdIwHu7ixraBm864M".into(),
             quantity: 12,

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use common::{SECRET_KEY, Stub};
-use latchkey_billing::{
+use latchkey_stripe::{
     API_VERSION, BillingError, CheckoutRequest, CheckoutSession, NewCustomer, StripeClient,
     StripeSettings,
 };
