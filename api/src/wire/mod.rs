@@ -182,7 +182,8 @@ impl<Io> FramedIo<Io> {
             framer: Framer::default(),
             pending: Vec::new(),
             taken: 0,
-            scratch: vec![0; 16 * 1024].into_boxed_slice(),
+            // hyper's own first read is 8 KiB: one read here fills one there.
+            scratch: vec![0; 8 * 1024].into_boxed_slice(),
         }
     }
 }
