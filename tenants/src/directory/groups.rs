@@ -73,6 +73,56 @@ pub(crate) fn find_row(tx: &mut TenantTx<'_>, id: Id) -> Result<GroupRow> {
         .ok_or(Error::NotFound(Resource::Group))
 }
 
+/// The start of every change to a group, REST or SCIM: its row as stored,
+/// refused with a 412 when `expected` (an `If-Match`) names another version.
+pub(crate) fn begin_change(
+    tx: &mut TenantTx<'_>,
+    id: Id,
+    expected: Option<i64>,
+) -> Result<GroupRow> {
+    let row = find_row(tx, id)?;
+    match expected {
+        Some(e) if e != row.version => Err(Error::VersionMismatch {
+            current: row.version,
+        }),
+        _ => Ok(row),
+    }
+}
+
+/// Writes a new group's row, the one way REST and SCIM both create one (the
+/// caller adds members and the audit event). A taken name is
+/// `group-name-taken`, decided by the unique index in the same statement.
+pub(crate) fn insert_group(tx: &mut TenantTx<'_>, row: &GroupRow) -> Result<()> {
+    diesel::insert_into(groups::table)
+        .values(row)
+        .execute(tx.conn)
+        .map_err(unique_as_taken(&row.display_name))?;
+    Ok(())
+}
+
+impl GroupRow {
+    /// A new group's row in `tenant`, named `display_name` as given (the
+    /// REST API trims names; SCIM stores what the client sent).
+    pub(crate) fn new(
+        tenant: Id,
+        now: time::PrimitiveDateTime,
+        display_name: &str,
+        external_id: Option<String>,
+    ) -> GroupRow {
+        let name = display_name.to_owned();
+        GroupRow {
+            tenant_id: tenant,
+            id: Id::new(),
+            display_name_key: name.to_lowercase(),
+            display_name: name,
+            external_id,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 fn name_in_use(tx: &mut TenantTx<'_>, key: &str, except: Option<Id>) -> Result<bool> {
     let mut q = groups::table
         .filter(groups::tenant_id.eq(tx.tenant))
@@ -120,26 +170,16 @@ impl Groups<'_> {
         if let Some(e) = &external_id {
             validate::text("external_id", e, MAX_GROUP_NAME)?;
         }
-        let now = to_db(self.scope.store.now());
-        let name = display_name.trim().to_owned();
-        let row = GroupRow {
-            tenant_id: self.scope.tenant.id,
-            id: Id::new(),
-            display_name_key: name.to_lowercase(),
-            display_name: name,
+        let row = GroupRow::new(
+            self.scope.tenant.id,
+            to_db(self.scope.store.now()),
+            display_name.trim(),
             external_id,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-        };
+        );
         let row = self
             .scope
             .write(move |tx| {
-                // The unique index decides, in the same statement.
-                diesel::insert_into(groups::table)
-                    .values(&row)
-                    .execute(tx.conn)
-                    .map_err(unique_as_taken(&row.display_name))?;
+                insert_group(tx, &row)?;
                 tx.audit(
                     "group.create",
                     "group",
@@ -200,14 +240,7 @@ impl Groups<'_> {
         let row = self
             .scope
             .write(move |tx| {
-                let mut row = find_row(tx, id)?;
-                if let Some(expected) = if_match
-                    && expected != row.version
-                {
-                    return Err(Error::VersionMismatch {
-                        current: row.version,
-                    });
-                }
+                let mut row = begin_change(tx, id, if_match)?;
                 let key = name.to_lowercase();
                 if name_in_use(tx, &key, Some(id))? {
                     return Err(name_taken(&name));
@@ -400,14 +433,7 @@ fn member((user, at): MemberRow) -> Result<Member> {
 /// Deletes a group and every membership it holds or is held in, in the
 /// caller's transaction; conditional on the version read.
 pub(crate) fn delete_group(tx: &mut TenantTx<'_>, id: Id, if_match: Option<i64>) -> Result<()> {
-    let row = find_row(tx, id)?;
-    if let Some(expected) = if_match
-        && expected != row.version
-    {
-        return Err(Error::VersionMismatch {
-            current: row.version,
-        });
-    }
+    let row = begin_change(tx, id, if_match)?;
     // Groups that held this one lose a member.
     let holders: Vec<Id> = group_subgroups::table
         .filter(group_subgroups::tenant_id.eq(tx.tenant))

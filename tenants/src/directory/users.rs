@@ -10,6 +10,7 @@ use super::prefix_range;
 use crate::clock::from_db;
 use crate::db::{Chain, Id, on_backend};
 
+use crate::audit::AuditRow;
 use crate::db::schema::{audit_events, user_values, users};
 use crate::error::{Error, Resource, Result};
 use crate::page::{Page, PageRequest};
@@ -351,36 +352,22 @@ impl TenantScope {
 impl Users<'_> {
     pub async fn create(&self, new: NewUser) -> Result<User> {
         new.validate()?;
-        let now = crate::clock::to_db(self.scope.store.now());
-        let row = UserRow {
-            tenant_id: self.scope.tenant.id,
-            id: Id::new(),
-            user_name_key: new.user_name.to_lowercase(),
-            user_name: new.user_name,
-            external_id: new.external_id,
-            kind: new.kind.as_str().into(),
-            email: new.email,
-            display_name: new.display_name,
-            given_name: new.given_name,
-            family_name: new.family_name,
-            active: new.active,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-            email_key: None,
-            display_name_key: None,
-            given_name_key: None,
-            family_name_key: None,
-        };
-        let mut row = row;
+        let mut row = UserRow::blank(
+            self.scope.tenant.id,
+            crate::clock::to_db(self.scope.store.now()),
+        );
+        row.user_name = new.user_name;
+        row.external_id = new.external_id;
+        row.kind = new.kind.as_str().into();
+        row.email = new.email;
+        row.display_name = new.display_name;
+        row.given_name = new.given_name;
+        row.family_name = new.family_name;
+        row.active = new.active;
         row.refresh_keys();
         let row = self
             .scope
             .write_statement(move |tx| {
-                // A read before the one writing statement (see `admit_seat`).
-                tx.admit_seat(false, row.counts_as_seat())?;
-                // The unique index decides, in the same statement: no
-                // separate check that a concurrent create could slip past.
                 let email =
                     (row.email.as_deref()).map(|email| PrimaryEmail::new(tx.tenant, row.id, email));
                 let event = tx.audit_row(
@@ -389,16 +376,13 @@ impl Users<'_> {
                     &row.id.to_string(),
                     json!({ "user_name": row.user_name, "kind": row.kind, "active": row.active }),
                 );
-                Chain::on(tx.conn)
-                    .then(diesel::insert_into(users::table).values(&row))
-                    .then_some(
+                insert_user(tx, &row, &event, |chain| {
+                    chain.then_some(
                         email
                             .as_ref()
                             .map(|e| diesel::insert_into(user_values::table).values(e)),
                     )
-                    .then(diesel::insert_into(audit_events::table).values(&event))
-                    .run()
-                    .map_err(unique_as_taken(&row.user_name))?;
+                })?;
                 Ok(row)
             })
             .await?;
@@ -502,14 +486,7 @@ impl Users<'_> {
         let row = self
             .scope
             .write_admitting(move |tx| {
-                let mut row = find_row(tx, id)?;
-                if let Some(expected) = if_match
-                    && expected != row.version
-                {
-                    return Err(Error::VersionMismatch {
-                        current: row.version,
-                    });
-                }
+                let mut row = begin_change(tx, id, if_match)?;
                 let detail = patch.describe();
                 let read_version = row.version;
                 let email_change = patch.email.clone();
@@ -538,6 +515,31 @@ impl Users<'_> {
 }
 
 impl UserRow {
+    /// A new user's row in `tenant`, every field empty: the caller fills it
+    /// and then calls [`UserRow::refresh_keys`].
+    pub(crate) fn blank(tenant: Id, now: time::PrimitiveDateTime) -> UserRow {
+        UserRow {
+            tenant_id: tenant,
+            id: Id::new(),
+            user_name: String::new(),
+            user_name_key: String::new(),
+            external_id: None,
+            kind: UserKind::Internal.as_str().into(),
+            email: None,
+            display_name: None,
+            given_name: None,
+            family_name: None,
+            active: true,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+            email_key: None,
+            display_name_key: None,
+            given_name_key: None,
+            family_name_key: None,
+        }
+    }
+
     pub(crate) fn id(&self) -> Id {
         self.id
     }
@@ -545,6 +547,42 @@ impl UserRow {
     /// An active internal user takes a seat; deactivated and external users do not.
     pub(crate) fn counts_as_seat(&self) -> bool {
         self.active && self.kind == UserKind::Internal.as_str()
+    }
+}
+
+/// Writes a new user, the one way REST and SCIM both create one: the seat
+/// admitted, then its row, the rows `extend` adds (the primary email's value
+/// for REST; the profile and every value for SCIM) and its audit event, as
+/// one statement on PostgreSQL. A taken user name is `user-name-taken`,
+/// decided by the unique index in that same statement.
+pub(crate) fn insert_user<'s>(
+    tx: &mut TenantTx<'_>,
+    row: &'s UserRow,
+    event: &'s AuditRow,
+    extend: impl for<'c> FnOnce(Chain<'c, 's>) -> Chain<'c, 's>,
+) -> Result<()> {
+    // A read before the one writing statement (see `admit_seat`).
+    tx.admit_seat(false, row.counts_as_seat())?;
+    let chain = Chain::on(tx.conn).then(diesel::insert_into(users::table).values(row));
+    extend(chain)
+        .then(diesel::insert_into(audit_events::table).values(event))
+        .run()
+        .map_err(unique_as_taken(&row.user_name))
+}
+
+/// The start of every change to a user, REST or SCIM: its row as stored,
+/// refused with a 412 when `expected` (an `If-Match`) names another version.
+pub(crate) fn begin_change(
+    tx: &mut TenantTx<'_>,
+    id: Id,
+    expected: Option<i64>,
+) -> Result<UserRow> {
+    let row = find_row(tx, id)?;
+    match expected {
+        Some(e) if e != row.version => Err(Error::VersionMismatch {
+            current: row.version,
+        }),
+        _ => Ok(row),
     }
 }
 
@@ -585,14 +623,7 @@ pub(crate) fn write_row(tx: &mut TenantTx<'_>, row: &mut UserRow, read_version: 
 /// a change made meanwhile turns the whole delete into a 412.
 pub(crate) fn delete_user(tx: &mut TenantTx<'_>, id: Id, if_match: Option<i64>) -> Result<()> {
     use crate::db::schema::{group_members, user_profiles};
-    let row = find_row(tx, id)?;
-    if let Some(expected) = if_match
-        && expected != row.version
-    {
-        return Err(Error::VersionMismatch {
-            current: row.version,
-        });
-    }
+    let row = begin_change(tx, id, if_match)?;
     // Groups that listed the user, and users they managed, change too.
     let groups: Vec<Id> = group_members::table
         .filter(group_members::tenant_id.eq(tx.tenant))

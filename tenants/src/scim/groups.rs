@@ -12,7 +12,7 @@ use super::resource::{GroupInput, GroupRecord, MemberRef};
 use crate::clock::from_db;
 use crate::db::schema::{group_members, group_subgroups, groups, users};
 use crate::db::{Id, on_backend};
-use crate::directory::groups::{GroupRow, find_row, unique_as_taken};
+use crate::directory::groups::{GroupRow, begin_change, find_row, insert_group, unique_as_taken};
 use crate::error::{Error, Resource, Result, ScimError};
 use crate::store::TenantTx;
 
@@ -193,22 +193,14 @@ fn parse_ids(values: &[String]) -> Vec<Id> {
 
 pub(crate) fn insert(tx: &mut TenantTx<'_>, g: &GroupInput) -> Result<Id> {
     check(g)?;
-    let id = Id::new();
-    let now = tx.now_db();
-    let row = GroupRow {
-        tenant_id: tx.tenant,
-        id,
-        display_name: g.display_name.clone(),
-        display_name_key: g.display_name.to_lowercase(),
-        external_id: g.external_id.clone(),
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    };
-    diesel::insert_into(groups::table)
-        .values(&row)
-        .execute(tx.conn)
-        .map_err(unique_as_taken(&g.display_name))?;
+    let row = GroupRow::new(
+        tx.tenant,
+        tx.now_db(),
+        &g.display_name,
+        g.external_id.clone(),
+    );
+    let id = row.id;
+    insert_group(tx, &row)?;
     if let Some(members) = &g.members {
         let resolved = resolve(tx, id, members)?;
         add(tx, id, &resolved)?;
@@ -233,14 +225,7 @@ pub(crate) fn update(
     expected: Option<i64>,
 ) -> Result<()> {
     check(g)?;
-    let row = find_row(tx, id)?;
-    if let Some(expected) = expected
-        && expected != row.version
-    {
-        return Err(Error::VersionMismatch {
-            current: row.version,
-        });
-    }
+    let row = begin_change(tx, id, expected)?;
     let changed = diesel::update(
         groups::table
             .find((tx.tenant, id))

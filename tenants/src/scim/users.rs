@@ -10,10 +10,9 @@ use serde_json::json;
 use super::resource::{MULTI_VALUED, MultiValue, UserInput, UserRecord};
 use super::schema::USER_SCHEMA;
 use crate::clock::from_db;
-use crate::db::schema::{audit_events, group_members, groups, user_profiles, user_values, users};
-use crate::db::{Chain, Id, on_backend};
-use crate::directory::UserKind;
-use crate::directory::users::{UserRow, find_row, unique_as_taken, write_row};
+use crate::db::schema::{group_members, groups, user_profiles, user_values, users};
+use crate::db::{Id, on_backend};
+use crate::directory::users::{UserRow, begin_change, insert_user, write_row};
 use crate::error::{Error, Result, ScimError};
 use crate::store::TenantTx;
 
@@ -160,30 +159,9 @@ pub(crate) fn insert(
     password_hash: Option<String>,
 ) -> Result<Id> {
     check(u)?;
-    let id = Id::new();
-    let now = tx.now_db();
-    let mut row = UserRow {
-        tenant_id: tx.tenant,
-        id,
-        user_name: String::new(),
-        user_name_key: String::new(),
-        external_id: None,
-        kind: UserKind::Internal.as_str().into(),
-        email: None,
-        display_name: None,
-        given_name: None,
-        family_name: None,
-        active: true,
-        version: 1,
-        created_at: now,
-        updated_at: now,
-        email_key: None,
-        display_name_key: None,
-        given_name_key: None,
-        family_name_key: None,
-    };
+    let mut row = UserRow::blank(tx.tenant, tx.now_db());
     fill_row(&mut row, u);
-    tx.admit_seat(false, row.counts_as_seat())?;
+    let id = row.id();
     let profile = profile_row(tx.tenant, id, u, password_hash);
     let values = value_rows(tx.tenant, id, u);
     let event = tx.audit_row(
@@ -192,15 +170,14 @@ pub(crate) fn insert(
         &id.to_string(),
         json!({ "user_name": u.user_name, "via": "scim", "active": u.active }),
     );
-    Chain::on(tx.conn)
-        .then(diesel::insert_into(users::table).values(&row))
-        .then(diesel::insert_into(user_profiles::table).values(&profile))
-        .then_some(
-            (!values.is_empty()).then(|| diesel::insert_into(user_values::table).values(&values)),
-        )
-        .then(diesel::insert_into(audit_events::table).values(&event))
-        .run()
-        .map_err(unique_as_taken(&u.user_name))?;
+    insert_user(tx, &row, &event, |chain| {
+        chain
+            .then(diesel::insert_into(user_profiles::table).values(&profile))
+            .then_some(
+                (!values.is_empty())
+                    .then(|| diesel::insert_into(user_values::table).values(&values)),
+            )
+    })?;
     Ok(id)
 }
 
@@ -215,14 +192,7 @@ pub(crate) fn replace(
     expected: Option<i64>,
 ) -> Result<()> {
     check(u)?;
-    let mut row = find_row(tx, id)?;
-    if let Some(expected) = expected
-        && expected != row.version
-    {
-        return Err(Error::VersionMismatch {
-            current: row.version,
-        });
-    }
+    let mut row = begin_change(tx, id, expected)?;
     let read_version = row.version;
     fill_row(&mut row, u);
     write_row(tx, &mut row, read_version)?;
