@@ -226,6 +226,19 @@ pub(crate) fn update(
 ) -> Result<()> {
     check(g)?;
     let row = begin_change(tx, id, expected)?;
+    update_row(tx, row, g, changes)
+}
+
+/// [`update`] of a group whose row the caller has read (and
+/// version-checked) with [`begin_change`] in this transaction.
+pub(crate) fn update_row(
+    tx: &mut TenantTx<'_>,
+    row: GroupRow,
+    g: &GroupInput,
+    changes: &[MemberChange],
+) -> Result<()> {
+    check(g)?;
+    let id = row.id;
     let changed = diesel::update(
         groups::table
             .find((tx.tenant, id))
@@ -295,24 +308,31 @@ pub(crate) fn load(
         .load(tx.conn)?;
     let mut by_id = HashMap::with_capacity(rows.len());
     for row in rows {
-        let list = match members {
-            Some(limit) => Some(load_members(tx, row.id, limit)?),
-            None => None,
-        };
-        by_id.insert(
-            row.id,
-            GroupRecord {
-                id: row.id,
-                display_name: row.display_name,
-                external_id: row.external_id,
-                members: list,
-                version: row.version,
-                created_at: from_db(row.created_at),
-                updated_at: from_db(row.updated_at),
-            },
-        );
+        by_id.insert(row.id, record_of(tx, row, members)?);
     }
     Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+}
+
+/// The group whose row the caller has read (with [`begin_change`], say),
+/// with at most `members` of its members (`None`: none read).
+pub(crate) fn record_of(
+    tx: &mut TenantTx<'_>,
+    row: GroupRow,
+    members: Option<i64>,
+) -> Result<GroupRecord> {
+    let list = match members {
+        Some(limit) => Some(load_members(tx, row.id, limit)?),
+        None => None,
+    };
+    Ok(GroupRecord {
+        id: row.id,
+        display_name: row.display_name,
+        external_id: row.external_id,
+        members: list,
+        version: row.version,
+        created_at: from_db(row.created_at),
+        updated_at: from_db(row.updated_at),
+    })
 }
 
 fn load_members(tx: &mut TenantTx<'_>, group: Id, limit: i64) -> Result<Vec<MemberRef>> {

@@ -192,7 +192,21 @@ pub(crate) fn replace(
     expected: Option<i64>,
 ) -> Result<()> {
     check(u)?;
-    let mut row = begin_change(tx, id, expected)?;
+    let row = begin_change(tx, id, expected)?;
+    replace_row(tx, row, u, password)
+}
+
+/// [`replace`] of a user whose row the caller has read (and version-checked)
+/// with [`begin_change`] in this transaction: a PATCH computes its change
+/// from that row, so it is checked once.
+pub(crate) fn replace_row(
+    tx: &mut TenantTx<'_>,
+    mut row: UserRow,
+    u: &UserInput,
+    password: PasswordChange,
+) -> Result<()> {
+    check(u)?;
+    let id = row.id;
     let read_version = row.version;
     fill_row(&mut row, u);
     write_row(tx, &mut row, read_version)?;
@@ -248,6 +262,35 @@ pub(crate) fn load(
         .filter(users::id.eq_any(ids))
         .select(UserRow::as_select())
         .load(c))?;
+    let mut by_id: HashMap<Id, UserRecord> = records(tx, rows, with_groups)?
+        .into_iter()
+        .map(|r| (r.id, r))
+        .collect();
+    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+}
+
+/// The user whose row the caller has read (with [`begin_change`], say), with
+/// its profile, values and, if asked, groups.
+pub(crate) fn record_of(
+    tx: &mut TenantTx<'_>,
+    row: UserRow,
+    with_groups: bool,
+) -> Result<UserRecord> {
+    records(tx, vec![row], with_groups)?
+        .pop()
+        .ok_or(Error::NotFound(crate::error::Resource::User))
+}
+
+/// Users' records from their rows: their profiles, multi-valued attributes,
+/// managers' names and (`with_groups`) groups, read for all of them at once.
+fn records(
+    tx: &mut TenantTx<'_>,
+    rows: Vec<UserRow>,
+    with_groups: bool,
+) -> Result<Vec<UserRecord>> {
+    let ids: Vec<Id> = rows.iter().map(|r| r.id).collect();
+    let ids = &ids[..];
+    let tenant = tx.tenant;
     let profiles = on_backend!(&mut *tx.conn, |c| user_profiles::table
         .filter(user_profiles::tenant_id.eq(tenant))
         .filter(user_profiles::user_id.eq_any(ids))
@@ -305,7 +348,7 @@ pub(crate) fn load(
             .map(|(id, name)| (id.to_string(), name))
             .collect()
     };
-    let mut by_id: HashMap<Id, UserRecord> = HashMap::with_capacity(rows.len());
+    let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let id = row.id;
         let p = profiles.remove(&id);
@@ -367,21 +410,18 @@ pub(crate) fn load(
             .iter()
             .filter_map(|a| grouped.remove(*a).map(|v| (*a, v)))
             .collect();
-        by_id.insert(
+        out.push(UserRecord {
             id,
-            UserRecord {
-                id,
-                input,
-                has_password,
-                manager_display,
-                groups: memberships.remove(&id).unwrap_or_default(),
-                version: row.version,
-                created_at: from_db(row.created_at),
-                updated_at: from_db(row.updated_at),
-            },
-        );
+            input,
+            has_password,
+            manager_display,
+            groups: memberships.remove(&id).unwrap_or_default(),
+            version: row.version,
+            created_at: from_db(row.created_at),
+            updated_at: from_db(row.updated_at),
+        });
     }
-    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
+    Ok(out)
 }
 
 /// The user [`insert`] just wrote, as [`load`] would read it back, without

@@ -6,6 +6,8 @@ use serde_json::Value;
 
 use super::{MAX_MEMBERS_IN_PATCH_RESPONSE, Patched, ResourceKind, ScimProvider, uniqueness};
 use crate::db::Id;
+use crate::directory::groups::begin_change as begin_change_group;
+use crate::directory::users::begin_change as begin_change_user;
 use crate::error::{Error, Result, ScimError};
 use crate::password;
 use crate::scim::patch::{self, MemberChange};
@@ -34,8 +36,8 @@ impl ScimProvider<'_> {
                 let user = self
                     .scope
                     .write_admitting(move |tx| {
-                        let current = users::get(tx, id, false)?;
-                        check_version(expected, current.version)?;
+                        let row = begin_change_user(tx, id, expected)?;
+                        let current = users::record_of(tx, row.clone(), false)?;
                         let mut doc = current.to_json(&base);
                         patch::apply(rt, &mut doc, &ops, false)?;
                         let mut input = resource::user_from_json(&doc)?;
@@ -43,7 +45,7 @@ impl ScimProvider<'_> {
                             Some(p) => PasswordChange::Set(password::hash(&p)?),
                             None => PasswordChange::Keep,
                         };
-                        users::replace(tx, id, &input, password, Some(current.version))?;
+                        users::replace_row(tx, row, &input, password)?;
                         users::get(tx, id, true)
                     })
                     .await
@@ -67,13 +69,13 @@ impl ScimProvider<'_> {
                 let group = self
                     .scope
                     .write(move |tx| {
-                        let current = groups::get(tx, id, None)?;
-                        check_version(expected, current.version)?;
+                        let row = begin_change_group(tx, id, expected)?;
+                        let current = groups::record_of(tx, row.clone(), None)?;
                         let mut doc = current.to_json(&base);
                         let changes: Vec<MemberChange> = patch::apply(rt, &mut doc, &ops, true)?;
                         let mut input = resource::group_from_json(&doc)?;
                         input.members = None;
-                        groups::update(tx, id, &input, &changes, Some(current.version))?;
+                        groups::update_row(tx, row, &input, &changes)?;
                         groups::get(tx, id, want_members.then_some(limit))
                     })
                     .await
@@ -96,13 +98,6 @@ impl ScimProvider<'_> {
                 )))
             }
         }
-    }
-}
-
-fn check_version(expected: Option<i64>, current: i64) -> Result<()> {
-    match expected {
-        Some(e) if e != current => Err(Error::VersionMismatch { current }),
-        _ => Ok(()),
     }
 }
 
