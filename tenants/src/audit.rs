@@ -8,7 +8,7 @@ use crate::db::Id;
 use crate::db::schema::audit_events;
 use crate::error::Result;
 use crate::page::{Page, PageRequest};
-use crate::store::{Actor, TenantScope};
+use crate::store::{Actor, TenantScope, TenantTx};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = audit_events)]
@@ -93,6 +93,43 @@ pub struct AuditQuery {
 
 pub struct AuditLog<'a> {
     scope: &'a TenantScope,
+}
+
+impl TenantTx<'_> {
+    /// The audit event [`Self::audit`] would write, for a caller that writes
+    /// it itself (in a [`crate::db::PgChain`]).
+    pub(crate) fn audit_row(
+        &self,
+        action: &str,
+        target_type: &str,
+        target_id: &str,
+        detail: serde_json::Value,
+    ) -> AuditRow {
+        AuditEvent::row(
+            self.tenant,
+            self.now,
+            self.actor,
+            action,
+            target_type,
+            target_id,
+            &detail,
+        )
+    }
+
+    /// Records a change in the tenant's audit log, inside the same transaction.
+    pub(crate) fn audit(
+        &mut self,
+        action: &str,
+        target_type: &str,
+        target_id: &str,
+        detail: serde_json::Value,
+    ) -> Result<()> {
+        let event = self.audit_row(action, target_type, target_id, detail);
+        diesel::insert_into(audit_events::table)
+            .values(&event)
+            .execute(self.conn)?;
+        Ok(())
+    }
 }
 
 impl TenantScope {

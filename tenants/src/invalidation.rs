@@ -14,9 +14,9 @@ use diesel::connection::SimpleConnection;
 use diesel::sql_types::Text;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 
+use crate::caches::Caches;
 use crate::db::{DbConnection, Id};
 use crate::error::Result;
-use crate::store::Shared;
 
 const CHANNEL: &str = "latchkey_cache";
 /// How often the listener looks for notifications that arrived.
@@ -57,14 +57,10 @@ impl Invalidation {
         Ok(())
     }
 
-    pub(crate) fn apply(&self, inner: &Shared) {
+    pub(crate) fn apply(&self, caches: &Caches) {
         match *self {
-            Invalidation::Token(id) => inner.tokens.remove_where(|_, t| t.token_id() == id),
-            Invalidation::Tenant(id) => {
-                inner.tenants_by_slug.remove_where(|_, t| t.id == id);
-                inner.tokens.remove_where(|_, t| t.tenant_id == Some(id));
-                inner.data_keys.remove_where(|k, _| *k == id);
-            }
+            Invalidation::Token(id) => caches.forget_token(id),
+            Invalidation::Tenant(id) => caches.forget_tenant(None, id),
         }
     }
 }
@@ -74,14 +70,14 @@ impl Invalidation {
 const PING: Duration = Duration::from_secs(10);
 
 /// Listens until the store is dropped, reconnecting after failures.
-pub(crate) fn spawn_listener(url: String, store: Weak<Shared>) {
+pub(crate) fn spawn_listener(url: String, caches: Weak<Caches>) {
     let spawned = std::thread::Builder::new().name("latchkey-listen".into()).spawn(move || {
-        while store.strong_count() > 0 {
-            if let Err(e) = listen(&url, &store) {
+        while caches.strong_count() > 0 {
+            if let Err(e) = listen(&url, &caches) {
                 tracing::warn!(error = %e, "cache invalidation listener lost its connection; reconnecting");
                 // Notifications sent meanwhile are lost: forget everything cached.
-                if let Some(inner) = store.upgrade() {
-                    flush(&inner);
+                if let Some(caches) = caches.upgrade() {
+                    caches.clear();
                 }
                 std::thread::sleep(Duration::from_secs(1));
             }
@@ -92,7 +88,7 @@ pub(crate) fn spawn_listener(url: String, store: Weak<Shared>) {
     }
 }
 
-fn listen(url: &str, store: &Weak<Shared>) -> std::result::Result<(), String> {
+fn listen(url: &str, caches: &Weak<Caches>) -> std::result::Result<(), String> {
     let mut conn = PgConnection::establish(url).map_err(|e| crate::db::redact(&e.to_string()))?;
     conn.batch_execute(&format!("LISTEN {CHANNEL}"))
         .map_err(|e| e.to_string())?;
@@ -104,24 +100,18 @@ fn listen(url: &str, store: &Weak<Shared>) -> std::result::Result<(), String> {
         }
         for notification in conn.notifications_iter() {
             let notification = notification.map_err(|e| e.to_string())?;
-            let Some(inner) = store.upgrade() else {
+            let Some(caches) = caches.upgrade() else {
                 return Ok(());
             };
             if let Some(change) = Invalidation::parse(&notification.payload) {
-                change.apply(&inner);
+                change.apply(&caches);
             }
         }
-        if store.strong_count() == 0 {
+        if caches.strong_count() == 0 {
             return Ok(());
         }
         std::thread::sleep(POLL);
     }
-}
-
-fn flush(inner: &Shared) {
-    inner.tokens.remove_where(|_, _| true);
-    inner.tenants_by_slug.remove_where(|_, _| true);
-    inner.data_keys.remove_where(|_, _| true);
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 pub mod audit;
 pub mod audit_stream;
 pub mod billing;
-mod cache;
+mod caches;
 pub mod clock;
 pub mod db;
 pub mod directory;
@@ -22,6 +22,7 @@ pub mod tenant;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod tokens;
+mod ttl_cache;
 mod validate;
 
 pub use db::Id;

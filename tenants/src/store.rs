@@ -7,16 +7,19 @@ use std::time::Duration;
 use diesel::prelude::*;
 use time::OffsetDateTime;
 
-use crate::audit::{AuditEvent, AuditRow};
-use crate::cache::TtlCache;
+use crate::caches::Caches;
 use crate::clock::{Clock, SystemClock, to_db};
-use crate::db::schema::{audit_events, tenants};
+use crate::db::schema::tenants;
 use crate::db::{DatabaseUrl, DbConnection, Id, Pool, TxMode, run_migrations};
 use crate::error::{Error, Resource, Result};
 use crate::keys::sealing::{DataKey, MasterKey};
-use crate::licensing::entitlements::Admission;
-use crate::tenant::Tenant;
-use crate::tokens::CachedToken;
+use crate::licensing::admission::Admission;
+use crate::licensing::plans::Plans;
+use crate::licensing::state::Licensing;
+use crate::licensing::status::LicensePolicy;
+use crate::licensing::token::TrustedKeys;
+use crate::scim::state::ScimState;
+use crate::tenant::model::Tenant;
 
 pub struct StoreConfig {
     pub database: DatabaseUrl,
@@ -39,12 +42,12 @@ pub struct StoreConfig {
     /// SCIM requests kept for tenants entitled to `scim_log_retention`.
     pub scim_log_size_extended: usize,
     /// What the plans include.
-    pub plans: crate::licensing::Plans,
+    pub plans: Plans,
     /// Grace and warning periods of licences.
-    pub license_policy: crate::licensing::LicensePolicy,
+    pub license_policy: LicensePolicy,
     /// The keys licences are trusted from: the vendor's, compiled in.
     /// Only tests can construct others (`TrustedKeys::for_tests`).
-    pub trusted_keys: crate::licensing::TrustedKeys,
+    pub trusted_keys: TrustedKeys,
     /// How long a tenant whose payment failed keeps its paid plan.
     pub billing_grace: time::Duration,
 }
@@ -62,9 +65,9 @@ impl StoreConfig {
             master_key_source: "the master key".into(),
             scim_log_size: 200,
             scim_log_size_extended: 10_000,
-            plans: crate::licensing::Plans::default(),
-            license_policy: crate::licensing::LicensePolicy::default(),
-            trusted_keys: crate::licensing::TrustedKeys::vendor(),
+            plans: Plans::default(),
+            license_policy: LicensePolicy::default(),
+            trusted_keys: TrustedKeys::vendor(),
             billing_grace: time::Duration::days(14),
         }
     }
@@ -75,33 +78,16 @@ pub struct Store {
     pub(crate) shared: Arc<Shared>,
 }
 
-/// What every clone of a [`Store`] shares.
+/// What every clone of a [`Store`] shares: the pool, the clock, the master
+/// key and the caches, and each feature's own state, defined by the feature.
 pub(crate) struct Shared {
     pub(crate) pool: Pool,
     pub(crate) master: MasterKey,
     pub(crate) clock: Arc<dyn Clock>,
-    pub(crate) tenants_by_slug: TtlCache<String, Tenant>,
-    pub(crate) tokens: TtlCache<[u8; 32], CachedToken>,
-    pub(crate) data_keys: TtlCache<Id, Arc<DataKey>>,
-    /// Where each SCIM list walk continues (see `scim::query`).
-    pub(crate) scim_pages: Arc<TtlCache<crate::scim::ContinuationKey, crate::scim::Continuation>>,
-    pub(crate) scim_log: crate::scim::log::RequestLog,
-    pub(crate) scim_log_size: usize,
-    pub(crate) scim_log_size_extended: usize,
-    pub(crate) plans: crate::licensing::Plans,
-    pub(crate) license_policy: crate::licensing::LicensePolicy,
-    pub(crate) trusted_keys: crate::licensing::TrustedKeys,
-    pub(crate) billing_grace: time::Duration,
-    pub(crate) license_cache: TtlCache<(), Arc<crate::licensing::LicenseStatus>>,
-    /// One refresh of the cached licence status at a time per node: requests
-    /// that find it expired together wait for one count, not one each.
-    pub(crate) license_refresh: Arc<tokio::sync::Mutex<()>>,
-    /// The last status computed and when: served while a newer one is being
-    /// counted in the background, so no request waits on the seat count.
-    pub(crate) license_last:
-        std::sync::Mutex<Option<(std::time::Instant, Arc<crate::licensing::LicenseStatus>)>>,
-    pub(crate) cache_ttl: Duration,
-    pub(crate) installation: std::sync::OnceLock<uuid::Uuid>,
+    /// An `Arc` of its own: the invalidation listener holds it weakly.
+    pub(crate) caches: Arc<Caches>,
+    pub(crate) licensing: Licensing,
+    pub(crate) scim: ScimState,
 }
 
 /// Who is acting, for the audit log.
@@ -140,7 +126,7 @@ impl Store {
             store.check_master_key(&key_source).await?;
         }
         if let Some(url) = listen_url {
-            crate::invalidation::spawn_listener(url, Arc::downgrade(&store.shared));
+            crate::invalidation::spawn_listener(url, Arc::downgrade(&store.shared.caches));
         }
         Ok(store)
     }
@@ -156,22 +142,15 @@ impl Store {
                 pool,
                 master: config.master_key,
                 clock: config.clock,
-                tenants_by_slug: TtlCache::new(config.cache_ttl, 10_000),
-                tokens: TtlCache::new(config.cache_ttl, 100_000),
-                data_keys: TtlCache::new(config.cache_ttl, 10_000),
-                scim_pages: Arc::new(TtlCache::new(Duration::from_secs(600), 10_000)),
-                scim_log: Default::default(),
-                scim_log_size: config.scim_log_size,
-                scim_log_size_extended: config.scim_log_size_extended,
-                plans: config.plans,
-                license_policy: config.license_policy,
-                trusted_keys: config.trusted_keys,
-                billing_grace: config.billing_grace,
-                license_cache: TtlCache::new(config.cache_ttl, 1),
-                license_refresh: Arc::new(tokio::sync::Mutex::new(())),
-                license_last: std::sync::Mutex::new(None),
-                cache_ttl: config.cache_ttl,
-                installation: std::sync::OnceLock::new(),
+                caches: Arc::new(Caches::new(config.cache_ttl)),
+                licensing: Licensing::new(
+                    config.plans,
+                    config.license_policy,
+                    config.trusted_keys,
+                    config.billing_grace,
+                    config.cache_ttl,
+                ),
+                scim: ScimState::new(config.scim_log_size, config.scim_log_size_extended),
             }),
         })
     }
@@ -231,13 +210,7 @@ impl Store {
     }
 
     pub(crate) fn forget_tenant(&self, slug: &str, id: Id) {
-        self.shared
-            .tenants_by_slug
-            .remove_where(|k, v| k == slug || v.id == id);
-        self.shared
-            .tokens
-            .remove_where(|_, t| t.tenant_id == Some(id));
-        self.shared.data_keys.remove_where(|k, _| *k == id);
+        self.shared.caches.forget_tenant(Some(slug), id);
     }
 
     /// Runs `job` every `every` on this node until the store is dropped
@@ -262,12 +235,12 @@ impl Store {
     /// Drops a tenant from this node's caches by id alone (other nodes hear
     /// of it through [`crate::invalidation`]).
     pub(crate) fn forget_tenant_id(&self, id: Id) {
-        self.shared.tenants_by_slug.remove_where(|_, v| v.id == id);
+        self.shared.caches.forget_tenant_record(id);
     }
 
     /// The tenant's data key, unwrapped (briefly cached).
     pub(crate) async fn data_key(&self, tenant: Id) -> Result<Arc<DataKey>> {
-        if let Some(key) = self.shared.data_keys.get(&tenant) {
+        if let Some(key) = self.shared.caches.data_keys.get(&tenant) {
             return Ok(key);
         }
         let wrapped: Option<Vec<u8>> = self
@@ -283,7 +256,7 @@ impl Store {
             .await?;
         let wrapped = wrapped.ok_or(Error::NotFound(Resource::Tenant))?;
         let key = Arc::new(self.shared.master.unwrap(tenant, &wrapped)?);
-        self.shared.data_keys.insert(tenant, key.clone());
+        self.shared.caches.data_keys.insert(tenant, key.clone());
         Ok(key)
     }
 }
@@ -316,7 +289,7 @@ impl TenantScope {
 
     /// Runs a change inside this tenant, in one transaction with its audit
     /// events. A change that may add a seat (an active internal user) opens
-    /// with [`Self::write_admitting`] instead.
+    /// with `write_admitting` instead (see `licensing::entitlements`).
     pub(crate) async fn write<T, F>(&self, f: F) -> Result<T>
     where
         F: FnOnce(&mut TenantTx<'_>) -> Result<T> + Send + 'static,
@@ -325,40 +298,14 @@ impl TenantScope {
         self.run(TxMode::Write, None, f).await
     }
 
-    /// [`Self::write`] for a change that may add a seat: the licence and
-    /// the plan's limit are looked up first, for `TenantTx::admit_seat`.
-    pub(crate) async fn write_admitting<T, F>(&self, f: F) -> Result<T>
-    where
-        F: FnOnce(&mut TenantTx<'_>) -> Result<T> + Send + 'static,
-        T: Send + 'static,
-    {
-        let admission = self.admission().await?;
-        self.run(TxMode::Write, Some(admission), f).await
-    }
-
-    /// Runs a change that `f` makes with ONE writing statement on
-    /// PostgreSQL (a [`crate::db::PgChain`] of inserts, say), atomic without
-    /// a transaction; on SQLite `f` runs in a transaction as for
-    /// [`Self::write`]. Reads around that statement are fine; a second write
-    /// is not: the two would not be atomic. It may add a seat, as
-    /// [`Self::write_admitting`].
-    pub(crate) async fn write_statement<T, F>(&self, f: F) -> Result<T>
-    where
-        F: FnOnce(&mut TenantTx<'_>) -> Result<T> + Send + 'static,
-        T: Send + 'static,
-    {
-        let admission = self.admission().await?;
-        // A seat limit is a count then a write: atomic only in a transaction
-        // that holds the tenant's seat lock (see `admit_seat`).
-        let mode = if admission.is_open() {
-            TxMode::Statement
-        } else {
-            TxMode::Write
-        };
-        self.run(mode, Some(admission), f).await
-    }
-
-    async fn run<T, F>(&self, mode: TxMode, admission: Option<Admission>, f: F) -> Result<T>
+    /// Runs `f` in a transaction of `mode` (see [`TxMode`]); `admission`:
+    /// whether it may add a seat (see `licensing::entitlements`).
+    pub(crate) async fn run<T, F>(
+        &self,
+        mode: TxMode,
+        admission: Option<Admission>,
+        f: F,
+    ) -> Result<T>
     where
         F: FnOnce(&mut TenantTx<'_>) -> Result<T> + Send + 'static,
         T: Send + 'static,
@@ -391,41 +338,6 @@ pub(crate) struct TenantTx<'a> {
 }
 
 impl TenantTx<'_> {
-    /// Records a change in the tenant's audit log, inside the same transaction.
-    /// The audit event [`Self::audit`] would write, for a caller that writes
-    /// it itself (in a [`crate::db::PgChain`]).
-    pub(crate) fn audit_row(
-        &self,
-        action: &str,
-        target_type: &str,
-        target_id: &str,
-        detail: serde_json::Value,
-    ) -> AuditRow {
-        AuditEvent::row(
-            self.tenant,
-            self.now,
-            self.actor,
-            action,
-            target_type,
-            target_id,
-            &detail,
-        )
-    }
-
-    pub(crate) fn audit(
-        &mut self,
-        action: &str,
-        target_type: &str,
-        target_id: &str,
-        detail: serde_json::Value,
-    ) -> Result<()> {
-        let event = self.audit_row(action, target_type, target_id, detail);
-        diesel::insert_into(audit_events::table)
-            .values(&event)
-            .execute(self.conn)?;
-        Ok(())
-    }
-
     /// Serialises changes of this tenant that must see each other (key
     /// rotation): on PostgreSQL a row lock on the tenant, held to the end of the
     /// transaction; SQLite already runs one write transaction at a time.

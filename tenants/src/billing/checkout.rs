@@ -71,7 +71,7 @@ impl Billing<'_> {
             .await?;
         let seats_in_use = self.scope.seats_in_use().await?;
         let now = self.scope.store.now();
-        let grace = self.scope.store.shared.billing_grace;
+        let grace = self.scope.store.shared.licensing.billing_grace;
         let e = effective(&tenant.plan, &tenant.billing, now, grace);
         Ok(BillingStatus {
             plan: e.plan,

@@ -99,7 +99,7 @@ impl crate::Store {
             &tenant.plan,
             &tenant.billing,
             self.now(),
-            self.shared.billing_grace,
+            self.shared.licensing.billing_grace,
         )
     }
 }

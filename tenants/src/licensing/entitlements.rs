@@ -3,8 +3,10 @@
 
 use diesel::prelude::*;
 
+use super::admission::Admission;
 use super::status::{LicenseState, LicenseStatus};
 use super::{Feature, Plans};
+use crate::db::TxMode;
 use crate::db::schema::users;
 use crate::error::{Error, Result};
 use crate::store::{TenantScope, TenantTx};
@@ -178,20 +180,6 @@ impl Entitlements {
     }
 }
 
-/// What a write needs to know to admit a new seat (an active internal
-/// user): whether the installation is restricted, and the plan's limit.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Admission {
-    pub(crate) restricted: Option<String>,
-    pub(crate) max_internal_users: Option<u64>,
-}
-
-impl Admission {
-    pub(crate) fn is_open(&self) -> bool {
-        self.restricted.is_none() && self.max_internal_users.is_none()
-    }
-}
-
 /// Active internal users of the transaction's tenant (an index-only count).
 pub(crate) fn tenant_seats(tx: &mut TenantTx<'_>) -> Result<u64> {
     seats_of(tx.conn, tx.tenant)
@@ -247,15 +235,52 @@ impl TenantTx<'_> {
     }
 }
 
+/// Writes that may add a seat: the licence and the plan's limit are looked
+/// up before the transaction opens, for [`TenantTx::admit_seat`].
+impl TenantScope {
+    /// [`Self::write`] for a change that may add a seat: the licence and
+    /// the plan's limit are looked up first, for `TenantTx::admit_seat`.
+    pub(crate) async fn write_admitting<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut TenantTx<'_>) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let admission = self.admission().await?;
+        self.run(TxMode::Write, Some(admission), f).await
+    }
+
+    /// Runs a change that `f` makes with ONE writing statement on
+    /// PostgreSQL (a [`crate::db::PgChain`] of inserts, say), atomic without
+    /// a transaction; on SQLite `f` runs in a transaction as for
+    /// [`Self::write`]. Reads around that statement are fine; a second write
+    /// is not: the two would not be atomic. It may add a seat, as
+    /// [`Self::write_admitting`].
+    pub(crate) async fn write_statement<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&mut TenantTx<'_>) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let admission = self.admission().await?;
+        // A seat limit is a count then a write: atomic only in a transaction
+        // that holds the tenant's seat lock (see `admit_seat`).
+        let mode = if admission.is_open() {
+            TxMode::Statement
+        } else {
+            TxMode::Write
+        };
+        self.run(mode, Some(admission), f).await
+    }
+}
+
 impl TenantScope {
     /// The tenant's entitlements (licence status at most a cache lifetime old).
     pub async fn entitlements(&self) -> Result<Entitlements> {
         let license = self.store.license_status_cached().await?;
         Ok(Entitlements::for_tenant(
-            &self.store.shared.plans,
+            &self.store.shared.licensing.plans,
             &self.tenant,
             self.store.now(),
-            self.store.shared.billing_grace,
+            self.store.shared.licensing.billing_grace,
             &license,
         ))
     }
@@ -275,10 +300,16 @@ impl TenantScope {
             &self.tenant.plan,
             &self.tenant.billing,
             self.store.now(),
-            self.store.shared.billing_grace,
+            self.store.shared.licensing.billing_grace,
         )
         .plan;
-        let max_internal_users = self.store.shared.plans.get(&plan).max_internal_users;
+        let max_internal_users = self
+            .store
+            .shared
+            .licensing
+            .plans
+            .get(&plan)
+            .max_internal_users;
         let license = self.store.license_status_cached().await?;
         Ok(Admission {
             restricted: license.restricted.then(|| license.warnings.join("; ")),

@@ -8,9 +8,12 @@
 //! - [`entitlements`]: what a tenant may use = the installation's licence
 //!   plus the tenant's plan; [`entitlements::Entitlements::require`] is the check.
 
+pub(crate) mod admission;
 mod assign;
 pub mod entitlements;
+mod installed;
 pub mod plans;
+pub(crate) mod state;
 pub mod status;
 pub mod token;
 

@@ -4,13 +4,14 @@
 //! log is pruned to its configured size. Best effort by design: entries still
 //! buffered when a node stops are lost, the audit log is not.
 
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use diesel::prelude::*;
 use serde_json::Value;
 use time::OffsetDateTime;
 
+use super::state::RequestLogEntry;
 use crate::clock::{from_db, to_db};
 use crate::db::schema::scim_requests;
 use crate::db::{Id, TxMode, on_backend};
@@ -18,26 +19,9 @@ use crate::error::Result;
 use crate::licensing::{Access, Entitlements, Feature, LicenseStatus};
 use crate::store::{Shared, TenantScope};
 
-/// Entries kept in memory at most while the database is slow or away.
-const MAX_BUFFERED: usize = 10_000;
 const FLUSH_EVERY: Duration = Duration::from_millis(200);
 /// Bytes of a request body kept in an entry.
 const MAX_BODY: usize = 16 * 1024;
-
-/// What the HTTP layer reports about one SCIM request.
-#[derive(Debug, Clone)]
-pub struct RequestLogEntry {
-    pub tenant_id: Id,
-    pub token_id: String,
-    pub method: String,
-    pub path: String,
-    pub status: u16,
-    pub scim_type: Option<String>,
-    pub detail: Option<String>,
-    pub duration: Duration,
-    pub request_id: String,
-    pub body: Option<Value>,
-}
 
 /// One entry as stored and read back.
 #[derive(Debug, Clone, PartialEq)]
@@ -121,41 +105,11 @@ fn truncated(body: &Value) -> String {
     s
 }
 
-#[derive(Default)]
-pub(crate) struct RequestLog {
-    /// Ids are taken when a request is logged, so the log's order is the
-    /// order of the requests whichever batch writes them.
-    buffer: Mutex<Vec<(Id, OffsetDateTime, RequestLogEntry)>>,
-    flusher: Mutex<bool>,
-    /// Held from taking the buffer until its rows are written, so a flush
-    /// that finds the buffer empty because the background loop just took it
-    /// still returns only once those entries are in the database.
-    writing: tokio::sync::Mutex<()>,
-}
-
-impl RequestLog {
-    pub(crate) fn push(&self, at: OffsetDateTime, entry: RequestLogEntry) {
-        if let Ok(mut b) = self.buffer.lock() {
-            if b.len() >= MAX_BUFFERED {
-                b.remove(0);
-            }
-            b.push((Id::new(), at, entry));
-        }
-    }
-
-    fn take(&self) -> Vec<(Id, OffsetDateTime, RequestLogEntry)> {
-        self.buffer
-            .lock()
-            .map(|mut b| std::mem::take(&mut *b))
-            .unwrap_or_default()
-    }
-}
-
 impl crate::Store {
     /// Records a SCIM request in its tenant's log (written shortly after).
     pub fn log_scim_request(&self, entry: RequestLogEntry) {
-        self.shared.scim_log.push(self.now(), entry);
-        let mut started = match self.shared.scim_log.flusher.lock() {
+        self.shared.scim.log.push(self.now(), entry);
+        let mut started = match self.shared.scim.log.flusher.lock() {
             Ok(s) => s,
             Err(_) => return,
         };
@@ -188,24 +142,24 @@ async fn flush_loop(inner: Weak<Shared>) {
 /// (`billed`), never shrinks what is kept).
 fn kept(inner: &Shared, plan: &str, billed: Option<&str>, license: Option<&LicenseStatus>) -> i64 {
     let extended = match license {
-        Some(l) => Entitlements::compute(&inner.plans, plan, billed, l)
+        Some(l) => Entitlements::compute(&inner.licensing.plans, plan, billed, l)
             .require(Feature::ScimLogRetention, Access::Read)
             .is_ok(),
         // Without a licence status, never delete what may be kept.
         None => true,
     };
     let size = if extended {
-        inner.scim_log_size_extended.max(inner.scim_log_size)
+        inner.scim.log_size_extended.max(inner.scim.log_size)
     } else {
-        inner.scim_log_size
+        inner.scim.log_size
     };
     i64::try_from(size).unwrap_or(i64::MAX)
 }
 
 async fn flush(store: &crate::Store) -> Result<()> {
     let inner = &store.shared;
-    let _writing = inner.scim_log.writing.lock().await;
-    let entries = inner.scim_log.take();
+    let _writing = inner.scim.log.writing.lock().await;
+    let entries = inner.scim.log.take();
     if entries.is_empty() {
         return Ok(());
     }

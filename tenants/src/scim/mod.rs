@@ -13,15 +13,15 @@ mod query;
 pub mod resource;
 pub mod schema;
 mod sql;
+pub(crate) mod state;
 mod users;
 
 pub use filter::parse as parse_filter;
-pub use log::{RequestLogEntry, ScimRequestRecord};
+pub use log::ScimRequestRecord;
 pub use project::Projection;
 pub use provider::{
     ListFields, MAX_BULK_OPERATIONS, MAX_MEMBERS_IN_PATCH_RESPONSE, Page, Patched, Resource,
     ResourceKind, ScimProvider, integer, list_params, no_such_resource,
 };
 pub use resource::etag;
-
-pub(crate) use query::{Continuation, ContinuationKey};
+pub use state::RequestLogEntry;

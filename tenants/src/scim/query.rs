@@ -13,6 +13,7 @@ use diesel::sql_types::{BigInt, Binary, Nullable, Text};
 use super::filter::{Translator, sort_expr};
 use super::schema::{ResourceKind, ResourceType};
 use super::sql::{Bind, Sql};
+use super::state::{Continuation, ContinuationKey};
 use crate::db::{Backend, Id};
 use crate::error::Result;
 use crate::store::TenantTx;
@@ -29,17 +30,6 @@ pub struct ListParams {
     pub start_index: i64,
     pub count: i64,
 }
-
-/// Where the next page of a walk starts.
-#[derive(Debug, Clone)]
-pub(crate) struct Continuation {
-    sort_key: Option<String>,
-    last: Id,
-    total: i64,
-}
-
-/// The cache key of a continuation: tenant, resource type, query, position.
-pub(crate) type ContinuationKey = (Id, &'static str, String, i64);
 
 #[derive(QueryableByName)]
 struct IdRow {
@@ -81,7 +71,7 @@ pub(crate) fn list(
     tx: &mut TenantTx<'_>,
     rt: &'static ResourceType,
     params: &ListParams,
-    cache: &crate::cache::TtlCache<ContinuationKey, Continuation>,
+    cache: &crate::ttl_cache::TtlCache<ContinuationKey, Continuation>,
 ) -> Result<ListResult> {
     let backend = tx.conn.backend();
     let table = rt.kind.table();

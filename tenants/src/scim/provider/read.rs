@@ -72,7 +72,7 @@ impl ScimProvider<'_> {
         params: ListParams,
         projection: &Projection,
     ) -> Result<(Vec<Value>, i64)> {
-        let cache = self.scope.store.shared.scim_pages.clone();
+        let cache = self.scope.store.shared.scim.pages.clone();
         let base = self.base_url.clone();
         let rt = kind.resource_type();
         let with_extra = projection.wants(kind.memberships());

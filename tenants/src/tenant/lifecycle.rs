@@ -1,14 +1,14 @@
-//! Tenants: the unit of isolation. Operator-level operations live here; what
-//! is inside a tenant is reached through [`crate::store::TenantScope`].
-
-use std::fmt;
+//! The operator's side of tenants: created, listed, found, suspended,
+//! resumed and deleted (crypto-shredded first).
 
 use diesel::prelude::*;
 use serde_json::json;
-use time::OffsetDateTime;
 
+use super::model::{
+    DeletedTenant, NewTenant, NewTenantRow, Tenant, TenantRow, TenantStatus, validate_slug,
+};
 use crate::audit::AuditEvent;
-use crate::clock::{from_db, to_db};
+use crate::clock::to_db;
 use crate::db::schema::{
     api_tokens, audit_events, console_sessions, group_members, group_subgroups, groups,
     scim_requests, signing_keys, tenant_admins, tenants, user_profiles, user_values, users,
@@ -21,197 +21,6 @@ use crate::keys::signing::initial_keys;
 use crate::page::{Page, PageRequest};
 use crate::store::{Actor, Store};
 use crate::validate;
-
-/// Words that would read as part of the product in a URL or a subdomain.
-const RESERVED_SLUGS: &[&str] = &[
-    "admin",
-    "api",
-    "app",
-    "assets",
-    "auth",
-    "billing",
-    "console",
-    "dashboard",
-    "docs",
-    "healthz",
-    "help",
-    "internal",
-    "latchkey",
-    "login",
-    "logout",
-    "mail",
-    "metrics",
-    "oauth",
-    "oidc",
-    "platform",
-    "public",
-    "readyz",
-    "root",
-    "scim",
-    "signup",
-    "static",
-    "status",
-    "support",
-    "system",
-    "www",
-];
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TenantStatus {
-    /// Signed up, waiting for its first admin to verify the email address:
-    /// every tenant surface refuses it.
-    Pending,
-    Active,
-    Suspended,
-    Deleting,
-}
-
-impl TenantStatus {
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            TenantStatus::Pending => "pending",
-            TenantStatus::Active => "active",
-            TenantStatus::Suspended => "suspended",
-            TenantStatus::Deleting => "deleting",
-        }
-    }
-
-    fn parse(s: &str) -> Result<Self> {
-        match s {
-            "pending" => Ok(TenantStatus::Pending),
-            "active" => Ok(TenantStatus::Active),
-            "suspended" => Ok(TenantStatus::Suspended),
-            "deleting" => Ok(TenantStatus::Deleting),
-            other => Err(Error::Internal(format!("unknown tenant status `{other}`"))),
-        }
-    }
-}
-
-impl fmt::Display for TenantStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(self.as_str())
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Tenant {
-    pub id: Id,
-    pub slug: String,
-    pub display_name: String,
-    pub status: TenantStatus,
-    pub plan: String,
-    pub version: i64,
-    pub created_at: OffsetDateTime,
-    pub updated_at: OffsetDateTime,
-    /// Stripe billing state (all empty for a tenant that never upgraded);
-    /// shared, as tenants are cloned out of the cache on every request.
-    pub billing: std::sync::Arc<crate::billing::TenantBilling>,
-}
-
-impl Tenant {
-    /// Tenant surfaces answer only for active tenants; a suspended tenant
-    /// keeps its data but refuses every request with a clear error.
-    pub fn ensure_usable(&self) -> Result<()> {
-        match self.status {
-            TenantStatus::Active => Ok(()),
-            TenantStatus::Pending => Err(Error::TenantPending(self.slug.clone())),
-            TenantStatus::Suspended => Err(Error::TenantSuspended(self.slug.clone())),
-            TenantStatus::Deleting => Err(Error::TenantDeleting(self.slug.clone())),
-        }
-    }
-}
-
-#[derive(Debug, Queryable, Selectable)]
-#[diesel(table_name = tenants)]
-struct TenantRow {
-    id: Id,
-    slug: String,
-    display_name: String,
-    status: String,
-    plan: String,
-    version: i64,
-    created_at: time::PrimitiveDateTime,
-    updated_at: time::PrimitiveDateTime,
-    #[diesel(embed)]
-    billing: crate::billing::BillingRow,
-}
-
-impl TryFrom<TenantRow> for Tenant {
-    type Error = Error;
-    fn try_from(row: TenantRow) -> Result<Self> {
-        Ok(Tenant {
-            id: row.id,
-            slug: row.slug,
-            display_name: row.display_name,
-            status: TenantStatus::parse(&row.status)?,
-            plan: row.plan,
-            version: row.version,
-            created_at: from_db(row.created_at),
-            updated_at: from_db(row.updated_at),
-            billing: std::sync::Arc::new(row.billing.into()),
-        })
-    }
-}
-
-#[derive(Insertable)]
-#[diesel(table_name = tenants)]
-struct NewTenantRow {
-    id: Id,
-    slug: String,
-    display_name: String,
-    status: String,
-    plan: String,
-    wrapped_data_key: Option<Vec<u8>>,
-    master_key_id: String,
-    version: i64,
-    created_at: time::PrimitiveDateTime,
-    updated_at: time::PrimitiveDateTime,
-}
-
-/// A slug is a DNS label (RFC 1035 style): 3–63 of `a-z`, `0-9` and `-`,
-/// starting with a letter, not ending with `-`, and not a reserved word.
-pub fn validate_slug(slug: &str) -> Result<()> {
-    let bad = |why: &str| Err(Error::invalid("slug", why.to_owned()));
-    if !(3..=63).contains(&slug.len()) {
-        return bad("must be 3 to 63 characters long");
-    }
-    if !slug
-        .bytes()
-        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    {
-        return bad("may contain only lowercase letters a-z, digits and hyphens");
-    }
-    if !slug.starts_with(|c: char| c.is_ascii_lowercase()) {
-        return bad("must start with a letter");
-    }
-    if slug.ends_with('-') {
-        return bad("must not end with a hyphen");
-    }
-    if slug.contains("--") {
-        return bad("must not contain two hyphens in a row");
-    }
-    if RESERVED_SLUGS.contains(&slug) {
-        return bad("is reserved; choose another");
-    }
-    Ok(())
-}
-
-#[derive(Debug, Clone)]
-pub struct NewTenant {
-    pub slug: String,
-    pub display_name: String,
-}
-
-/// What deleting a tenant did.
-#[derive(Debug, Clone)]
-pub struct DeletedTenant {
-    pub id: Id,
-    pub slug: String,
-    /// The data key was destroyed before any row: sealed secrets that
-    /// survive anywhere (backups, replicas) can no longer be opened.
-    pub data_key_destroyed: bool,
-    pub rows_deleted: usize,
-}
 
 pub struct Tenants<'a> {
     store: &'a Store,
@@ -319,12 +128,19 @@ impl Tenants<'_> {
         if validate_slug(slug).is_err() {
             return Err(Error::NotFound(Resource::Tenant));
         }
-        if let Some(hit) = self.store.shared.tenants_by_slug.get(&slug.to_owned()) {
+        if let Some(hit) = self
+            .store
+            .shared
+            .caches
+            .tenants_by_slug
+            .get(&slug.to_owned())
+        {
             return Ok(hit);
         }
         let tenant = self.get_fresh(slug).await?;
         self.store
             .shared
+            .caches
             .tenants_by_slug
             .insert(tenant.slug.clone(), tenant.clone());
         Ok(tenant)
@@ -562,107 +378,5 @@ fn slug_taken(slug: &str) -> Error {
     Error::Conflict {
         code: "slug-taken",
         message: format!("the slug `{slug}` is already taken"),
-    }
-}
-
-impl Store {
-    /// Re-wraps every tenant's data key under `new_key` in one transaction.
-    /// Sealed values are untouched: only the wrapping changes.
-    /// Keys already wrapped under `new_key` are left alone, so a rewrap that
-    /// was interrupted, or raced by a node still on the old key, is finished
-    /// by running it again.
-    pub async fn rewrap(&self, new_key: &crate::keys::sealing::MasterKey) -> Result<usize> {
-        let old = &self.shared.master;
-        let wrapped: Vec<(Id, Vec<u8>, String)> = self
-            .pool()
-            .run(|conn| {
-                let rows: Vec<(Id, Option<Vec<u8>>, String)> = tenants::table
-                    .select((
-                        tenants::id,
-                        tenants::wrapped_data_key,
-                        tenants::master_key_id,
-                    ))
-                    .load(conn)?;
-                Ok(rows
-                    .into_iter()
-                    .filter_map(|(id, w, key_id)| w.map(|w| (id, w, key_id)))
-                    .collect())
-            })
-            .await?;
-        let mut rewrapped = Vec::with_capacity(wrapped.len());
-        for (id, w, key_id) in wrapped {
-            if key_id == new_key.id() {
-                continue;
-            }
-            if key_id != old.id() {
-                return Err(Error::Config(format!(
-                    "the data key of tenant {id} is wrapped under master key id {key_id}, which is neither \
-                     the current master key (key id {}) nor the new key (key id {})",
-                    old.id(),
-                    new_key.id()
-                )));
-            }
-            let key = old.unwrap(id, &w)?;
-            rewrapped.push((id, w, new_key.wrap(id, &key)?));
-        }
-        let new_id = new_key.id().to_owned();
-        self.pool()
-            .run_in(None, TxMode::Write, move |conn| {
-                let mut count = 0;
-                for (id, old_wrapped, new_wrapped) in rewrapped {
-                    // Compare-and-set: a concurrent delete or rewrap wins.
-                    count += diesel::update(
-                        tenants::table
-                            .find(id)
-                            .filter(tenants::wrapped_data_key.eq(old_wrapped)),
-                    )
-                    .set((
-                        tenants::wrapped_data_key.eq(Some(new_wrapped)),
-                        tenants::master_key_id.eq(&new_id),
-                    ))
-                    .execute(conn)?;
-                }
-                Ok(count)
-            })
-            .await
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dns_labels_are_valid_slugs() {
-        for ok in ["acme", "acme-corp", "a1b", "x".repeat(63).as_str()] {
-            assert!(validate_slug(ok).is_ok(), "{ok}");
-        }
-    }
-
-    #[test]
-    fn malformed_slugs_are_refused_with_the_field_named() {
-        for bad in [
-            "ab",
-            "Acme",
-            "1acme",
-            "acme-",
-            "ac--me",
-            "ac_me",
-            "acmé",
-            &"x".repeat(64),
-        ] {
-            let err = validate_slug(bad).unwrap_err();
-            assert!(err.to_string().starts_with("slug:"), "{bad}: {err}");
-        }
-    }
-
-    #[test]
-    fn reserved_slugs_are_refused() {
-        assert!(
-            validate_slug("admin")
-                .unwrap_err()
-                .to_string()
-                .contains("reserved")
-        );
     }
 }
