@@ -4,22 +4,19 @@
 //! log is pruned to its configured size. Best effort by design: entries still
 //! buffered when a node stops are lost, the audit log is not.
 
-use std::sync::{Arc, Weak};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use diesel::prelude::*;
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use super::state::RequestLogEntry;
 use crate::clock::{from_db, to_db};
+use crate::db::Id;
 use crate::db::schema::scim_requests;
-use crate::db::{Id, TxMode, on_backend};
-use crate::error::Result;
-use crate::licensing::{Access, Entitlements, Feature, LicenseStatus};
-use crate::store::{Shared, TenantScope};
 
-const FLUSH_EVERY: Duration = Duration::from_millis(200);
+/// Entries kept in memory at most while the database is slow or away.
+const MAX_BUFFERED: usize = 10_000;
 /// Bytes of a request body kept in an entry.
 const MAX_BODY: usize = 16 * 1024;
 
@@ -41,7 +38,7 @@ pub struct ScimRequestRecord {
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = scim_requests)]
-struct Row {
+pub(super) struct Row {
     tenant_id: Id,
     id: Id,
     occurred_at: time::PrimitiveDateTime,
@@ -54,6 +51,44 @@ struct Row {
     duration_ms: i32,
     request_id: String,
     request_body: Option<String>,
+}
+
+impl Row {
+    /// The row of an entry logged at `at` under `id`, its body redacted and cut.
+    pub(super) fn of(id: Id, at: OffsetDateTime, e: RequestLogEntry) -> Row {
+        Row {
+            tenant_id: e.tenant_id,
+            id,
+            occurred_at: to_db(at),
+            token_id: e.token_id,
+            method: e.method,
+            path: e.path,
+            status: i32::from(e.status),
+            scim_type: e.scim_type,
+            detail: e.detail,
+            duration_ms: i32::try_from(e.duration.as_millis()).unwrap_or(i32::MAX),
+            request_id: e.request_id,
+            request_body: e.body.as_ref().map(truncated),
+        }
+    }
+}
+
+impl From<Row> for ScimRequestRecord {
+    fn from(r: Row) -> Self {
+        ScimRequestRecord {
+            id: r.id,
+            occurred_at: from_db(r.occurred_at),
+            token_id: r.token_id,
+            method: r.method,
+            path: r.path,
+            status: u16::try_from(r.status).unwrap_or(0),
+            scim_type: r.scim_type,
+            detail: r.detail,
+            duration_ms: r.duration_ms,
+            request_id: r.request_id,
+            request_body: r.request_body,
+        }
+    }
 }
 
 /// Keys whose values never reach the log, whatever resource they sit in.
@@ -105,163 +140,48 @@ fn truncated(body: &Value) -> String {
     s
 }
 
-impl crate::Store {
-    /// Records a SCIM request in its tenant's log (written shortly after).
-    pub fn log_scim_request(&self, entry: RequestLogEntry) {
-        self.shared.scim.log.push(self.now(), entry);
-        let mut started = match self.shared.scim.log.flusher.lock() {
-            Ok(s) => s,
-            Err(_) => return,
-        };
-        if !*started && tokio::runtime::Handle::try_current().is_ok() {
-            *started = true;
-            tokio::spawn(flush_loop(Arc::downgrade(&self.shared)));
+/// What the HTTP layer reports about one SCIM request.
+#[derive(Debug, Clone)]
+pub struct RequestLogEntry {
+    pub tenant_id: Id,
+    pub token_id: String,
+    pub method: String,
+    pub path: String,
+    pub status: u16,
+    pub scim_type: Option<String>,
+    pub detail: Option<String>,
+    pub duration: Duration,
+    pub request_id: String,
+    pub body: Option<Value>,
+}
+
+#[derive(Default)]
+pub(crate) struct RequestLog {
+    /// Ids are taken when a request is logged, so the log's order is the
+    /// order of the requests whichever batch writes them.
+    buffer: Mutex<Vec<(Id, OffsetDateTime, RequestLogEntry)>>,
+    pub(super) flusher: Mutex<bool>,
+    /// Held from taking the buffer until its rows are written, so a flush
+    /// that finds the buffer empty because the background loop just took it
+    /// still returns only once those entries are in the database.
+    pub(super) writing: tokio::sync::Mutex<()>,
+}
+
+impl RequestLog {
+    pub(crate) fn push(&self, at: OffsetDateTime, entry: RequestLogEntry) {
+        if let Ok(mut b) = self.buffer.lock() {
+            if b.len() >= MAX_BUFFERED {
+                b.remove(0);
+            }
+            b.push((Id::new(), at, entry));
         }
     }
 
-    /// Returns once every request logged before the call is written (tests,
-    /// and shutdown).
-    pub async fn flush_scim_log(&self) -> Result<()> {
-        flush(self).await
-    }
-}
-
-async fn flush_loop(inner: Weak<Shared>) {
-    loop {
-        tokio::time::sleep(FLUSH_EVERY).await;
-        let Some(inner) = inner.upgrade() else { return };
-        if let Err(e) = flush(&crate::Store { shared: inner }).await {
-            tracing::warn!(error = %e, "the SCIM request log could not be written");
-        }
-    }
-}
-
-/// Entries kept for a tenant on `plan`: the extended size when its plan or
-/// the installation's licence includes `scim_log_retention` (read access is
-/// enough: a licence past its grace period, or a paid plan that lapsed
-/// (`billed`), never shrinks what is kept).
-fn kept(inner: &Shared, plan: &str, billed: Option<&str>, license: Option<&LicenseStatus>) -> i64 {
-    let extended = match license {
-        Some(l) => Entitlements::compute(&inner.licensing.plans, plan, billed, l)
-            .require(Feature::ScimLogRetention, Access::Read)
-            .is_ok(),
-        // Without a licence status, never delete what may be kept.
-        None => true,
-    };
-    let size = if extended {
-        inner.scim.log_size_extended.max(inner.scim.log_size)
-    } else {
-        inner.scim.log_size
-    };
-    i64::try_from(size).unwrap_or(i64::MAX)
-}
-
-async fn flush(store: &crate::Store) -> Result<()> {
-    let inner = &store.shared;
-    let _writing = inner.scim.log.writing.lock().await;
-    let entries = inner.scim.log.take();
-    if entries.is_empty() {
-        return Ok(());
-    }
-    let license = store.license_status_cached().await.ok();
-    let mut by_tenant: std::collections::BTreeMap<Id, Vec<Row>> = Default::default();
-    for (id, at, e) in entries {
-        by_tenant.entry(e.tenant_id).or_default().push(Row {
-            tenant_id: e.tenant_id,
-            id,
-            occurred_at: to_db(at),
-            token_id: e.token_id,
-            method: e.method,
-            path: e.path,
-            status: i32::from(e.status),
-            scim_type: e.scim_type,
-            detail: e.detail,
-            duration_ms: i32::try_from(e.duration.as_millis()).unwrap_or(i32::MAX),
-            request_id: e.request_id,
-            request_body: e.body.as_ref().map(truncated),
-        });
-    }
-    for (tenant, rows) in by_tenant {
-        let inner = store.shared.clone();
-        let license = license.clone();
-        let result = store
-            .shared
-            .pool
-            .run_in(Some(tenant), TxMode::Write, move |conn| {
-                // A tenant deleted meanwhile has nothing left to log into.
-                let plan = crate::db::schema::tenants::table
-                    .find(tenant)
-                    .select((
-                        crate::db::schema::tenants::plan,
-                        crate::db::schema::tenants::billing_plan,
-                    ))
-                    .first::<(String, Option<String>)>(conn)
-                    .optional()?;
-                let Some((plan, billed)) = plan else {
-                    return Ok(());
-                };
-                let keep = kept(&inner, &plan, billed.as_deref(), license.as_deref());
-                on_backend!(conn, |c| diesel::insert_into(scim_requests::table)
-                    .values(&rows)
-                    .execute(c))?;
-                let cutoff: Option<Id> = scim_requests::table
-                    .filter(scim_requests::tenant_id.eq(tenant))
-                    .order(scim_requests::id.desc())
-                    .offset(keep)
-                    .select(scim_requests::id)
-                    .first(conn)
-                    .optional()?;
-                if let Some(cutoff) = cutoff {
-                    diesel::delete(
-                        scim_requests::table
-                            .filter(scim_requests::tenant_id.eq(tenant))
-                            .filter(scim_requests::id.le(cutoff)),
-                    )
-                    .execute(conn)?;
-                }
-                Ok(())
-            })
-            .await;
-        result?;
-    }
-    Ok(())
-}
-
-impl TenantScope {
-    /// The tenant's most recent SCIM requests with at least status
-    /// `status_min`, newest first.
-    pub async fn scim_requests(
-        &self,
-        limit: i64,
-        status_min: u16,
-    ) -> Result<Vec<ScimRequestRecord>> {
-        let rows: Vec<Row> = self
-            .read(move |tx| {
-                Ok(scim_requests::table
-                    .filter(scim_requests::tenant_id.eq(tx.tenant))
-                    .filter(scim_requests::status.ge(i32::from(status_min)))
-                    .order(scim_requests::id.desc())
-                    .limit(limit)
-                    .select(Row::as_select())
-                    .load(tx.conn)?)
-            })
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| ScimRequestRecord {
-                id: r.id,
-                occurred_at: from_db(r.occurred_at),
-                token_id: r.token_id,
-                method: r.method,
-                path: r.path,
-                status: u16::try_from(r.status).unwrap_or(0),
-                scim_type: r.scim_type,
-                detail: r.detail,
-                duration_ms: r.duration_ms,
-                request_id: r.request_id,
-                request_body: r.request_body,
-            })
-            .collect())
+    pub(super) fn take(&self) -> Vec<(Id, OffsetDateTime, RequestLogEntry)> {
+        self.buffer
+            .lock()
+            .map(|mut b| std::mem::take(&mut *b))
+            .unwrap_or_default()
     }
 }
 

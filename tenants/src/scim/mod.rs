@@ -6,6 +6,7 @@ mod dialect;
 mod filter;
 mod groups;
 pub mod log;
+mod log_table;
 pub mod patch;
 mod project;
 pub mod provider;
@@ -17,11 +18,10 @@ pub(crate) mod state;
 mod users;
 
 pub use filter::parse as parse_filter;
-pub use log::ScimRequestRecord;
+pub use log::{RequestLogEntry, ScimRequestRecord};
 pub use project::Projection;
 pub use provider::{
     ListFields, MAX_BULK_OPERATIONS, MAX_MEMBERS_IN_PATCH_RESPONSE, Page, Patched, Resource,
     ResourceKind, ScimProvider, integer, list_params, no_such_resource,
 };
 pub use resource::etag;
-pub use state::RequestLogEntry;
