@@ -4,7 +4,7 @@
 
 mod dialect;
 mod filter;
-mod groups;
+pub(crate) mod groups;
 pub mod log;
 pub mod patch;
 mod project;
@@ -13,7 +13,7 @@ mod query;
 pub mod resource;
 pub mod schema;
 mod sql;
-mod users;
+pub(crate) mod users;
 
 pub use filter::parse as parse_filter;
 pub use log::{RequestLogEntry, ScimRequestRecord};
