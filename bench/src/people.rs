@@ -1,8 +1,7 @@
 //! The benchmark's directory of people: user `i`'s names, email, external
-//! id, department and id, as the SCIM body Entra ID sends to create it, and
-//! as the SQL that computes the same values in the database (for seeding).
-//! The two must agree: the SCIM queries look seeded users up by the values
-//! computed here.
+//! id, department and id, as the SCIM body Entra ID sends to create it. The
+//! seeded users are these bodies too (see `seed`): the SCIM queries look
+//! them up by the values computed here.
 
 use serde_json::{Value, json};
 
@@ -281,116 +280,6 @@ pub fn member_patch(op: &str, user: &str) -> Value {
         "schemas": [PATCH_SCHEMA],
         "Operations": [{"op": op, "path": "members", "value": [{"value": user}]}],
     })
-}
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum Dialect {
-    Postgres,
-    Sqlite,
-}
-
-impl Dialect {
-    /// Bytes from a hex text expression.
-    pub fn unhex(self, expr: &str) -> String {
-        match self {
-            Dialect::Postgres => format!("decode({expr}, 'hex')"),
-            Dialect::Sqlite => format!("unhex({expr})"),
-        }
-    }
-
-    /// A `TIMESTAMP` value from Unix milliseconds, as the service stores it
-    /// (on SQLite, diesel's text form; whole seconds, so exactly that form).
-    pub fn timestamp(self, millis: &str) -> String {
-        match self {
-            Dialect::Postgres => format!("to_timestamp(({millis}) / 1000.0) AT TIME ZONE 'UTC'"),
-            Dialect::Sqlite => {
-                format!("strftime('%Y-%m-%d %H:%M:%S', ({millis}) / 1000, 'unixepoch')")
-            }
-        }
-    }
-
-    /// `WITH`, and on SQLite `WITH RECURSIVE` for the counting CTE.
-    pub fn with(self) -> &'static str {
-        match self {
-            Dialect::Postgres => "WITH ",
-            Dialect::Sqlite => "WITH RECURSIVE ",
-        }
-    }
-
-    /// A CTE `name(i)` of the integers `from..to`.
-    pub fn series(self, name: &str, from: u64, to: u64) -> String {
-        let last = to.saturating_sub(1).max(from);
-        match self {
-            Dialect::Postgres => {
-                format!("{name}(i) AS (SELECT generate_series({from}::bigint, {last}::bigint))")
-            }
-            Dialect::Sqlite => format!(
-                "{name}(i) AS (SELECT {from} UNION ALL SELECT i + 1 FROM {name} WHERE i < {last})"
-            ),
-        }
-    }
-
-    /// [`v7_hex`] of `(base + n, n)`.
-    fn v7_hex(self, base: u64, n: &str) -> String {
-        match self {
-            Dialect::Postgres => format!(
-                "lpad(to_hex({base} + {n}), 12, '0') || '70008' || lpad(to_hex(({n} * 2654435761) % 1152921504606846976), 15, '0')"
-            ),
-            Dialect::Sqlite => format!(
-                "printf('%012x70008%015x', {base} + {n}, ({n} * 2654435761) % 1152921504606846976)"
-            ),
-        }
-    }
-
-    /// The id of seeded user `n` (bytes).
-    pub fn user_id(self, base: u64, n: &str) -> String {
-        self.unhex(&self.v7_hex(base, n))
-    }
-
-    fn external_id(self, n: &str) -> String {
-        match self {
-            Dialect::Postgres => format!(
-                "lpad(to_hex(({n} * 2654435761) % 4294967296), 8, '0') || '-0000-4000-8000-' || lpad(to_hex({n}), 12, '0')"
-            ),
-            Dialect::Sqlite => {
-                format!("printf('%08x-0000-4000-8000-%012x', ({n} * 2654435761) % 4294967296, {n})")
-            }
-        }
-    }
-}
-
-fn values(name: &str, items: &[&str]) -> String {
-    let rows: Vec<String> = items
-        .iter()
-        .enumerate()
-        .map(|(k, v)| format!("({k}, '{}')", v.replace('\'', "''")))
-        .collect();
-    format!("{name}(k, name) AS (VALUES {})", rows.join(", "))
-}
-
-/// The CTEs ending in `people`: one row per user `from..to`, with the values
-/// [`body`] sends for it and the id and time it is seeded with. Follow with
-/// `INSERT … SELECT … FROM people p`.
-pub fn people_cte(d: Dialect, base_millis: u64, from: u64, to: u64) -> String {
-    format!(
-        "{with}{series}, {given}, {family}, {dept}, people AS (SELECT s.i AS i, \
-         {id} AS id, g.name AS given, f.name AS family, d.name AS department, \
-         g.name || '.' || f.name || s.i || '@{DOMAIN}' AS user_name, \
-         g.name || ' ' || f.name AS display_name, {ext} AS external_id, {ts} AS created_at \
-         FROM seq s JOIN given g ON g.k = s.i % {ng} JOIN family f ON f.k = (s.i / {ng}) % {nf} \
-         JOIN dept d ON d.k = s.i % {nd}) ",
-        with = d.with(),
-        series = d.series("seq", from, to),
-        given = values("given", &GIVEN),
-        family = values("family", &FAMILY),
-        dept = values("dept", &DEPARTMENTS),
-        id = d.user_id(base_millis, "s.i"),
-        ext = d.external_id("s.i"),
-        ts = d.timestamp(&format!("{base_millis} + s.i")),
-        ng = GIVEN.len(),
-        nf = FAMILY.len(),
-        nd = DEPARTMENTS.len(),
-    )
 }
 
 #[cfg(test)]

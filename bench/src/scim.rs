@@ -561,6 +561,7 @@ async fn bench_backend(args: &Args, backend: &str, report: &mut Report) -> Resul
             base_millis,
             &groups,
         )
+        .await
         .context("seeding the directory")?;
         eprintln!(
             "{backend}: seeded {} users in {secs:.0} s",

@@ -1,20 +1,28 @@
 //! Seeding a tenant's directory straight into the database, not over HTTP:
-//! one `INSERT … SELECT` per table over a generated series, writing the rows
-//! the SCIM service writes for [`people::body`] (a `users` row with its
-//! lowercased `_key` columns, a `user_profiles` row, a `user_values` row for
-//! the work email), then groups and their members, then fresh statistics.
-//! PostgreSQL is reached through `psql`, SQLite through diesel on the
-//! server's database file (its WAL lets the idle server keep it open).
-//! Audit events are not seeded: no SCIM read touches them.
+//! the tenants crate's bulk import (`directory::import`), opened on the
+//! server's database with the server's master key, writes user `i` as the
+//! SCIM service would write [`people::body`]`(i)` (the same rows: a `users`
+//! row, its profile, its work email), with a deterministic id and creation
+//! time, then the groups and their members, then fresh statistics.
+//! The import bypasses seat limits and writes one audit event per batch.
 
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use diesel::connection::SimpleConnection;
-use diesel::{Connection, RunQueryDsl, SqliteConnection};
+use latchkey_tenants::directory::import::{self, ImportedGroup, ImportedUser};
+use latchkey_tenants::keys::sealing::MasterKey;
+use latchkey_tenants::scim::resource::user_from_json;
+use latchkey_tenants::{Actor, Store, StoreConfig};
+use time::OffsetDateTime;
+use uuid::Uuid;
 
-use crate::people::{self, Dialect, people_cte};
-use crate::server::{Server, psql_script};
+use crate::people;
+use crate::server::Server;
+
+/// Users per import call (one transaction each).
+const BATCH: u64 = 20_000;
+/// Import calls running at once.
+const WRITERS: u64 = 2;
 
 /// A group to seed, with users `0..members` as its members.
 pub struct GroupSeed {
@@ -27,80 +35,29 @@ pub fn group_hex(base_millis: u64, users: u64, k: u64) -> String {
     people::v7_hex(base_millis + users + k, (1 << 40) + k)
 }
 
-fn tenant(slug: &str) -> String {
-    format!("(SELECT id FROM tenants WHERE slug = '{slug}') t")
+fn uuid(hex: &str) -> Result<Uuid> {
+    Ok(Uuid::parse_str(hex)?)
 }
 
-fn statements(
-    d: Dialect,
-    slug: &str,
-    users: u64,
-    base_millis: u64,
-    groups: &[GroupSeed],
-) -> Vec<(String, String)> {
-    let people = people_cte(d, base_millis, 0, users);
-    let t = tenant(slug);
-    let mut out = vec![
-        (
-            format!("{users} users"),
-            format!(
-                "{people}INSERT INTO users (tenant_id, id, user_name, user_name_key, external_id, \
-                 kind, email, display_name, given_name, family_name, active, version, created_at, \
-                 updated_at, email_key, display_name_key, given_name_key, family_name_key) \
-                 SELECT t.id, p.id, p.user_name, lower(p.user_name), p.external_id, 'internal', \
-                 p.user_name, p.display_name, p.given, p.family, TRUE, 1, p.created_at, \
-                 p.created_at, lower(p.user_name), lower(p.display_name), lower(p.given), \
-                 lower(p.family) FROM people p CROSS JOIN {t}"
-            ),
-        ),
-        (
-            format!("{users} user_profiles"),
-            format!(
-                "{people}INSERT INTO user_profiles (tenant_id, user_id, name_formatted, \
-                 active_omitted, department) SELECT t.id, p.id, p.display_name, FALSE, \
-                 p.department FROM people p CROSS JOIN {t}"
-            ),
-        ),
-        (
-            format!("{users} user_values (emails)"),
-            format!(
-                "{people}INSERT INTO user_values (tenant_id, user_id, attr, position, value, \
-                 value_key, type, is_primary) SELECT t.id, p.id, 'emails', 0, p.user_name, \
-                 lower(p.user_name), 'work', TRUE FROM people p CROSS JOIN {t}"
-            ),
-        ),
-    ];
-    for (k, g) in groups.iter().enumerate() {
-        let k = k as u64;
-        let id = d.unhex(&format!("'{}'", group_hex(base_millis, users, k)));
-        let at = d.timestamp(&(base_millis + users + k).to_string());
-        let name = g.display_name.replace('\'', "''");
-        out.push((
-            format!("group {name}"),
-            format!(
-                "INSERT INTO groups (tenant_id, id, display_name, display_name_key, external_id, \
-                 version, created_at, updated_at) SELECT t.id, {id}, '{name}', lower('{name}'), \
-                 '{ext}', 1, {at}, {at} FROM {t}",
-                ext = people::external_id((1 << 40) + k),
-            ),
-        ));
-        out.push((
-            format!("{} members of {name}", g.members),
-            format!(
-                "{with}{series} INSERT INTO group_members (tenant_id, group_id, user_id, \
-                 created_at) SELECT t.id, {id}, {user}, {at} FROM seq s CROSS JOIN {t}",
-                with = d.with(),
-                series = d.series("seq", 0, g.members),
-                user = d.user_id(base_millis, "s.i"),
-            ),
-        ));
-    }
-    out
+fn at(millis: u64) -> Result<OffsetDateTime> {
+    Ok(OffsetDateTime::from_unix_timestamp_nanos(
+        i128::from(millis) * 1_000_000,
+    )?)
+}
+
+/// Seeded user `i`: [`people::body`] as SCIM reads it, "created" at
+/// `base_millis + i`.
+fn user(base_millis: u64, i: u64) -> Result<ImportedUser> {
+    Ok(ImportedUser {
+        id: uuid(&people::v7_hex(base_millis + i, i))?,
+        created_at: at(base_millis + i)?,
+        user: user_from_json(&people::body(i))?,
+    })
 }
 
 /// Seeds users `0..users` and `groups` into tenant `slug`, then refreshes
 /// the planner's statistics. Returns the seconds it took.
-pub fn seed(
+pub async fn seed(
     server: &Server,
     slug: &str,
     users: u64,
@@ -108,45 +65,80 @@ pub fn seed(
     groups: &[GroupSeed],
 ) -> Result<f64> {
     let started = Instant::now();
-    match &server.database {
-        Some(db) => {
-            for (what, sql) in statements(Dialect::Postgres, slug, users, base_millis, groups) {
-                let t = Instant::now();
-                psql_script(db, &format!("{sql};\n")).with_context(|| format!("seeding {what}"))?;
-                eprintln!("seeded {what} in {:.1} s", t.elapsed().as_secs_f64());
-            }
-            // VACUUM as well as ANALYZE: after a bulk insert autovacuum would
-            // soon do it anyway (and then in the middle of the measurements);
-            // it also sets the visibility map, which index-only scans need.
-            // Then a CHECKPOINT, so that writing out the seeded pages does
-            // not run during the measurements either.
-            let t = Instant::now();
-            psql_script(
-                db,
-                "VACUUM (ANALYZE) users, user_profiles, user_values, groups, group_members;\n\
-                 CHECKPOINT;\n",
-            )?;
-            eprintln!(
-                "VACUUM (ANALYZE) and CHECKPOINT in {:.1} s",
-                t.elapsed().as_secs_f64()
-            );
-        }
-        None => {
-            let path = server.sqlite_file();
-            let mut conn = SqliteConnection::establish(&path.to_string_lossy())
-                .with_context(|| format!("opening {}", path.display()))?;
-            conn.batch_execute("PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;")?;
-            for (what, sql) in statements(Dialect::Sqlite, slug, users, base_millis, groups) {
-                let t = Instant::now();
-                diesel::sql_query(&sql)
-                    .execute(&mut conn)
-                    .with_context(|| format!("seeding {what}"))?;
-                eprintln!("seeded {what} in {:.1} s", t.elapsed().as_secs_f64());
-            }
-            let t = Instant::now();
-            conn.batch_execute("ANALYZE; PRAGMA wal_checkpoint(TRUNCATE);")?;
-            eprintln!("ANALYZE in {:.1} s", t.elapsed().as_secs_f64());
-        }
+    let database = server.database_url();
+    let mut config = StoreConfig::new(
+        database.clone(),
+        MasterKey::from_base64(&server.master_key)?,
+    );
+    config.pool_size = WRITERS as usize;
+    config.master_key_source = "the master key the benchmark gave the server".into();
+    let store = Store::open(config)
+        .await
+        .context("opening the server's store")?;
+    let tenant = store.tenants().get(slug).await?;
+    let scope = store.tenant(tenant, Actor::cli());
+
+    let t = Instant::now();
+    // Batches go to WRITERS concurrent imports (connections): writer `w`
+    // builds and writes batches `w`, `w + WRITERS`, … one after another.
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|w| {
+            let scope = scope.clone();
+            tokio::spawn(async move {
+                let mut from = w * BATCH;
+                while from < users {
+                    let batch = tokio::task::spawn_blocking(move || {
+                        (from..(from + BATCH).min(users))
+                            .map(|i| user(base_millis, i))
+                            .collect::<Result<Vec<_>>>()
+                    })
+                    .await??;
+                    scope
+                        .directory_import_unmetered()
+                        .users(batch)
+                        .await
+                        .with_context(|| format!("seeding users from {from}"))?;
+                    from += WRITERS * BATCH;
+                }
+                anyhow::Ok(())
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.await??;
     }
+    eprintln!("seeded {users} users in {:.1} s", t.elapsed().as_secs_f64());
+
+    let t = Instant::now();
+    let seeded = groups
+        .iter()
+        .enumerate()
+        .map(|(k, g)| {
+            let k = k as u64;
+            Ok(ImportedGroup {
+                id: uuid(&group_hex(base_millis, users, k))?,
+                created_at: at(base_millis + users + k)?,
+                display_name: g.display_name.clone(),
+                external_id: Some(people::external_id((1 << 40) + k)),
+                members: (0..g.members)
+                    .map(|i| uuid(&people::v7_hex(base_millis + i, i)))
+                    .collect::<Result<_>>()?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    scope
+        .directory_import_unmetered()
+        .groups(seeded)
+        .await
+        .context("seeding groups")?;
+    eprintln!(
+        "seeded {} groups in {:.1} s",
+        groups.len(),
+        t.elapsed().as_secs_f64()
+    );
+
+    let t = Instant::now();
+    import::refresh_statistics(&database).await?;
+    eprintln!("refreshed statistics in {:.1} s", t.elapsed().as_secs_f64());
     Ok(started.elapsed().as_secs_f64())
 }

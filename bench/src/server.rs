@@ -9,6 +9,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
+use latchkey_tenants::db::DatabaseUrl;
+use latchkey_tenants::keys::sealing::MasterKey;
+
 use crate::Args;
 
 pub struct Server {
@@ -17,6 +20,11 @@ pub struct Server {
     pub dir: PathBuf,
     /// The PostgreSQL database, on the postgres backend.
     pub database: Option<String>,
+    /// The URL the server was given for it, on the postgres backend.
+    database_url: Option<String>,
+    /// The server's master key (base64), given to it rather than generated
+    /// into its data folder, so that the benchmark can open the same store.
+    pub master_key: String,
     /// Leave the database (and data folder) in place when done.
     keep: bool,
 }
@@ -43,9 +51,14 @@ impl Drop for Server {
 }
 
 impl Server {
-    /// The SQLite database file, on the sqlite backend.
-    pub fn sqlite_file(&self) -> PathBuf {
-        self.dir.join("latchkey.db")
+    /// The database the server runs on: the PostgreSQL database created for
+    /// it, or the SQLite file in its data folder (where `latchkey serve`
+    /// puts it when no `DATABASE_URL` is set).
+    pub fn database_url(&self) -> DatabaseUrl {
+        match &self.database_url {
+            Some(url) => DatabaseUrl::Postgres(url.clone()),
+            None => DatabaseUrl::sqlite_file(&self.dir.join("latchkey.db")),
+        }
     }
 }
 
@@ -114,8 +127,10 @@ pub async fn start(args: &Args, backend: &str, token: &str) -> Result<Server> {
     let port = free_port()?;
     let dir = std::env::temp_dir().join(format!("latchkey-bench-{port}"));
     std::fs::create_dir_all(&dir)?;
+    let master_key = MasterKey::generate().to_base64().to_string();
     let mut cmd = Command::new(&args.server);
     cmd.arg("serve")
+        .env("LATCHKEY_MASTER_KEY", &master_key)
         .env("LATCHKEY_LISTEN", format!("127.0.0.1:{port}"))
         .env("LATCHKEY_DATA_DIR", &dir)
         .env("LATCHKEY_BOOTSTRAP_TOKEN", token)
@@ -125,21 +140,20 @@ pub async fn start(args: &Args, backend: &str, token: &str) -> Result<Server> {
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit());
-    let mut database = None;
+    let (mut database, mut database_url) = (None, None);
     if backend == "postgres" {
         let name = format!("latchkey_bench_{port}");
         if !psql(&format!("CREATE DATABASE {name}"))? {
             bail!("cannot create the benchmark database");
         }
-        cmd.env(
-            "DATABASE_URL",
-            if args.postgres.contains("{db}") {
-                args.postgres.replace("{db}", &name)
-            } else {
-                format!("{}/{name}", args.postgres.trim_end_matches('/'))
-            },
-        );
+        let url = if args.postgres.contains("{db}") {
+            args.postgres.replace("{db}", &name)
+        } else {
+            format!("{}/{name}", args.postgres.trim_end_matches('/'))
+        };
+        cmd.env("DATABASE_URL", &url);
         database = Some(name);
+        database_url = Some(url);
     }
     let child = cmd
         .spawn()
@@ -149,6 +163,8 @@ pub async fn start(args: &Args, backend: &str, token: &str) -> Result<Server> {
         base: format!("http://127.0.0.1:{port}"),
         dir,
         database,
+        database_url,
+        master_key,
         keep: args.keep_database,
     };
     wait_ready(&format!("{}/readyz", server.base), false).await?;

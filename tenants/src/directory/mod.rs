@@ -2,6 +2,7 @@
 
 pub(crate) mod cascade;
 pub(crate) mod groups;
+pub mod import;
 pub(crate) mod users;
 
 pub use groups::{Group, Groups, Member};

@@ -20,7 +20,7 @@ use crate::store::TenantTx;
 /// SQLite's limit on bound parameters).
 const CHUNK: usize = 1000;
 
-fn check(g: &GroupInput) -> Result<()> {
+pub(crate) fn check(g: &GroupInput) -> Result<()> {
     crate::validate::name("displayName", &g.display_name, 256)
         .map_err(|e| Error::scim(ScimError::InvalidValue, e.to_string()))
 }

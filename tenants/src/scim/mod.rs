@@ -4,7 +4,7 @@
 
 mod dialect;
 mod filter;
-mod groups;
+pub(crate) mod groups;
 pub mod log;
 mod log_table;
 pub mod patch;
@@ -15,7 +15,7 @@ pub mod resource;
 pub mod schema;
 mod sql;
 pub(crate) mod state;
-mod users;
+pub(crate) mod users;
 
 pub use filter::parse as parse_filter;
 pub use log::{RequestLogEntry, ScimRequestRecord};

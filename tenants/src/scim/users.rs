@@ -18,7 +18,7 @@ use crate::store::TenantTx;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = user_profiles, treat_none_as_null = true)]
-struct ProfileRow {
+pub(crate) struct ProfileRow {
     tenant_id: Id,
     user_id: Id,
     name_formatted: Option<String>,
@@ -45,7 +45,7 @@ struct ProfileRow {
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = user_values)]
-struct ValueRow {
+pub(crate) struct ValueRow {
     tenant_id: Id,
     user_id: Id,
     attr: String,
@@ -70,7 +70,12 @@ pub enum PasswordChange {
     Set(String),
 }
 
-fn profile_row(tenant: Id, user: Id, u: &UserInput, password_hash: Option<String>) -> ProfileRow {
+pub(crate) fn profile_row(
+    tenant: Id,
+    user: Id,
+    u: &UserInput,
+    password_hash: Option<String>,
+) -> ProfileRow {
     ProfileRow {
         tenant_id: tenant,
         user_id: user,
@@ -106,7 +111,7 @@ fn value_ignores_case(attr: &str) -> bool {
         .is_some_and(|v| !v.case_exact)
 }
 
-fn value_rows(tenant: Id, user: Id, u: &UserInput) -> Vec<ValueRow> {
+pub(crate) fn value_rows(tenant: Id, user: Id, u: &UserInput) -> Vec<ValueRow> {
     let mut rows = Vec::new();
     for (attr, values) in &u.values {
         let lower = value_ignores_case(attr);
@@ -137,7 +142,7 @@ fn value_rows(tenant: Id, user: Id, u: &UserInput) -> Vec<ValueRow> {
 }
 
 /// Copies the attributes the REST API shares onto the `users` row.
-fn fill_row(row: &mut UserRow, u: &UserInput) {
+pub(crate) fn fill_row(row: &mut UserRow, u: &UserInput) {
     row.user_name = u.user_name.clone();
     row.external_id = u.external_id.clone();
     row.email = u.primary_email();
@@ -148,7 +153,7 @@ fn fill_row(row: &mut UserRow, u: &UserInput) {
     row.refresh_keys();
 }
 
-fn check(u: &UserInput) -> Result<()> {
+pub(crate) fn check(u: &UserInput) -> Result<()> {
     crate::validate::name("userName", &u.user_name, 256)
         .map_err(|e| Error::scim(ScimError::InvalidValue, e.to_string()))
 }

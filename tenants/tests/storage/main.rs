@@ -9,6 +9,7 @@ mod support;
 mod billing;
 mod directory;
 mod groups;
+mod import;
 mod isolation;
 mod lifecycle;
 mod migrations;
