@@ -227,51 +227,10 @@ async fn serve_until_shutdown(settings: &Settings) -> Result<()> {
         .bootstrap(settings.bootstrap_token.as_deref())
         .await?
     {
-        let base = settings
-            .public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{addr}"));
-        // Printed once, to stdout, never to the log.
-        println!(
-            "\nA platform token was created for this installation. It is shown only this once:\n\n    {secret}\n\n\
-             Next: create your first tenant\n\n    curl -X POST {base}/api/v1/tenants \\\n      -H 'Authorization: Bearer {secret}' \\\n      \
-             -H 'Content-Type: application/json' \\\n      -d '{{\"slug\":\"acme\",\"display_name\":\"Acme\"}}'\n\n\
-             API docs: {base}/api/docs\n",
-            secret = issued.secret,
-        );
+        announce_bootstrap_token(settings, addr, &issued.secret);
     }
-    if let Some(file) = &settings.license_file {
-        // A bad licence file never stops the service: sign-in and
-        // provisioning never depend on a licence.
-        match crate::license_cli::install_file(&store, file).await {
-            Ok(summary) => tracing::info!(file = %file.display(), "{summary}"),
-            Err(e) => {
-                tracing::error!(file = %file.display(), error = %format!("{e:#}"), "LATCHKEY_LICENSE_FILE not installed")
-            }
-        }
-    }
-    store.spawn_key_rotation_job(Duration::from_secs(settings.key_rotation_check_secs));
-    let sender = crate::audit_stream_client::HttpsSender::new(
-        settings.audit_webhook_ca_file.as_deref(),
-        settings.audit_webhook_allow_private,
-    )?;
-    store.spawn_audit_stream_job(
-        Arc::new(sender),
-        Duration::from_secs(settings.audit_stream_poll_secs),
-    );
-    // Also with billing off: ids recorded while it was on still age out.
-    store.spawn_stripe_event_pruning_job(
-        settings.stripe_event_retention(),
-        STRIPE_EVENT_PRUNING_EVERY,
-    );
-    let billing = settings.billing()?.map(Arc::new);
-    if let Some(billing) = &billing {
-        store.spawn_seat_sync_job(
-            billing.gateway.clone(),
-            Duration::from_secs(settings.billing_sync_secs),
-        );
-        tracing::info!("Stripe billing is on");
-    }
+    install_license_file(settings, &store).await;
+    let billing = spawn_jobs(settings, &store)?;
     let state = AppState {
         store,
         metrics: Arc::new(Metrics::default()),
@@ -305,6 +264,61 @@ async fn serve_until_shutdown(settings: &Settings) -> Result<()> {
         )
         .await
         .with_context(|| format!("cannot serve on {addr}"))
+}
+
+/// The platform token made from `bootstrap_token`, printed once, to
+/// stdout, never to the log.
+fn announce_bootstrap_token(settings: &Settings, addr: std::net::SocketAddr, secret: &str) {
+    let base = settings
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{addr}"));
+    println!(
+        "\nA platform token was created for this installation. It is shown only this once:\n\n    {secret}\n\n\
+         Next: create your first tenant\n\n    curl -X POST {base}/api/v1/tenants \\\n      -H 'Authorization: Bearer {secret}' \\\n      \
+         -H 'Content-Type: application/json' \\\n      -d '{{\"slug\":\"acme\",\"display_name\":\"Acme\"}}'\n\n\
+         API docs: {base}/api/docs\n",
+    );
+}
+
+async fn install_license_file(settings: &Settings, store: &Store) {
+    if let Some(file) = &settings.license_file {
+        // A bad licence file never stops the service: sign-in and
+        // provisioning never depend on a licence.
+        match crate::license_cli::install_file(store, file).await {
+            Ok(summary) => tracing::info!(file = %file.display(), "{summary}"),
+            Err(e) => {
+                tracing::error!(file = %file.display(), error = %format!("{e:#}"), "LATCHKEY_LICENSE_FILE not installed")
+            }
+        }
+    }
+}
+
+/// The background jobs; the billing service, when billing is on.
+fn spawn_jobs(settings: &Settings, store: &Store) -> Result<Option<Arc<crate::billing::Billing>>> {
+    store.spawn_key_rotation_job(Duration::from_secs(settings.key_rotation_check_secs));
+    let sender = crate::audit_stream_client::HttpsSender::new(
+        settings.audit_webhook_ca_file.as_deref(),
+        settings.audit_webhook_allow_private,
+    )?;
+    store.spawn_audit_stream_job(
+        Arc::new(sender),
+        Duration::from_secs(settings.audit_stream_poll_secs),
+    );
+    // Also with billing off: ids recorded while it was on still age out.
+    store.spawn_stripe_event_pruning_job(
+        settings.stripe_event_retention(),
+        STRIPE_EVENT_PRUNING_EVERY,
+    );
+    let billing = settings.billing()?.map(Arc::new);
+    if let Some(billing) = &billing {
+        store.spawn_seat_sync_job(
+            billing.gateway.clone(),
+            Duration::from_secs(settings.billing_sync_secs),
+        );
+        tracing::info!("Stripe billing is on");
+    }
+    Ok(billing)
 }
 
 async fn shutdown_signal() {

@@ -52,6 +52,50 @@ pub struct Metrics {
     license: LicenseGauges,
 }
 
+impl LicenseGauges {
+    fn registered(registry: &mut Registry) -> Self {
+        let license = LicenseGauges {
+            state: Family::default(),
+            seats_used: Gauge::default(),
+            seats_licensed: Gauge::default(),
+            expires_in_days: Gauge::default(),
+            restricted: Gauge::default(),
+            warnings: Gauge::default(),
+        };
+        registry.register(
+            "license_state",
+            "Licence status: 1 for the current state (valid, expiring, expired, invalid, none)",
+            license.state.clone(),
+        );
+        registry.register(
+            "license_seats_used",
+            "Active internal users of the installation",
+            license.seats_used.clone(),
+        );
+        registry.register(
+            "license_seats_licensed",
+            "Seats of the valid licences (-1: no valid licence)",
+            license.seats_licensed.clone(),
+        );
+        registry.register(
+        "license_expires_in_days",
+        "Whole days to the earliest licence expiry, negative once expired (-1 without a licence too: see license_state)",
+        license.expires_in_days.clone(),
+    );
+        registry.register(
+        "license_restricted",
+        "1 when past a licence grace period: gated features read-only, new internal users refused",
+        license.restricted.clone(),
+    );
+        registry.register(
+            "license_warnings",
+            "Licence warnings in effect (expiring, expired, seats exceeded)",
+            license.warnings.clone(),
+        );
+        license
+    }
+}
+
 impl Default for Metrics {
     fn default() -> Self {
         let mut registry = Registry::with_prefix("latchkey");
@@ -96,44 +140,7 @@ impl Default for Metrics {
             "Maximum database connections",
             pool_max.clone(),
         );
-        let license = LicenseGauges {
-            state: Family::default(),
-            seats_used: Gauge::default(),
-            seats_licensed: Gauge::default(),
-            expires_in_days: Gauge::default(),
-            restricted: Gauge::default(),
-            warnings: Gauge::default(),
-        };
-        registry.register(
-            "license_state",
-            "Licence status: 1 for the current state (valid, expiring, expired, invalid, none)",
-            license.state.clone(),
-        );
-        registry.register(
-            "license_seats_used",
-            "Active internal users of the installation",
-            license.seats_used.clone(),
-        );
-        registry.register(
-            "license_seats_licensed",
-            "Seats of the valid licences (-1: no valid licence)",
-            license.seats_licensed.clone(),
-        );
-        registry.register(
-            "license_expires_in_days",
-            "Whole days to the earliest licence expiry, negative once expired (-1 without a licence too: see license_state)",
-            license.expires_in_days.clone(),
-        );
-        registry.register(
-            "license_restricted",
-            "1 when past a licence grace period: gated features read-only, new internal users refused",
-            license.restricted.clone(),
-        );
-        registry.register(
-            "license_warnings",
-            "Licence warnings in effect (expiring, expired, seats exceeded)",
-            license.warnings.clone(),
-        );
+        let license = LicenseGauges::registered(&mut registry);
         Metrics {
             registry,
             license,

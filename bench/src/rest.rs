@@ -34,6 +34,35 @@ pub async fn bench_backend(args: &Args, backend: &str) -> Result<Vec<Stats>> {
     let users_url: Arc<str> = format!("{base}/api/v1/tenants/bench/users").into();
     let ids: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
 
+    let mut results = creates(args, &client, &token, &users_url, &ids).await;
+    let id_list: Arc<Vec<String>> = Arc::new(ids.lock().map(|v| v.clone()).unwrap_or_default());
+    if id_list.is_empty() {
+        bail!("no user was created");
+    }
+    let reads = Reads {
+        args,
+        client: &client,
+        ids: &id_list,
+    };
+    results.extend(reads.by_id("get user by id", &token, &users_url).await);
+    results.extend(
+        reads
+            .by_id("SCIM get user by id", &scim_token, &scim_users_url)
+            .await,
+    );
+    results.extend(searches(args, &client, &token, &users_url, id_list.len()).await);
+    drop(server);
+    Ok(results)
+}
+
+/// Creates users at each concurrency level, collecting their ids.
+async fn creates(
+    args: &Args,
+    client: &reqwest::Client,
+    token: &Arc<str>,
+    users_url: &Arc<str>,
+    ids: &Arc<std::sync::Mutex<Vec<String>>>,
+) -> Vec<Stats> {
     let mut results = Vec::new();
     for &c in &args.concurrency {
         let (client2, token2, url2, ids2) = (
@@ -62,24 +91,21 @@ pub async fn bench_backend(args: &Args, backend: &str) -> Result<Vec<Stats>> {
             .await,
         );
     }
-    let id_list: Arc<Vec<String>> = Arc::new(ids.lock().map(|v| v.clone()).unwrap_or_default());
-    if id_list.is_empty() {
-        bail!("no user was created");
-    }
-    let reads = Reads {
-        args,
-        client: &client,
-        ids: &id_list,
-    };
-    results.extend(reads.by_id("get user by id", &token, &users_url).await);
-    results.extend(
-        reads
-            .by_id("SCIM get user by id", &scim_token, &scim_users_url)
-            .await,
-    );
+    results
+}
+
+/// Searches that each match one of the `total` users, at each concurrency
+/// level.
+async fn searches(
+    args: &Args,
+    client: &reqwest::Client,
+    token: &Arc<str>,
+    users_url: &Arc<str>,
+    total: usize,
+) -> Vec<Stats> {
+    let mut results = Vec::new();
     for &c in &args.concurrency {
         let (client2, token2, url2) = (client.clone(), token.clone(), users_url.clone());
-        let total = id_list.len();
         results.push(
             run("search users (q=, limit=20)", args.requests, c, move |i| {
                 let (client, token, url) = (client2.clone(), token2.clone(), url2.clone());
@@ -95,8 +121,7 @@ pub async fn bench_backend(args: &Args, backend: &str) -> Result<Vec<Stats>> {
             .await,
         );
     }
-    drop(server);
-    Ok(results)
+    results
 }
 
 /// A token of the bench tenant with one scope.

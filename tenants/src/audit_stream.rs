@@ -360,37 +360,7 @@ impl Store {
             .is_ok();
         let now = self.now();
         let settled = to_db(now - SETTLE);
-        let loaded = scope
-            .read(move |tx| {
-                let Some(row) = wh::table
-                    .find(tx.tenant)
-                    .select(Row::as_select())
-                    .first::<Row>(tx.conn)
-                    .optional()?
-                else {
-                    return Ok(None);
-                };
-                let mut q = audit_events::table
-                    .filter(audit_events::tenant_id.eq(tx.tenant))
-                    .filter(audit_events::occurred_at.le(settled))
-                    .select(AuditRow::as_select())
-                    .order((audit_events::occurred_at, audit_events::id))
-                    .limit(BATCH)
-                    .into_boxed();
-                q = match row.cursor_id {
-                    None => q.filter(audit_events::occurred_at.ge(row.cursor_at)),
-                    Some(id) => q.filter(
-                        audit_events::occurred_at
-                            .gt(row.cursor_at)
-                            .or(audit_events::occurred_at
-                                .eq(row.cursor_at)
-                                .and(audit_events::id.gt(id))),
-                    ),
-                };
-                let events: Vec<AuditRow> = q.load(tx.conn)?;
-                Ok(Some((row, events)))
-            })
-            .await?;
+        let loaded = scope.read(move |tx| pending_events(tx, settled)).await?;
         let Some((row, events)) = loaded else {
             return Ok(Outcome::Idle);
         };
@@ -449,37 +419,7 @@ impl Store {
             ),
         };
         scope
-            .write(move |tx| {
-                let target = wh::table
-                    .find(tx.tenant)
-                    .filter(wh::created_at.eq(created_at));
-                match (error, last) {
-                    (None, Some((at, id))) => {
-                        diesel::update(target)
-                            .set((
-                                wh::cursor_at.eq(at),
-                                wh::cursor_id.eq(Some(id)),
-                                wh::attempts.eq(0),
-                                wh::last_error.eq(None::<String>),
-                                wh::last_delivered_at.eq(Some(tx.now_db())),
-                                // More may be waiting: due again at once.
-                                wh::next_attempt_at.eq(tx.now_db()),
-                            ))
-                            .execute(tx.conn)?;
-                    }
-                    (error, _) => {
-                        let attempts = attempts.saturating_add(1);
-                        diesel::update(target)
-                            .set((
-                                wh::attempts.eq(i32::try_from(attempts).unwrap_or(i32::MAX)),
-                                wh::last_error.eq(error),
-                                wh::next_attempt_at.eq(to_db(tx.now + backoff(attempts))),
-                            ))
-                            .execute(tx.conn)?;
-                    }
-                }
-                Ok(())
-            })
+            .write(move |tx| record_attempt(tx, created_at, error, last, attempts))
             .await?;
         Ok(outcome)
     }
@@ -495,6 +435,81 @@ impl Store {
             async move { store.run_audit_webhooks(sender.as_ref()).await }
         });
     }
+}
+
+/// The tenant's webhook and its next batch of settled events after the
+/// cursor; `None` without a webhook.
+fn pending_events(
+    tx: &mut crate::store::TenantTx<'_>,
+    settled: time::PrimitiveDateTime,
+) -> Result<Option<(Row, Vec<AuditRow>)>> {
+    let Some(row) = wh::table
+        .find(tx.tenant)
+        .select(Row::as_select())
+        .first::<Row>(tx.conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let mut q = audit_events::table
+        .filter(audit_events::tenant_id.eq(tx.tenant))
+        .filter(audit_events::occurred_at.le(settled))
+        .select(AuditRow::as_select())
+        .order((audit_events::occurred_at, audit_events::id))
+        .limit(BATCH)
+        .into_boxed();
+    q = match row.cursor_id {
+        None => q.filter(audit_events::occurred_at.ge(row.cursor_at)),
+        Some(id) => q.filter(
+            audit_events::occurred_at
+                .gt(row.cursor_at)
+                .or(audit_events::occurred_at
+                    .eq(row.cursor_at)
+                    .and(audit_events::id.gt(id))),
+        ),
+    };
+    let events: Vec<AuditRow> = q.load(tx.conn)?;
+    Ok(Some((row, events)))
+}
+
+/// Records a delivery attempt: on success the cursor moves past `last`;
+/// on failure the attempt is counted and the next one backed off.
+fn record_attempt(
+    tx: &mut crate::store::TenantTx<'_>,
+    created_at: time::PrimitiveDateTime,
+    error: Option<String>,
+    last: Option<(time::PrimitiveDateTime, Id)>,
+    attempts: u32,
+) -> Result<()> {
+    let target = wh::table
+        .find(tx.tenant)
+        .filter(wh::created_at.eq(created_at));
+    match (error, last) {
+        (None, Some((at, id))) => {
+            diesel::update(target)
+                .set((
+                    wh::cursor_at.eq(at),
+                    wh::cursor_id.eq(Some(id)),
+                    wh::attempts.eq(0),
+                    wh::last_error.eq(None::<String>),
+                    wh::last_delivered_at.eq(Some(tx.now_db())),
+                    // More may be waiting: due again at once.
+                    wh::next_attempt_at.eq(tx.now_db()),
+                ))
+                .execute(tx.conn)?;
+        }
+        (error, _) => {
+            let attempts = attempts.saturating_add(1);
+            diesel::update(target)
+                .set((
+                    wh::attempts.eq(i32::try_from(attempts).unwrap_or(i32::MAX)),
+                    wh::last_error.eq(error),
+                    wh::next_attempt_at.eq(to_db(tx.now + backoff(attempts))),
+                ))
+                .execute(tx.conn)?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -74,7 +74,6 @@ pub(crate) fn list(
     cache: &crate::ttl_cache::TtlCache<ContinuationKey, Continuation>,
 ) -> Result<ListResult> {
     let backend = tx.conn.backend();
-    let table = rt.kind.table();
     let mut t = Translator::new(rt, backend);
     let mut cond = Sql::new(backend);
     if let Some(f) = &params.filter {
@@ -87,34 +86,17 @@ pub(crate) fn list(
         }
         None => (None, false),
     };
-    let join_profile = t.needs_profile || sort_profile;
-    let tenant_bytes = tx.tenant.0.as_bytes().to_vec();
-    // SQLite, without statistics, takes `tenant_id = ?` for a selective
-    // condition and would walk all of the tenant's users, probing each
-    // against the name index's matches. Telling it the condition is nearly
-    // always true makes it start from the matches instead; the condition
-    // still holds on every row.
-    let tenant_is_broad = t.searches_names && backend == Backend::Sqlite;
-    let from = |sql: &mut Sql| {
-        sql.push(" FROM ").push(table).push(" r");
-        if join_profile {
-            sql.push(
-                " LEFT JOIN user_profiles p ON p.tenant_id = r.tenant_id AND p.user_id = r.id",
-            );
-        }
-        if tenant_is_broad {
-            sql.push(" WHERE likelihood(r.tenant_id = ");
-            sql.bind(Bind::Bytes(tenant_bytes.clone()));
-            sql.push(", 0.9375)");
-        } else {
-            sql.push(" WHERE r.tenant_id = ");
-            sql.bind(Bind::Bytes(tenant_bytes.clone()));
-        }
-        if params.filter.is_some() {
-            sql.push(" AND (");
-            sql.append(&cond);
-            sql.push(")");
-        }
+    let from = FromClause {
+        table: rt.kind.table(),
+        join_profile: t.needs_profile || sort_profile,
+        // SQLite, without statistics, takes `tenant_id = ?` for a selective
+        // condition and would walk all of the tenant's users, probing each
+        // against the name index's matches. Telling it the condition is nearly
+        // always true makes it start from the matches instead; the condition
+        // still holds on every row.
+        tenant_is_broad: t.searches_names && backend == Backend::Sqlite,
+        tenant_bytes: tx.tenant.0.as_bytes().to_vec(),
+        cond: params.filter.as_ref().map(|_| &cond),
     };
     let key = (tx.tenant, rt.name, params.query_key(), params.start_index);
     let continued = if params.start_index > 1 {
@@ -125,7 +107,7 @@ pub(crate) fn list(
     let count = |tx: &mut TenantTx<'_>| -> Result<i64> {
         let mut sql = Sql::new(backend);
         sql.push("SELECT COUNT(*) AS n");
-        from(&mut sql);
+        from.push(&mut sql);
         Ok(sql.load::<CountRow>(tx.conn)?.first().map_or(0, |r| r.n))
     };
     // A name search's rows are the index's matches, each looked up in the
@@ -146,64 +128,15 @@ pub(crate) fn list(
             total: total.unwrap_or_default(),
         });
     }
-    // Text sort keys compare as text; NULLs sort as the empty string, so
-    // the keyset comparison has no NULL to trip on.
-    let not_null = |e: &str| {
-        e == "r.user_name_key" || (e == "r.display_name_key" && rt.kind == ResourceKind::Group)
+    let sort_sql = sort_key_sql(rt, sort);
+    let page = PageQuery {
+        from: &from,
+        sort_sql: sort_sql.as_deref(),
+        counts_with_page,
+        continued: continued.as_ref(),
+        params,
     };
-    // Sorting by id is the default order.
-    let sort_sql = sort.filter(|e| *e != "r.id").map(|e| {
-        if not_null(e) {
-            e.to_owned()
-        } else if e.ends_with("_at") || e == "r.active" {
-            format!("COALESCE(CAST({e} AS TEXT), '')")
-        } else {
-            format!("COALESCE({e}, '')")
-        }
-    });
-    let dir = if params.descending { "DESC" } else { "ASC" };
-    let mut sql = Sql::new(backend);
-    match &sort_sql {
-        Some(s) => sql.push("SELECT r.id AS id, ").push(s).push(" AS sort_key"),
-        None => sql.push("SELECT r.id AS id, NULL AS sort_key"),
-    };
-    if counts_with_page {
-        sql.push(", COUNT(*) OVER () AS total");
-    } else {
-        sql.push(", CAST(NULL AS BIGINT) AS total");
-    }
-    from(&mut sql);
-    if let Some(c) = &continued {
-        let cmp = if params.descending { " < " } else { " > " };
-        match &sort_sql {
-            Some(s) => {
-                sql.push(" AND (")
-                    .push(s)
-                    .push(", r.id)")
-                    .push(cmp)
-                    .push("(");
-                sql.bind(Bind::Text(c.sort_key.clone().unwrap_or_default()));
-                sql.push(", ");
-                sql.bind(Bind::Bytes(c.last.0.as_bytes().to_vec()));
-                sql.push(")");
-            }
-            None => {
-                sql.push(" AND r.id").push(cmp);
-                sql.bind(Bind::Bytes(c.last.0.as_bytes().to_vec()));
-            }
-        }
-    }
-    sql.push(" ORDER BY ");
-    if let Some(s) = &sort_sql {
-        sql.push(s).push(" ").push(dir).push(", ");
-    }
-    sql.push("r.id ").push(dir).push(" LIMIT ");
-    sql.bind(Bind::Int(params.count));
-    if continued.is_none() && params.start_index > 1 {
-        sql.push(" OFFSET ");
-        sql.bind(Bind::Int(params.start_index - 1));
-    }
-    let rows = sql.load::<IdRow>(tx.conn)?;
+    let rows = page.sql(backend).load::<IdRow>(tx.conn)?;
     let total = match (total, rows.first()) {
         (Some(total), _) => total,
         (None, Some(first)) => first.total.unwrap_or_default(),
@@ -227,4 +160,115 @@ pub(crate) fn list(
         ids: rows.into_iter().map(|r| r.id).collect(),
         total,
     })
+}
+
+/// The `FROM … WHERE …` that the count and the page share.
+struct FromClause<'c> {
+    table: &'static str,
+    join_profile: bool,
+    tenant_is_broad: bool,
+    tenant_bytes: Vec<u8>,
+    /// The filter's condition, when there is a filter.
+    cond: Option<&'c Sql>,
+}
+
+impl FromClause<'_> {
+    fn push(&self, sql: &mut Sql) {
+        sql.push(" FROM ").push(self.table).push(" r");
+        if self.join_profile {
+            sql.push(
+                " LEFT JOIN user_profiles p ON p.tenant_id = r.tenant_id AND p.user_id = r.id",
+            );
+        }
+        if self.tenant_is_broad {
+            sql.push(" WHERE likelihood(r.tenant_id = ");
+            sql.bind(Bind::Bytes(self.tenant_bytes.clone()));
+            sql.push(", 0.9375)");
+        } else {
+            sql.push(" WHERE r.tenant_id = ");
+            sql.bind(Bind::Bytes(self.tenant_bytes.clone()));
+        }
+        if let Some(cond) = self.cond {
+            sql.push(" AND (");
+            sql.append(cond);
+            sql.push(")");
+        }
+    }
+}
+
+/// The sort key as the page selects and compares it. Text sort keys compare
+/// as text; NULLs sort as the empty string, so the keyset comparison has no
+/// NULL to trip on. Sorting by id is the default order: no key.
+fn sort_key_sql(rt: &ResourceType, sort: Option<&str>) -> Option<String> {
+    let not_null = |e: &str| {
+        e == "r.user_name_key" || (e == "r.display_name_key" && rt.kind == ResourceKind::Group)
+    };
+    sort.filter(|e| *e != "r.id").map(|e| {
+        if not_null(e) {
+            e.to_owned()
+        } else if e.ends_with("_at") || e == "r.active" {
+            format!("COALESCE(CAST({e} AS TEXT), '')")
+        } else {
+            format!("COALESCE({e}, '')")
+        }
+    })
+}
+
+/// The query of one page: after the continuation when there is one (a
+/// keyset range), else by `OFFSET`.
+struct PageQuery<'q> {
+    from: &'q FromClause<'q>,
+    sort_sql: Option<&'q str>,
+    counts_with_page: bool,
+    continued: Option<&'q Continuation>,
+    params: &'q ListParams,
+}
+
+impl PageQuery<'_> {
+    fn sql(&self, backend: Backend) -> Sql {
+        let params = self.params;
+        let dir = if params.descending { "DESC" } else { "ASC" };
+        let mut sql = Sql::new(backend);
+        match self.sort_sql {
+            Some(s) => sql.push("SELECT r.id AS id, ").push(s).push(" AS sort_key"),
+            None => sql.push("SELECT r.id AS id, NULL AS sort_key"),
+        };
+        if self.counts_with_page {
+            sql.push(", COUNT(*) OVER () AS total");
+        } else {
+            sql.push(", CAST(NULL AS BIGINT) AS total");
+        }
+        self.from.push(&mut sql);
+        if let Some(c) = self.continued {
+            let cmp = if params.descending { " < " } else { " > " };
+            match self.sort_sql {
+                Some(s) => {
+                    sql.push(" AND (")
+                        .push(s)
+                        .push(", r.id)")
+                        .push(cmp)
+                        .push("(");
+                    sql.bind(Bind::Text(c.sort_key.clone().unwrap_or_default()));
+                    sql.push(", ");
+                    sql.bind(Bind::Bytes(c.last.0.as_bytes().to_vec()));
+                    sql.push(")");
+                }
+                None => {
+                    sql.push(" AND r.id").push(cmp);
+                    sql.bind(Bind::Bytes(c.last.0.as_bytes().to_vec()));
+                }
+            }
+        }
+        sql.push(" ORDER BY ");
+        if let Some(s) = self.sort_sql {
+            sql.push(s).push(" ").push(dir).push(", ");
+        }
+        sql.push("r.id ").push(dir).push(" LIMIT ");
+        sql.bind(Bind::Int(params.count));
+        if self.continued.is_none() && params.start_index > 1 {
+            sql.push(" OFFSET ");
+            sql.bind(Bind::Int(params.start_index - 1));
+        }
+        sql
+    }
 }
