@@ -451,7 +451,11 @@ async fn token(store: Store, cmd: TokenCommand) -> Result<()> {
                 None => store.platform_tokens().revoke(id.into()).await?,
                 Some(slug) => {
                     let t = store.tenants().get(&slug).await?;
-                    store.tenant(t, Actor::cli()).tokens().revoke(id).await?
+                    store
+                        .tenant(t, Actor::cli())
+                        .tokens()
+                        .revoke(id.into())
+                        .await?
                 }
             };
             println!("revoked {id}");

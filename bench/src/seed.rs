@@ -49,7 +49,7 @@ fn at(millis: u64) -> Result<OffsetDateTime> {
 /// `base_millis + i`.
 fn user(base_millis: u64, i: u64) -> Result<ImportedUser> {
     Ok(ImportedUser {
-        id: uuid(&people::v7_hex(base_millis + i, i))?,
+        id: uuid(&people::v7_hex(base_millis + i, i))?.into(),
         created_at: at(base_millis + i)?,
         user: user_from_json(&people::body(i))?,
     })
@@ -116,12 +116,12 @@ pub async fn seed(
         .map(|(k, g)| {
             let k = k as u64;
             Ok(ImportedGroup {
-                id: uuid(&group_hex(base_millis, users, k))?,
+                id: uuid(&group_hex(base_millis, users, k))?.into(),
                 created_at: at(base_millis + users + k)?,
                 display_name: g.display_name.clone(),
                 external_id: Some(people::external_id((1 << 40) + k)),
                 members: (0..g.members)
-                    .map(|i| uuid(&people::v7_hex(base_millis + i, i)))
+                    .map(|i| uuid(&people::v7_hex(base_millis + i, i)).map(Into::into))
                     .collect::<Result<_>>()?,
             })
         })

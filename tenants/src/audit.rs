@@ -7,13 +7,14 @@ use crate::clock::{from_db, to_db};
 use crate::db::Id;
 use crate::db::schema::audit_events;
 use crate::error::Result;
+use crate::ids::TenantId;
 use crate::page::{Page, PageRequest};
 use crate::store::{Actor, TenantScope, TenantTx};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = audit_events)]
 pub(crate) struct AuditRow {
-    tenant_id: Id,
+    tenant_id: TenantId,
     id: Id,
     occurred_at: time::PrimitiveDateTime,
     actor: String,
@@ -38,7 +39,7 @@ pub struct AuditEvent {
 
 impl AuditEvent {
     pub(crate) fn row(
-        tenant: Id,
+        tenant: TenantId,
         now: OffsetDateTime,
         actor: &Actor,
         action: &str,

@@ -31,6 +31,7 @@ use crate::clock::{from_db, to_db};
 use crate::db::schema::{audit_events, audit_webhooks as wh};
 use crate::db::{DbConnection, Id};
 use crate::error::{Error, Result};
+use crate::ids::TenantId;
 use crate::keys::sealing::Place;
 use crate::licensing::{Access, Feature};
 use crate::store::{Actor, Store, TenantScope};
@@ -96,7 +97,7 @@ pub struct CreatedWebhook {
 #[derive(Debug, Queryable, Selectable, Insertable)]
 #[diesel(table_name = wh)]
 struct Row {
-    tenant_id: Id,
+    tenant_id: TenantId,
     url: String,
     secret_sealed: Vec<u8>,
     cursor_at: time::PrimitiveDateTime,
@@ -121,7 +122,7 @@ impl From<&Row> for AuditWebhook {
     }
 }
 
-fn place(tenant: Id) -> (Id, String) {
+fn place(tenant: TenantId) -> (TenantId, String) {
     (tenant, tenant.to_string())
 }
 
@@ -257,10 +258,10 @@ impl AuditWebhooks<'_> {
 #[derive(QueryableByName)]
 pub(crate) struct Claimed {
     #[diesel(sql_type = diesel::sql_types::Binary)]
-    pub(crate) tenant_id: Id,
+    pub(crate) tenant_id: TenantId,
 }
 
-fn claim(conn: &mut DbConnection, now: OffsetDateTime) -> Result<Vec<Id>> {
+fn claim(conn: &mut DbConnection, now: OffsetDateTime) -> Result<Vec<TenantId>> {
     let now_db = to_db(now);
     match conn {
         DbConnection::Postgresql(pg) => Ok(diesel::sql_query(
@@ -274,7 +275,7 @@ fn claim(conn: &mut DbConnection, now: OffsetDateTime) -> Result<Vec<Id>> {
         .map(|c| c.tenant_id)
         .collect()),
         DbConnection::Sqlite(sqlite) => {
-            let due: Vec<Id> = wh::table
+            let due: Vec<TenantId> = wh::table
                 .filter(wh::next_attempt_at.le(now_db))
                 .order(wh::next_attempt_at)
                 .limit(i64::from(CLAIM))
@@ -339,7 +340,7 @@ impl Store {
         Ok(delivered)
     }
 
-    async fn deliver(&self, tenant_id: Id, sender: &dyn WebhookSender) -> Result<Outcome> {
+    async fn deliver(&self, tenant_id: TenantId, sender: &dyn WebhookSender) -> Result<Outcome> {
         let tenant = match self.tenants().by_id(tenant_id).await {
             Ok(t) => t,
             Err(Error::NotFound(_)) => return Ok(Outcome::Idle),

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::db::Id;
+use crate::ids::{TenantId, TokenId};
 use crate::keys::sealing::DataKey;
 use crate::tenant::model::Tenant;
 use crate::tokens::principal::CachedToken;
@@ -16,7 +16,7 @@ use crate::ttl_cache::TtlCache;
 pub(crate) struct Caches {
     pub(crate) tenants_by_slug: TtlCache<String, Tenant>,
     pub(crate) tokens: TtlCache<[u8; 32], CachedToken>,
-    pub(crate) data_keys: TtlCache<Id, Arc<DataKey>>,
+    pub(crate) data_keys: TtlCache<TenantId, Arc<DataKey>>,
 }
 
 impl Caches {
@@ -30,7 +30,7 @@ impl Caches {
 
     /// Drops everything of one tenant: the tenant (under `slug`, and under
     /// any slug it had), its tokens and its data key.
-    pub(crate) fn forget_tenant(&self, slug: Option<&str>, id: Id) {
+    pub(crate) fn forget_tenant(&self, slug: Option<&str>, id: TenantId) {
         self.tenants_by_slug
             .remove_where(|k, v| Some(k.as_str()) == slug || v.id == id);
         self.tokens.remove_where(|_, t| t.tenant_id == Some(id));
@@ -38,11 +38,11 @@ impl Caches {
     }
 
     /// Drops the tenant alone, by id (its plan or billing changed).
-    pub(crate) fn forget_tenant_record(&self, id: Id) {
+    pub(crate) fn forget_tenant_record(&self, id: TenantId) {
         self.tenants_by_slug.remove_where(|_, v| v.id == id);
     }
 
-    pub(crate) fn forget_token(&self, id: Id) {
+    pub(crate) fn forget_token(&self, id: TokenId) {
         self.tokens.remove_where(|_, t| t.token_id == id);
     }
 

@@ -15,8 +15,9 @@ use diesel::sql_types::Text;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 
 use crate::caches::Caches;
-use crate::db::{DbConnection, Id};
+use crate::db::DbConnection;
 use crate::error::Result;
+use crate::ids::{TenantId, TokenId};
 
 const CHANNEL: &str = "latchkey_cache";
 /// How often the listener looks for notifications that arrived.
@@ -24,8 +25,8 @@ const POLL: Duration = Duration::from_millis(50);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Invalidation {
-    Token(Id),
-    Tenant(Id),
+    Token(TokenId),
+    Tenant(TenantId),
 }
 
 impl Invalidation {
@@ -38,10 +39,10 @@ impl Invalidation {
 
     fn parse(payload: &str) -> Option<Self> {
         let (kind, id) = payload.split_once(':')?;
-        let id = Id(uuid::Uuid::parse_str(id).ok()?);
+        let id = uuid::Uuid::parse_str(id).ok()?;
         match kind {
-            "token" => Some(Invalidation::Token(id)),
-            "tenant" => Some(Invalidation::Tenant(id)),
+            "token" => Some(Invalidation::Token(TokenId(id))),
+            "tenant" => Some(Invalidation::Tenant(TenantId(id))),
             _ => None,
         }
     }
@@ -121,8 +122,8 @@ mod tests {
     #[test]
     fn a_payload_round_trips() {
         for change in [
-            Invalidation::Token(Id::new()),
-            Invalidation::Tenant(Id::new()),
+            Invalidation::Token(TokenId::new()),
+            Invalidation::Tenant(TenantId::new()),
         ] {
             assert_eq!(Invalidation::parse(&change.payload()), Some(change));
         }

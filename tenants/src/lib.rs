@@ -10,6 +10,7 @@ pub mod clock;
 pub mod db;
 pub mod directory;
 pub mod error;
+pub mod ids;
 mod invalidation;
 pub mod keys;
 pub mod licensing;
@@ -27,4 +28,5 @@ mod validate;
 
 pub use db::Id;
 pub use error::{Error, Result};
+pub use ids::{GroupId, TenantId, TokenId, UserId};
 pub use store::{Actor, Store, StoreConfig, TenantScope};

@@ -12,6 +12,7 @@ use crate::clock::{Clock, SystemClock, to_db};
 use crate::db::schema::tenants;
 use crate::db::{DatabaseUrl, DbConnection, Id, Pool, TxMode, run_migrations};
 use crate::error::{Error, Resource, Result};
+use crate::ids::TenantId;
 use crate::keys::sealing::{DataKey, MasterKey};
 use crate::licensing::admission::Admission;
 use crate::licensing::plans::Plans;
@@ -209,7 +210,7 @@ impl Store {
             .await
     }
 
-    pub(crate) fn forget_tenant(&self, slug: &str, id: Id) {
+    pub(crate) fn forget_tenant(&self, slug: &str, id: TenantId) {
         self.shared.caches.forget_tenant(Some(slug), id);
     }
 
@@ -234,12 +235,12 @@ impl Store {
 
     /// Drops a tenant from this node's caches by id alone (other nodes hear
     /// of it through [`crate::invalidation`]).
-    pub(crate) fn forget_tenant_id(&self, id: Id) {
+    pub(crate) fn forget_tenant_id(&self, id: TenantId) {
         self.shared.caches.forget_tenant_record(id);
     }
 
     /// The tenant's data key, unwrapped (briefly cached).
-    pub(crate) async fn data_key(&self, tenant: Id) -> Result<Arc<DataKey>> {
+    pub(crate) async fn data_key(&self, tenant: TenantId) -> Result<Arc<DataKey>> {
         if let Some(key) = self.shared.caches.data_keys.get(&tenant) {
             return Ok(key);
         }
@@ -329,7 +330,7 @@ impl TenantScope {
 /// A connection bound to one tenant (inside a transaction, for a write).
 pub(crate) struct TenantTx<'a> {
     pub(crate) conn: &'a mut DbConnection,
-    pub(crate) tenant: Id,
+    pub(crate) tenant: TenantId,
     pub(crate) actor: &'a Actor,
     pub(crate) now: OffsetDateTime,
     /// Whether a new seat may be added (see `licensing::entitlements`);

@@ -114,7 +114,7 @@ impl GroupsApi {
         id: Path<Uuid>,
     ) -> ApiResult<GroupFound> {
         let scope = self.state.tenant(&auth, &tenant.0, Scope::Read).await?;
-        Ok(found(scope.groups().get(id.0).await?.into()))
+        Ok(found(scope.groups().get(id.0.into()).await?.into()))
     }
 
     /// Rename a group
@@ -136,7 +136,7 @@ impl GroupsApi {
         Ok(found(
             scope
                 .groups()
-                .rename(id.0, &body.0.display_name, version)
+                .rename(id.0.into(), &body.0.display_name, version)
                 .await?
                 .into(),
         ))
@@ -159,7 +159,7 @@ impl GroupsApi {
     ) -> ApiResult<Done> {
         let scope = self.state.tenant(&auth, &tenant.0, Scope::Admin).await?;
         let version = parse_if_match(if_match.0.as_deref())?;
-        scope.groups().delete(id.0, version).await?;
+        scope.groups().delete(id.0.into(), version).await?;
         Ok(Done::Done)
     }
 
@@ -179,7 +179,9 @@ impl GroupsApi {
     ) -> ApiResult<Json<MemberList>> {
         let scope = self.state.tenant(&auth, &tenant.0, Scope::Read).await?;
         let page = PageRequest::parse(limit.0, cursor.0.as_deref())?;
-        Ok(Json(scope.groups().members(id.0, page).await?.into()))
+        Ok(Json(
+            scope.groups().members(id.0.into(), page).await?.into(),
+        ))
     }
 
     /// Get one membership
@@ -200,7 +202,13 @@ impl GroupsApi {
         user_id: Path<Uuid>,
     ) -> ApiResult<Json<MemberDto>> {
         let scope = self.state.tenant(&auth, &tenant.0, Scope::Read).await?;
-        Ok(Json(scope.groups().member(id.0, user_id.0).await?.into()))
+        Ok(Json(
+            scope
+                .groups()
+                .member(id.0.into(), user_id.0.into())
+                .await?
+                .into(),
+        ))
     }
 
     /// Add a user to a group
@@ -219,11 +227,17 @@ impl GroupsApi {
         user_id: Path<Uuid>,
     ) -> ApiResult<MemberAdded> {
         let scope = self.state.tenant(&auth, &tenant.0, Scope::Admin).await?;
-        Ok(if scope.groups().add_member(id.0, user_id.0).await? {
-            MemberAdded::Added
-        } else {
-            MemberAdded::AlreadyMember
-        })
+        Ok(
+            if scope
+                .groups()
+                .add_member(id.0.into(), user_id.0.into())
+                .await?
+            {
+                MemberAdded::Added
+            } else {
+                MemberAdded::AlreadyMember
+            },
+        )
     }
 
     /// Remove a user from a group
@@ -240,7 +254,10 @@ impl GroupsApi {
         user_id: Path<Uuid>,
     ) -> ApiResult<Done> {
         let scope = self.state.tenant(&auth, &tenant.0, Scope::Admin).await?;
-        scope.groups().remove_member(id.0, user_id.0).await?;
+        scope
+            .groups()
+            .remove_member(id.0.into(), user_id.0.into())
+            .await?;
         Ok(Done::Done)
     }
 }

@@ -77,7 +77,7 @@ impl TokensApi {
         id: Path<Uuid>,
     ) -> ApiResult<Json<TokenDto>> {
         let scope = self.state.tenant(&auth, &tenant.0, Scope::Read).await?;
-        Ok(Json(scope.tokens().get(id.0).await?.into()))
+        Ok(Json(scope.tokens().get(id.0.into()).await?.into()))
     }
 
     /// Revoke a token
@@ -95,7 +95,7 @@ impl TokensApi {
         id: Path<Uuid>,
     ) -> ApiResult<Json<TokenDto>> {
         let scope = self.state.tenant(&auth, &tenant.0, Scope::Admin).await?;
-        Ok(Json(scope.tokens().revoke(id.0).await?.into()))
+        Ok(Json(scope.tokens().revoke(id.0.into()).await?.into()))
     }
 }
 

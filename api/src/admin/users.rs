@@ -150,7 +150,7 @@ impl UsersApi {
         id: Path<Uuid>,
     ) -> ApiResult<UserFound> {
         let scope = self.state.tenant(&auth, &tenant.0, Scope::Read).await?;
-        Ok(found(scope.users().get(id.0).await?.into()))
+        Ok(found(scope.users().get(id.0.into()).await?.into()))
     }
 
     /// Update a user
@@ -185,7 +185,11 @@ impl UsersApi {
             active: required("active", b.active)?,
         };
         Ok(found(
-            scope.users().update(id.0, patch, version).await?.into(),
+            scope
+                .users()
+                .update(id.0.into(), patch, version)
+                .await?
+                .into(),
         ))
     }
 
@@ -206,7 +210,7 @@ impl UsersApi {
     ) -> ApiResult<UserDeleted> {
         let scope = self.state.tenant(&auth, &tenant.0, Scope::Admin).await?;
         let version = parse_if_match(if_match.0.as_deref())?;
-        scope.users().delete(id.0, version).await?;
+        scope.users().delete(id.0.into(), version).await?;
         Ok(UserDeleted::Deleted)
     }
 }

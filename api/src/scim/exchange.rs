@@ -71,7 +71,7 @@ enum Caller {
     /// The tenant exists and the request is refused; `token` names the
     /// caller in the log (`unauthenticated` when the token opened nothing).
     Refused {
-        tenant: latchkey_tenants::Id,
+        tenant: latchkey_tenants::TenantId,
         token: String,
         error: Error,
     },

@@ -27,8 +27,9 @@ use super::BillingPrices;
 use crate::audit::AuditEvent;
 use crate::clock::to_db;
 use crate::db::schema::{audit_events, stripe_events, tenants};
-use crate::db::{DbConnection, Id, TxMode, on_backend};
+use crate::db::{DbConnection, TxMode, on_backend};
 use crate::error::Result;
+use crate::ids::TenantId;
 use crate::invalidation::Invalidation;
 use crate::store::{Actor, Store};
 
@@ -117,7 +118,7 @@ impl EventObject {
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = tenants)]
 struct Current {
-    id: Id,
+    id: TenantId,
     #[diesel(column_name = billing_subscription_id)]
     subscription_id: Option<String>,
     #[diesel(column_name = billing_status)]
@@ -136,7 +137,7 @@ fn unix(t: i64) -> Option<time::PrimitiveDateTime> {
 fn record(
     conn: &mut DbConnection,
     event: &BillingEvent,
-    tenant: Option<Id>,
+    tenant: Option<TenantId>,
     outcome: &Applied,
     now: OffsetDateTime,
 ) -> Result<bool> {
@@ -275,7 +276,7 @@ fn decide(
 
 fn apply(
     conn: &mut DbConnection,
-    tenant: Id,
+    tenant: TenantId,
     change: Change,
     event: &BillingEvent,
     now: OffsetDateTime,
@@ -488,7 +489,7 @@ impl Store {
     async fn record_only(
         &self,
         event: BillingEvent,
-        tenant: Option<Id>,
+        tenant: Option<TenantId>,
         outcome: Applied,
     ) -> Result<Applied> {
         let now = self.now();

@@ -21,8 +21,9 @@ use crate::audit::AuditEvent;
 use crate::audit_stream::Claimed;
 use crate::clock::to_db;
 use crate::db::schema::{audit_events, tenants};
-use crate::db::{DbConnection, Id, TxMode};
+use crate::db::{DbConnection, TxMode};
 use crate::error::Result;
+use crate::ids::TenantId;
 use crate::licensing::entitlements::seats_of;
 use crate::store::{Actor, Store};
 
@@ -31,7 +32,7 @@ const CLAIM: i64 = 50;
 /// Subscription statuses whose quantity is kept in step.
 const SYNCED: [&str; 4] = ["active", "trialing", "past_due", "unpaid"];
 
-fn claim(conn: &mut DbConnection, now: OffsetDateTime) -> Result<Vec<Id>> {
+fn claim(conn: &mut DbConnection, now: OffsetDateTime) -> Result<Vec<TenantId>> {
     let now_db = to_db(now);
     let lease = to_db(now + time::Duration::seconds(LEASE_SECONDS));
     match conn {
@@ -54,7 +55,7 @@ fn claim(conn: &mut DbConnection, now: OffsetDateTime) -> Result<Vec<Id>> {
         .map(|c| c.tenant_id)
         .collect()),
         DbConnection::Sqlite(sqlite) => {
-            let due: Vec<Id> = tenants::table
+            let due: Vec<TenantId> = tenants::table
                 .filter(tenants::billing_subscription_id.is_not_null())
                 .filter(tenants::billing_sync_at.le(now_db))
                 .filter(tenants::billing_status.eq_any(SYNCED))
@@ -101,7 +102,7 @@ impl Store {
         Ok(set)
     }
 
-    async fn sync_seats(&self, tenant: Id, gateway: &dyn BillingGateway) -> Result<bool> {
+    async fn sync_seats(&self, tenant: TenantId, gateway: &dyn BillingGateway) -> Result<bool> {
         let (due, seats) = self
             .pool()
             .run_in(Some(tenant), TxMode::Read, move |conn| {

@@ -10,6 +10,7 @@ use diesel::prelude::*;
 use crate::db::Id;
 use crate::db::schema::{groups, user_values, users};
 use crate::error::Result;
+use crate::ids::TenantId;
 use crate::store::TenantTx;
 
 /// Rows per statement when many resources change at once.
@@ -100,7 +101,7 @@ pub(crate) fn sync_primary_email(
 #[derive(Insertable)]
 #[diesel(table_name = user_values)]
 pub(crate) struct PrimaryEmail {
-    tenant_id: Id,
+    tenant_id: TenantId,
     user_id: Id,
     attr: &'static str,
     position: i32,
@@ -110,7 +111,7 @@ pub(crate) struct PrimaryEmail {
 }
 
 impl PrimaryEmail {
-    pub(crate) fn new(tenant: Id, user: Id, email: &str) -> Self {
+    pub(crate) fn new(tenant: TenantId, user: Id, email: &str) -> Self {
         PrimaryEmail {
             tenant_id: tenant,
             user_id: user,

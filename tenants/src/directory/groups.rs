@@ -1,20 +1,21 @@
 use diesel::prelude::*;
 use serde_json::json;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 use super::{contains_pattern, users::User};
 use crate::clock::{from_db, to_db};
 use crate::db::Id;
 use crate::db::schema::{group_members, group_subgroups, groups, users};
 use crate::error::{Error, Resource, Result};
+use crate::ids::TenantId;
+use crate::ids::{GroupId, UserId};
 use crate::page::{Page, PageRequest};
 use crate::store::{TenantScope, TenantTx};
 use crate::validate;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Group {
-    pub id: Id,
+    pub id: GroupId,
     pub display_name: String,
     pub external_id: Option<String>,
     pub version: i64,
@@ -32,7 +33,7 @@ pub struct Member {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = groups)]
 pub(crate) struct GroupRow {
-    pub(crate) tenant_id: Id,
+    pub(crate) tenant_id: TenantId,
     pub(crate) id: Id,
     pub(crate) display_name: String,
     pub(crate) display_name_key: String,
@@ -45,7 +46,7 @@ pub(crate) struct GroupRow {
 impl From<GroupRow> for Group {
     fn from(row: GroupRow) -> Self {
         Group {
-            id: row.id,
+            id: row.id.into(),
             display_name: row.display_name,
             external_id: row.external_id,
             version: row.version,
@@ -104,7 +105,7 @@ impl GroupRow {
     /// A new group's row in `tenant`, named `display_name` as given (the
     /// REST API trims names; SCIM stores what the client sent).
     pub(crate) fn new(
-        tenant: Id,
+        tenant: TenantId,
         now: time::PrimitiveDateTime,
         display_name: &str,
         external_id: Option<String>,
@@ -192,10 +193,10 @@ impl Groups<'_> {
         Ok(row.into())
     }
 
-    pub async fn get(&self, id: Uuid) -> Result<Group> {
+    pub async fn get(&self, id: GroupId) -> Result<Group> {
         Ok(self
             .scope
-            .read(move |tx| find_row(tx, Id(id)))
+            .read(move |tx| find_row(tx, Id::from(id)))
             .await?
             .into())
     }
@@ -231,12 +232,12 @@ impl Groups<'_> {
 
     pub async fn rename(
         &self,
-        id: Uuid,
+        id: GroupId,
         display_name: &str,
         if_match: Option<i64>,
     ) -> Result<Group> {
         validate::name("display_name", display_name, MAX_GROUP_NAME)?;
-        let (id, name) = (Id(id), display_name.trim().to_owned());
+        let (id, name) = (Id::from(id), display_name.trim().to_owned());
         let row = self
             .scope
             .write(move |tx| {
@@ -280,8 +281,8 @@ impl Groups<'_> {
         Ok(row.into())
     }
 
-    pub async fn delete(&self, id: Uuid, if_match: Option<i64>) -> Result<()> {
-        let id = Id(id);
+    pub async fn delete(&self, id: GroupId, if_match: Option<i64>) -> Result<()> {
+        let id = Id::from(id);
         self.scope
             .write(move |tx| delete_group(tx, id, if_match))
             .await
@@ -289,8 +290,8 @@ impl Groups<'_> {
 
     /// Adds a user to a group. Idempotent: returns `false` when the user was
     /// already a member. Costs the same whatever the size of the group.
-    pub async fn add_member(&self, group: Uuid, user: Uuid) -> Result<bool> {
-        let (group, user) = (Id(group), Id(user));
+    pub async fn add_member(&self, group: GroupId, user: UserId) -> Result<bool> {
+        let (group, user) = (Id::from(group), Id::from(user));
         self.scope
             .write(move |tx| {
                 find_row(tx, group)?;
@@ -331,8 +332,8 @@ impl Groups<'_> {
             .await
     }
 
-    pub async fn remove_member(&self, group: Uuid, user: Uuid) -> Result<()> {
-        let (group, user) = (Id(group), Id(user));
+    pub async fn remove_member(&self, group: GroupId, user: UserId) -> Result<()> {
+        let (group, user) = (Id::from(group), Id::from(user));
         self.scope
             .write(move |tx| {
                 find_row(tx, group)?;
@@ -353,8 +354,8 @@ impl Groups<'_> {
     }
 
     /// Members in user-id order; the cursor is the last user id seen.
-    pub async fn members(&self, group: Uuid, page: PageRequest) -> Result<Page<Member>> {
-        let group = Id(group);
+    pub async fn members(&self, group: GroupId, page: PageRequest) -> Result<Page<Member>> {
+        let group = Id::from(group);
         let (after, fetch) = (page.after, page.fetch());
         let rows = self
             .scope
@@ -372,8 +373,8 @@ impl Groups<'_> {
 
     /// One membership: the user, if they are a member of the group. Costs
     /// one key lookup whatever the size of the group.
-    pub async fn member(&self, group: Uuid, user: Uuid) -> Result<Member> {
-        let (group, user) = (Id(group), Id(user));
+    pub async fn member(&self, group: GroupId, user: UserId) -> Result<Member> {
+        let (group, user) = (Id::from(group), Id::from(user));
         let row = self
             .scope
             .read(move |tx| {

@@ -37,7 +37,6 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use serde_json::json;
 use time::OffsetDateTime;
-use uuid::Uuid;
 
 use super::groups::GroupRow;
 use super::users::UserRow;
@@ -45,6 +44,8 @@ use crate::clock::to_db;
 use crate::db::schema::{group_members, groups, user_profiles, user_values, users};
 use crate::db::{Backend, Chain, DatabaseUrl, DbConnection, Id, on_backend};
 use crate::error::{Error, Result};
+use crate::ids::TenantId;
+use crate::ids::{GroupId, UserId};
 use crate::scim::resource::{GroupInput, UserInput};
 use crate::scim::users::{ProfileRow, ValueRow, check, fill_row, profile_row, value_rows};
 use crate::store::TenantScope;
@@ -67,7 +68,7 @@ const MEMBER_BINDS: usize = 4;
 /// time it keeps.
 #[derive(Debug, Clone)]
 pub struct ImportedUser {
-    pub id: Uuid,
+    pub id: UserId,
     pub created_at: OffsetDateTime,
     /// What a SCIM client would send (`scim::resource::user_from_json`);
     /// its `password` must be `None`.
@@ -79,11 +80,11 @@ pub struct ImportedUser {
 /// time is the group's creation time.
 #[derive(Debug, Clone)]
 pub struct ImportedGroup {
-    pub id: Uuid,
+    pub id: GroupId,
     pub created_at: OffsetDateTime,
     pub display_name: String,
     pub external_id: Option<String>,
-    pub members: Vec<Uuid>,
+    pub members: Vec<UserId>,
 }
 
 /// Bulk writes into one tenant's directory, bypassing seat admission; see
@@ -196,8 +197,8 @@ impl UnmeteredImport<'_> {
                         .map(|&user| {
                             (
                                 group_members::tenant_id.eq(tenant),
-                                group_members::group_id.eq(Id(g.id)),
-                                group_members::user_id.eq(Id(user)),
+                                group_members::group_id.eq(Id::from(g.id)),
+                                group_members::user_id.eq(Id::from(user)),
                                 group_members::created_at.eq(at),
                             )
                         })
@@ -224,23 +225,23 @@ impl UnmeteredImport<'_> {
 
 /// A user's rows, shaped as SCIM's create shapes them, with the imported
 /// id and times.
-fn user_rows(tenant: Id, u: &ImportedUser) -> (UserRow, ProfileRow, Vec<ValueRow>) {
+fn user_rows(tenant: TenantId, u: &ImportedUser) -> (UserRow, ProfileRow, Vec<ValueRow>) {
     let mut row = UserRow::blank(tenant, to_db(u.created_at));
-    row.id = Id(u.id);
+    row.id = Id::from(u.id);
     fill_row(&mut row, &u.user);
     let profile = profile_row(tenant, row.id, &u.user, None);
     let values = value_rows(tenant, row.id, &u.user);
     (row, profile, values)
 }
 
-fn group_row(tenant: Id, g: &ImportedGroup) -> GroupRow {
+fn group_row(tenant: TenantId, g: &ImportedGroup) -> GroupRow {
     let mut row = GroupRow::new(
         tenant,
         to_db(g.created_at),
         &g.display_name,
         g.external_id.clone(),
     );
-    row.id = Id(g.id);
+    row.id = Id::from(g.id);
     row
 }
 

@@ -3,9 +3,10 @@
 
 use diesel::prelude::*;
 
+use crate::db::TxMode;
 use crate::db::schema::tenants;
-use crate::db::{Id, TxMode};
 use crate::error::{Error, Result};
+use crate::ids::TenantId;
 use crate::store::Store;
 
 impl Store {
@@ -16,10 +17,10 @@ impl Store {
     /// by running it again.
     pub async fn rewrap(&self, new_key: &crate::keys::sealing::MasterKey) -> Result<usize> {
         let old = &self.shared.master;
-        let wrapped: Vec<(Id, Vec<u8>, String)> = self
+        let wrapped: Vec<(TenantId, Vec<u8>, String)> = self
             .pool()
             .run(|conn| {
-                let rows: Vec<(Id, Option<Vec<u8>>, String)> = tenants::table
+                let rows: Vec<(TenantId, Option<Vec<u8>>, String)> = tenants::table
                     .select((
                         tenants::id,
                         tenants::wrapped_data_key,

@@ -15,6 +15,7 @@ use crate::clock::{from_db, to_db};
 use crate::db::schema::key_rotation_schedules as krs;
 use crate::db::{DbConnection, Id};
 use crate::error::{Error, Result};
+use crate::ids::TenantId;
 use crate::licensing::{Access, Feature};
 use crate::store::{Actor, Store};
 
@@ -35,7 +36,7 @@ pub struct RotationSchedule {
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = krs, treat_none_as_null = true)]
 struct Row {
-    tenant_id: Id,
+    tenant_id: TenantId,
     interval_days: i32,
     next_rotation_at: time::PrimitiveDateTime,
     last_rotated_at: Option<time::PrimitiveDateTime>,
@@ -141,10 +142,10 @@ impl SigningKeys<'_> {
 #[derive(QueryableByName)]
 struct Claimed {
     #[diesel(sql_type = diesel::sql_types::Binary)]
-    tenant_id: Id,
+    tenant_id: TenantId,
 }
 
-fn claim(conn: &mut DbConnection, now: OffsetDateTime) -> Result<Vec<Id>> {
+fn claim(conn: &mut DbConnection, now: OffsetDateTime) -> Result<Vec<TenantId>> {
     let now_db = to_db(now);
     match conn {
         DbConnection::Postgresql(pg) => Ok(diesel::sql_query(
@@ -158,7 +159,7 @@ fn claim(conn: &mut DbConnection, now: OffsetDateTime) -> Result<Vec<Id>> {
         .map(|c| c.tenant_id)
         .collect()),
         DbConnection::Sqlite(sqlite) => {
-            let due: Vec<Id> = krs::table
+            let due: Vec<TenantId> = krs::table
                 .filter(krs::next_rotation_at.le(now_db))
                 .order(krs::next_rotation_at)
                 .limit(i64::from(BATCH))

@@ -15,8 +15,8 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::db::Id;
 use crate::error::{Error, Result};
+use crate::ids::TenantId;
 
 const FORMAT_V1: u8 = 1;
 const NONCE_LEN: usize = 24;
@@ -25,7 +25,7 @@ const KEY_LEN: usize = 32;
 /// Where a sealed value lives. It becomes the AEAD associated data.
 #[derive(Debug, Clone, Copy)]
 pub struct Place<'a> {
-    pub tenant: Id,
+    pub tenant: TenantId,
     pub table: &'a str,
     pub column: &'a str,
     pub row: &'a str,
@@ -102,11 +102,11 @@ impl MasterKey {
         &self.id
     }
 
-    pub fn wrap(&self, tenant: Id, data_key: &DataKey) -> Result<Vec<u8>> {
+    pub fn wrap(&self, tenant: TenantId, data_key: &DataKey) -> Result<Vec<u8>> {
         seal_with(&self.key, &wrap_aad(tenant), data_key.key.as_slice())
     }
 
-    pub fn unwrap(&self, tenant: Id, wrapped: &[u8]) -> Result<DataKey> {
+    pub fn unwrap(&self, tenant: TenantId, wrapped: &[u8]) -> Result<DataKey> {
         let plain = open_with(&self.key, &wrap_aad(tenant), wrapped).map_err(|_| {
             Error::Internal(format!(
                 "the data key of tenant {tenant} does not open under the configured master key"
@@ -129,7 +129,7 @@ impl fmt::Debug for MasterKey {
     }
 }
 
-fn wrap_aad(tenant: Id) -> Vec<u8> {
+fn wrap_aad(tenant: TenantId) -> Vec<u8> {
     let mut aad = b"latchkey/data-key/v1".to_vec();
     aad.extend_from_slice(tenant.0.as_bytes());
     aad
@@ -210,7 +210,7 @@ fn open_with(key: &[u8; KEY_LEN], aad: &[u8], sealed: &[u8]) -> Result<Zeroizing
 mod tests {
     use super::*;
 
-    fn place(tenant: Id, row: &str) -> Place<'_> {
+    fn place(tenant: TenantId, row: &str) -> Place<'_> {
         Place {
             tenant,
             table: "signing_keys",
@@ -222,7 +222,7 @@ mod tests {
     #[test]
     fn a_sealed_value_opens_in_its_own_place() {
         let key = DataKey::generate();
-        let tenant = Id::new();
+        let tenant = TenantId::new();
         let sealed = key.seal(place(tenant, "k1"), b"secret").unwrap();
         assert_eq!(
             key.open(place(tenant, "k1"), &sealed).unwrap().as_slice(),
@@ -233,14 +233,14 @@ mod tests {
     #[test]
     fn a_value_sealed_for_one_tenant_does_not_open_as_another_tenants() {
         let key = DataKey::generate();
-        let sealed = key.seal(place(Id::new(), "k1"), b"secret").unwrap();
-        assert!(key.open(place(Id::new(), "k1"), &sealed).is_err());
+        let sealed = key.seal(place(TenantId::new(), "k1"), b"secret").unwrap();
+        assert!(key.open(place(TenantId::new(), "k1"), &sealed).is_err());
     }
 
     #[test]
     fn a_sealed_value_moved_to_another_row_does_not_open() {
         let key = DataKey::generate();
-        let tenant = Id::new();
+        let tenant = TenantId::new();
         let sealed = key.seal(place(tenant, "k1"), b"secret").unwrap();
         assert!(key.open(place(tenant, "k2"), &sealed).is_err());
     }
@@ -248,7 +248,7 @@ mod tests {
     #[test]
     fn a_sealed_value_moved_to_another_column_does_not_open() {
         let key = DataKey::generate();
-        let tenant = Id::new();
+        let tenant = TenantId::new();
         let sealed = key.seal(place(tenant, "k1"), b"secret").unwrap();
         let other = Place {
             column: "other",
@@ -259,7 +259,7 @@ mod tests {
 
     #[test]
     fn another_tenants_data_key_cannot_open_a_value() {
-        let tenant = Id::new();
+        let tenant = TenantId::new();
         let sealed = DataKey::generate()
             .seal(place(tenant, "k1"), b"secret")
             .unwrap();
@@ -273,7 +273,7 @@ mod tests {
     #[test]
     fn a_tampered_value_does_not_open() {
         let key = DataKey::generate();
-        let tenant = Id::new();
+        let tenant = TenantId::new();
         let mut sealed = key.seal(place(tenant, "k1"), b"secret").unwrap();
         let last = sealed.len() - 1;
         sealed[last] ^= 1;
@@ -283,15 +283,15 @@ mod tests {
     #[test]
     fn a_wrapped_data_key_is_bound_to_its_tenant() {
         let master = MasterKey::generate();
-        let tenant = Id::new();
+        let tenant = TenantId::new();
         let wrapped = master.wrap(tenant, &DataKey::generate()).unwrap();
         assert!(master.unwrap(tenant, &wrapped).is_ok());
-        assert!(master.unwrap(Id::new(), &wrapped).is_err());
+        assert!(master.unwrap(TenantId::new(), &wrapped).is_err());
     }
 
     #[test]
     fn a_data_key_does_not_unwrap_under_another_master_key() {
-        let tenant = Id::new();
+        let tenant = TenantId::new();
         let wrapped = MasterKey::generate()
             .wrap(tenant, &DataKey::generate())
             .unwrap();

@@ -20,9 +20,9 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use crate::clock::{from_db, to_db};
-use crate::db::Id;
 use crate::db::schema::signing_keys;
 use crate::error::{Error, Resource, Result};
+use crate::ids::TenantId;
 use crate::keys::sealing::{DataKey, Place};
 use crate::store::{TenantScope, TenantTx};
 
@@ -113,7 +113,7 @@ pub struct SigningKey {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = signing_keys)]
 pub(crate) struct SigningKeyRow {
-    tenant_id: Id,
+    tenant_id: TenantId,
     id: String,
     alg: String,
     state: String,
@@ -186,7 +186,7 @@ impl GeneratedKey {
 
     pub(crate) fn into_row(
         self,
-        tenant: Id,
+        tenant: TenantId,
         data_key: &DataKey,
         state: KeyState,
         now: OffsetDateTime,

@@ -186,7 +186,7 @@ pub(crate) fn tenant_seats(tx: &mut TenantTx<'_>) -> Result<u64> {
 }
 
 /// [`tenant_seats`] on a connection bound to `tenant`.
-pub(crate) fn seats_of(conn: &mut crate::db::DbConnection, tenant: crate::Id) -> Result<u64> {
+pub(crate) fn seats_of(conn: &mut crate::db::DbConnection, tenant: crate::TenantId) -> Result<u64> {
     let n: i64 = users::table
         .filter(users::tenant_id.eq(tenant))
         .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(

@@ -14,6 +14,7 @@ use time::OffsetDateTime;
 use crate::clock::{from_db, to_db};
 use crate::db::Id;
 use crate::db::schema::scim_requests;
+use crate::ids::TenantId;
 
 /// Entries kept in memory at most while the database is slow or away.
 const MAX_BUFFERED: usize = 10_000;
@@ -39,7 +40,7 @@ pub struct ScimRequestRecord {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = scim_requests)]
 pub(super) struct Row {
-    tenant_id: Id,
+    tenant_id: TenantId,
     id: Id,
     occurred_at: time::PrimitiveDateTime,
     token_id: String,
@@ -143,7 +144,7 @@ fn truncated(body: &Value) -> String {
 /// What the HTTP layer reports about one SCIM request.
 #[derive(Debug, Clone)]
 pub struct RequestLogEntry {
-    pub tenant_id: Id,
+    pub tenant_id: TenantId,
     pub token_id: String,
     pub method: String,
     pub path: String,

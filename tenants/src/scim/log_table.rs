@@ -6,6 +6,7 @@ use super::log::{RequestLogEntry, Row, ScimRequestRecord};
 use crate::db::schema::scim_requests;
 use crate::db::{Id, TxMode, on_backend};
 use crate::error::Result;
+use crate::ids::TenantId;
 use crate::licensing::{Access, Entitlements, Feature, LicenseStatus};
 use crate::store::{Shared, TenantScope};
 use diesel::prelude::*;
@@ -73,7 +74,7 @@ async fn flush(store: &crate::Store) -> Result<()> {
         return Ok(());
     }
     let license = store.license_status_cached().await.ok();
-    let mut by_tenant: std::collections::BTreeMap<Id, Vec<Row>> = Default::default();
+    let mut by_tenant: std::collections::BTreeMap<TenantId, Vec<Row>> = Default::default();
     for (id, at, e) in entries {
         by_tenant
             .entry(e.tenant_id)

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::log::RequestLog;
 use crate::db::Id;
+use crate::ids::TenantId;
 use crate::ttl_cache::TtlCache;
 
 pub(crate) struct ScimState {
@@ -37,4 +38,4 @@ pub(crate) struct Continuation {
 }
 
 /// The cache key of a continuation: tenant, resource type, query, position.
-pub(crate) type ContinuationKey = (Id, &'static str, String, i64);
+pub(crate) type ContinuationKey = (TenantId, &'static str, String, i64);

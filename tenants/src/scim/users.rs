@@ -14,12 +14,13 @@ use crate::db::schema::{group_members, groups, user_profiles, user_values, users
 use crate::db::{Id, on_backend};
 use crate::directory::users::{UserRow, begin_change, insert_user, write_row};
 use crate::error::{Error, Result, ScimError};
+use crate::ids::TenantId;
 use crate::store::TenantTx;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = user_profiles, treat_none_as_null = true)]
 pub(crate) struct ProfileRow {
-    tenant_id: Id,
+    tenant_id: TenantId,
     user_id: Id,
     name_formatted: Option<String>,
     middle_name: Option<String>,
@@ -46,7 +47,7 @@ pub(crate) struct ProfileRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = user_values)]
 pub(crate) struct ValueRow {
-    tenant_id: Id,
+    tenant_id: TenantId,
     user_id: Id,
     attr: String,
     position: i32,
@@ -71,7 +72,7 @@ pub enum PasswordChange {
 }
 
 pub(crate) fn profile_row(
-    tenant: Id,
+    tenant: TenantId,
     user: Id,
     u: &UserInput,
     password_hash: Option<String>,
@@ -111,7 +112,7 @@ fn value_ignores_case(attr: &str) -> bool {
         .is_some_and(|v| !v.case_exact)
 }
 
-pub(crate) fn value_rows(tenant: Id, user: Id, u: &UserInput) -> Vec<ValueRow> {
+pub(crate) fn value_rows(tenant: TenantId, user: Id, u: &UserInput) -> Vec<ValueRow> {
     let mut rows = Vec::new();
     for (attr, values) in &u.values {
         let lower = value_ignores_case(attr);

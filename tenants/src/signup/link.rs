@@ -12,6 +12,7 @@ use crate::clock::to_db;
 use crate::db::schema::{audit_events, tenant_admins, tenants};
 use crate::db::{Id, TxMode};
 use crate::error::{Error, LinkFailure, Result};
+use crate::ids::TenantId;
 use crate::invalidation::Invalidation;
 use crate::keys::signing::Alg;
 use crate::store::Actor;
@@ -143,7 +144,7 @@ impl Signups<'_> {
 /// caller's transaction; whether the tenant was activated.
 fn mark_verified(
     conn: &mut crate::db::DbConnection,
-    id: Id,
+    id: TenantId,
     admin_id: Id,
     now: OffsetDateTime,
     actor: &Actor,

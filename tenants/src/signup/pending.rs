@@ -10,6 +10,7 @@ use crate::clock::to_db;
 use crate::db::schema::tenant_admins;
 use crate::db::{Id, TxMode};
 use crate::error::{Error, Result};
+use crate::ids::TenantId;
 use crate::store::Actor;
 use crate::tenant::{NewTenant, Tenant, TenantStatus, validate_slug};
 use crate::validate;
@@ -17,7 +18,7 @@ use crate::validate;
 #[derive(Insertable)]
 #[diesel(table_name = tenant_admins)]
 struct NewAdminRow {
-    tenant_id: Id,
+    tenant_id: TenantId,
     id: Id,
     email: String,
     email_key: String,

@@ -15,6 +15,7 @@ use crate::clock::{from_db, to_db};
 use crate::db::schema::{audit_events, console_sessions, tenant_admins};
 use crate::db::{Id, TxMode};
 use crate::error::{AuthFailure, Error, Resource, Result};
+use crate::ids::TenantId;
 use crate::store::Actor;
 use crate::tenant::Tenant;
 
@@ -227,7 +228,7 @@ fn hash(secret: &str) -> [u8; 32] {
 
 /// `lkc_` + base64url(tenant id ‖ 32 random bytes), like tenant tokens: the
 /// tenant is known before any of its rows is read.
-fn mint_session(tenant: Id) -> String {
+fn mint_session(tenant: TenantId) -> String {
     let mut raw = Vec::with_capacity(16 + SESSION_SECRET_LEN);
     raw.extend_from_slice(tenant.0.as_bytes());
     let mut secret = [0u8; SESSION_SECRET_LEN];
@@ -236,7 +237,7 @@ fn mint_session(tenant: Id) -> String {
     format!("{SESSION_PREFIX}{}", URL_SAFE_NO_PAD.encode(raw))
 }
 
-fn session_tenant(secret: &str) -> Option<Id> {
+fn session_tenant(secret: &str) -> Option<TenantId> {
     let body = secret.strip_prefix(SESSION_PREFIX)?;
     if body.len() > 128 {
         return None;
@@ -245,5 +246,5 @@ fn session_tenant(secret: &str) -> Option<Id> {
     if raw.len() != 16 + SESSION_SECRET_LEN {
         return None;
     }
-    Id::from_bytes(&raw[..16])
+    Id::from_bytes(&raw[..16]).map(TenantId::from)
 }

@@ -13,8 +13,9 @@ use crate::db::schema::{
     api_tokens, audit_events, console_sessions, group_members, group_subgroups, groups,
     scim_requests, signing_keys, tenant_admins, tenants, user_profiles, user_values, users,
 };
-use crate::db::{DbConnection, Id, TxMode};
+use crate::db::{DbConnection, TxMode};
 use crate::error::{Error, Resource, Result};
+use crate::ids::TenantId;
 use crate::invalidation::Invalidation;
 use crate::keys::sealing::DataKey;
 use crate::keys::signing::initial_keys;
@@ -46,11 +47,11 @@ impl Tenants<'_> {
         new: NewTenant,
         status: TenantStatus,
         actor: &Actor,
-        also: impl FnOnce(&mut DbConnection, Id) -> Result<()> + Send + 'static,
+        also: impl FnOnce(&mut DbConnection, TenantId) -> Result<()> + Send + 'static,
     ) -> Result<Tenant> {
         validate_slug(&new.slug)?;
         validate::name("display_name", &new.display_name, 200)?;
-        let id = Id::new();
+        let id = TenantId::new();
         let now = self.store.now();
         let data_key = DataKey::generate();
         let wrapped = self.store.shared.master.wrap(id, &data_key)?;
@@ -166,7 +167,7 @@ impl Tenants<'_> {
         row.ok_or(Error::NotFound(Resource::Tenant))?.try_into()
     }
 
-    pub async fn by_id(&self, id: Id) -> Result<Tenant> {
+    pub async fn by_id(&self, id: TenantId) -> Result<Tenant> {
         let row: Option<TenantRow> = self
             .store
             .pool()
@@ -197,7 +198,7 @@ impl Tenants<'_> {
                 Ok(q.load(conn)?)
             })
             .await?;
-        let page = page.finish(rows, |r| r.id);
+        let page = page.finish(rows, |r| r.id.into());
         let items = page
             .items
             .into_iter()
@@ -338,7 +339,7 @@ impl Tenants<'_> {
     }
 }
 
-fn delete_rows(conn: &mut DbConnection, id: Id) -> Result<usize> {
+fn delete_rows(conn: &mut DbConnection, id: TenantId) -> Result<usize> {
     let mut n = 0;
     n += diesel::delete(group_members::table.filter(group_members::tenant_id.eq(id)))
         .execute(conn)?;

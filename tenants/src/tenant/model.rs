@@ -7,9 +7,9 @@ use diesel::prelude::*;
 use time::OffsetDateTime;
 
 use crate::clock::from_db;
-use crate::db::Id;
 use crate::db::schema::tenants;
 use crate::error::{Error, Result};
+use crate::ids::TenantId;
 
 /// Words that would read as part of the product in a URL or a subdomain.
 pub(super) const RESERVED_SLUGS: &[&str] = &[
@@ -84,7 +84,7 @@ impl fmt::Display for TenantStatus {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tenant {
-    pub id: Id,
+    pub id: TenantId,
     pub slug: String,
     pub display_name: String,
     pub status: TenantStatus,
@@ -113,7 +113,7 @@ impl Tenant {
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = tenants)]
 pub(super) struct TenantRow {
-    pub(super) id: Id,
+    pub(super) id: TenantId,
     pub(super) slug: String,
     pub(super) display_name: String,
     pub(super) status: String,
@@ -145,7 +145,7 @@ impl TryFrom<TenantRow> for Tenant {
 #[derive(Insertable)]
 #[diesel(table_name = tenants)]
 pub(super) struct NewTenantRow {
-    pub(super) id: Id,
+    pub(super) id: TenantId,
     pub(super) slug: String,
     pub(super) display_name: String,
     pub(super) status: String,
@@ -194,7 +194,7 @@ pub struct NewTenant {
 /// What deleting a tenant did.
 #[derive(Debug, Clone)]
 pub struct DeletedTenant {
-    pub id: Id,
+    pub id: TenantId,
     pub slug: String,
     /// The data key was destroyed before any row: sealed secrets that
     /// survive anywhere (backups, replicas) can no longer be opened.

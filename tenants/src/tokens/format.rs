@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 
 use crate::db::Id;
 use crate::error::{AuthFailure, Error, Result};
+use crate::ids::TenantId;
 
 const SECRET_LEN: usize = 32;
 
@@ -47,7 +48,7 @@ impl TokenKind {
 
 pub(super) struct ParsedToken {
     pub(super) kind: TokenKind,
-    pub(super) tenant: Option<Id>,
+    pub(super) tenant: Option<TenantId>,
     pub(super) hash: [u8; 32],
 }
 
@@ -60,9 +61,9 @@ pub(super) fn parse_token(bearer: &str) -> Result<ParsedToken> {
     let raw = URL_SAFE_NO_PAD.decode(body).map_err(|_| malformed())?;
     let tenant = match (kind, raw.len()) {
         (TokenKind::Platform, SECRET_LEN) => None,
-        (TokenKind::Tenant | TokenKind::Scim, n) if n == 16 + SECRET_LEN => {
-            Some(Id::from_bytes(&raw[..16]).ok_or_else(malformed)?)
-        }
+        (TokenKind::Tenant | TokenKind::Scim, n) if n == 16 + SECRET_LEN => Some(TenantId::from(
+            Id::from_bytes(&raw[..16]).ok_or_else(malformed)?,
+        )),
         _ => return Err(malformed()),
     };
     Ok(ParsedToken {
@@ -76,7 +77,7 @@ pub(super) fn hash(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }
 
-pub(super) fn mint(kind: TokenKind, tenant: Option<Id>) -> String {
+pub(super) fn mint(kind: TokenKind, tenant: Option<TenantId>) -> String {
     let mut raw = Vec::with_capacity(16 + SECRET_LEN);
     if let Some(tenant) = tenant {
         raw.extend_from_slice(tenant.0.as_bytes());

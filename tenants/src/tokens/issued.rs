@@ -6,14 +6,14 @@ use time::OffsetDateTime;
 
 use super::format::TokenKind;
 use super::scopes::{Scope, Scopes};
-use crate::db::Id;
 use crate::error::{Error, Result};
+use crate::ids::TokenId;
 use crate::validate;
 
 /// A token as listed: everything but the secret.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiToken {
-    pub id: Id,
+    pub id: TokenId,
     pub name: String,
     pub kind: TokenKind,
     pub scopes: Scopes,

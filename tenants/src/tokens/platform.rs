@@ -7,16 +7,17 @@ use super::format::{TokenKind, hash, mint, parse_token};
 use super::issued::{ApiToken, IssuedToken, NewToken, check_new_token};
 use super::scopes::{Scope, Scopes};
 use crate::clock::{from_db, to_db};
+use crate::db::TxMode;
 use crate::db::schema::platform_tokens;
-use crate::db::{Id, TxMode};
 use crate::error::{Error, Resource, Result};
+use crate::ids::TokenId;
 use crate::invalidation::Invalidation;
 use crate::store::Store;
 
 #[derive(Debug, Queryable, Selectable, Insertable)]
 #[diesel(table_name = platform_tokens)]
 pub(super) struct PlatformTokenRow {
-    pub(super) id: Id,
+    pub(super) id: TokenId,
     pub(super) name: String,
     pub(super) token_hash: Vec<u8>,
     pub(super) scopes: String,
@@ -129,7 +130,7 @@ impl PlatformTokens<'_> {
 
     async fn insert(&self, new: &NewToken, secret: &str) -> Result<ApiToken> {
         let row = PlatformTokenRow {
-            id: Id::new(),
+            id: TokenId::new(),
             name: new.name.clone(),
             token_hash: hash(secret).to_vec(),
             scopes: Scopes::new(vec![Scope::Admin]).to_db(),
@@ -165,7 +166,7 @@ impl PlatformTokens<'_> {
         Ok(rows.iter().map(PlatformTokenRow::public).collect())
     }
 
-    pub async fn revoke(&self, id: Id) -> Result<ApiToken> {
+    pub async fn revoke(&self, id: TokenId) -> Result<ApiToken> {
         let now = to_db(self.store.now());
         let row = self
             .store

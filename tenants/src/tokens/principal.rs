@@ -5,17 +5,17 @@ use time::OffsetDateTime;
 
 use super::format::TokenKind;
 use super::scopes::Scopes;
-use crate::db::Id;
+use crate::ids::{TenantId, TokenId};
 
 /// Who a verified token speaks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {
     Platform {
-        token_id: Id,
+        token_id: TokenId,
     },
     Tenant {
-        tenant_id: Id,
-        token_id: Id,
+        tenant_id: TenantId,
+        token_id: TokenId,
         kind: TokenKind,
         scopes: Scopes,
     },
@@ -33,8 +33,8 @@ impl Principal {
 
 #[derive(Debug, Clone)]
 pub(crate) struct CachedToken {
-    pub(crate) tenant_id: Option<Id>,
-    pub(crate) token_id: Id,
+    pub(crate) tenant_id: Option<TenantId>,
+    pub(crate) token_id: TokenId,
     pub(crate) kind: TokenKind,
     pub(crate) scopes: Scopes,
     pub(crate) expires_at: Option<OffsetDateTime>,

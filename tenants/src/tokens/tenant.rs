@@ -2,15 +2,15 @@
 
 use diesel::prelude::*;
 use serde_json::json;
-use uuid::Uuid;
 
 use super::format::{TokenKind, hash, mint};
 use super::issued::{ApiToken, IssuedToken, NewToken, check_new_token};
 use super::scopes::{Scope, Scopes};
 use crate::clock::{from_db, to_db};
-use crate::db::Id;
 use crate::db::schema::api_tokens;
 use crate::error::{Error, Resource, Result};
+use crate::ids::TenantId;
+use crate::ids::TokenId;
 use crate::invalidation::Invalidation;
 use crate::page::{Page, PageRequest};
 use crate::store::TenantScope;
@@ -18,8 +18,8 @@ use crate::store::TenantScope;
 #[derive(Debug, Queryable, Selectable, Insertable)]
 #[diesel(table_name = api_tokens)]
 pub(super) struct TokenRow {
-    pub(super) tenant_id: Id,
-    pub(super) id: Id,
+    pub(super) tenant_id: TenantId,
+    pub(super) id: TokenId,
     pub(super) name: String,
     pub(super) kind: String,
     pub(super) token_hash: Vec<u8>,
@@ -81,7 +81,7 @@ impl Tokens<'_> {
         let secret = mint(kind, Some(self.scope.tenant.id));
         let row = TokenRow {
             tenant_id: self.scope.tenant.id,
-            id: Id::new(),
+            id: TokenId::new(),
             name: new.name,
             kind: kind.as_str().to_owned(),
             token_hash: hash(&secret).to_vec(),
@@ -124,7 +124,7 @@ impl Tokens<'_> {
                 Ok(q.load(tx.conn)?)
             })
             .await?;
-        let page = page.finish(rows, |r| r.id);
+        let page = page.finish(rows, |r| r.id.into());
         let items = page
             .items
             .iter()
@@ -136,8 +136,7 @@ impl Tokens<'_> {
         })
     }
 
-    pub async fn get(&self, id: Uuid) -> Result<ApiToken> {
-        let id = Id(id);
+    pub async fn get(&self, id: TokenId) -> Result<ApiToken> {
         self.scope
             .read(move |tx| {
                 api_tokens::table
@@ -153,8 +152,7 @@ impl Tokens<'_> {
 
     /// Revokes at once on this node; other nodes stop accepting it when their
     /// cache entry expires (seconds).
-    pub async fn revoke(&self, id: Uuid) -> Result<ApiToken> {
-        let id = Id(id);
+    pub async fn revoke(&self, id: TokenId) -> Result<ApiToken> {
         let row = self
             .scope
             .write(move |tx| {

@@ -1,6 +1,5 @@
 use super::format::{mint, parse_token};
 use super::{Scope, Scopes, TokenKind};
-use crate::db::Id;
 use crate::error::{AuthFailure, Error};
 
 #[test]
@@ -14,7 +13,7 @@ fn a_platform_token_parses_as_platform() {
 
 #[test]
 fn a_tenant_token_carries_its_tenant() {
-    let tenant = Id::new();
+    let tenant = crate::TenantId::new();
     let parsed = parse_token(&mint(TokenKind::Scim, Some(tenant))).unwrap();
     assert_eq!(parsed.kind, TokenKind::Scim);
     assert_eq!(parsed.tenant, Some(tenant));

@@ -10,9 +10,10 @@ use super::principal::{CachedToken, Principal};
 use super::scopes::{Scope, Scopes};
 use super::tenant::TokenRow;
 use crate::clock::{from_db, to_db};
+use crate::db::TxMode;
 use crate::db::schema::{api_tokens, platform_tokens};
-use crate::db::{Id, TxMode};
 use crate::error::{AuthFailure, Error, Result};
+use crate::ids::{TenantId, TokenId};
 use crate::store::Store;
 
 /// Writing `last_used_at` on every request would turn every read into a
@@ -116,7 +117,12 @@ impl Store {
         }
     }
 
-    async fn touch_token(&self, tenant: Option<Id>, id: Id, now: OffsetDateTime) -> Result<()> {
+    async fn touch_token(
+        &self,
+        tenant: Option<TenantId>,
+        id: TokenId,
+        now: OffsetDateTime,
+    ) -> Result<()> {
         let at = Some(to_db(now));
         self.pool()
             .run_in(tenant, TxMode::Write, move |conn| match tenant {

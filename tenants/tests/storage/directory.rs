@@ -26,7 +26,7 @@ both_backends! {
         assert_eq!(created.user_name, "Ada.Lovelace", "the user name keeps its case");
         assert_eq!(created.version, 1);
 
-        let read = acme.users().get(created.id.0).await.unwrap();
+        let read = acme.users().get(created.id).await.unwrap();
         assert_eq!(read, created);
         assert!(audit_actions(&acme).await.contains(&"user.create".to_owned()));
     }
@@ -53,7 +53,7 @@ both_backends! {
 
         let sizes: Vec<usize> = pages.iter().map(Vec::len).collect();
         assert_eq!(sizes, [3, 3, 1]);
-        let listed: Vec<Id> = pages.concat();
+        let listed: Vec<UserId> = pages.concat();
         assert_eq!(listed, created, "every user once, in creation order");
         assert_eq!(listed.iter().collect::<HashSet<_>>().len(), listed.len());
     }
@@ -149,13 +149,13 @@ both_backends! {
             active: Some(false),
             ..UserPatch::default()
         };
-        let updated = acme.users().update(ada.id.0, patch, Some(1)).await.unwrap();
+        let updated = acme.users().update(ada.id, patch, Some(1)).await.unwrap();
         assert_eq!(updated.version, 2);
         assert_eq!(updated.display_name.as_deref(), Some("Ada L."));
         assert_eq!(updated.email, None, "Some(None) clears a field");
         assert!(!updated.active);
         assert_eq!(updated.user_name, "ada", "fields not in the patch stay");
-        assert_eq!(acme.users().get(ada.id.0).await.unwrap(), updated);
+        assert_eq!(acme.users().get(ada.id).await.unwrap(), updated);
     }
 
     async fn an_update_with_a_stale_if_match_is_refused_and_changes_nothing(db: TestDb) {
@@ -167,10 +167,10 @@ both_backends! {
             display_name: Some(Some("Changed".into())),
             ..UserPatch::default()
         };
-        let stale = acme.users().update(ada.id.0, patch, Some(ada.version + 1)).await;
+        let stale = acme.users().update(ada.id, patch, Some(ada.version + 1)).await;
 
         assert_err!(stale, Error::VersionMismatch { current: 1 });
-        assert_eq!(acme.users().get(ada.id.0).await.unwrap(), ada);
+        assert_eq!(acme.users().get(ada.id).await.unwrap(), ada);
         assert!(!audit_actions(&acme).await.contains(&"user.update".to_owned()));
     }
 
@@ -195,10 +195,10 @@ both_backends! {
         let grace = create_user(&acme, "grace").await;
 
         let patch = UserPatch { user_name: Some("ADA".into()), ..UserPatch::default() };
-        let renamed = acme.users().update(grace.id.0, patch, None).await;
+        let renamed = acme.users().update(grace.id, patch, None).await;
 
         assert_err!(renamed, Error::Conflict { code: "user-name-taken", .. });
-        assert_eq!(acme.users().get(grace.id.0).await.unwrap(), grace);
+        assert_eq!(acme.users().get(grace.id).await.unwrap(), grace);
     }
 
     async fn deleting_a_user_removes_the_user_and_their_memberships(db: TestDb) {
@@ -209,17 +209,17 @@ both_backends! {
         let engineers = create_group(&acme, "Engineers").await;
         let admins = create_group(&acme, "Admins").await;
         for group in [&engineers, &admins] {
-            acme.groups().add_member(group.id.0, ada.id.0).await.unwrap();
+            acme.groups().add_member(group.id, ada.id).await.unwrap();
         }
-        acme.groups().add_member(engineers.id.0, grace.id.0).await.unwrap();
+        acme.groups().add_member(engineers.id, grace.id).await.unwrap();
 
-        acme.users().delete(ada.id.0, Some(ada.version)).await.unwrap();
+        acme.users().delete(ada.id, Some(ada.version)).await.unwrap();
 
-        assert_err!(acme.users().get(ada.id.0).await, Error::NotFound(Resource::User));
+        assert_err!(acme.users().get(ada.id).await, Error::NotFound(Resource::User));
         assert_eq!(member_ids(&acme, engineers.id).await, [grace.id]);
         assert!(member_ids(&acme, admins.id).await.is_empty());
         assert_err!(
-            acme.users().delete(ada.id.0, None).await,
+            acme.users().delete(ada.id, None).await,
             Error::NotFound(Resource::User)
         );
     }
@@ -230,9 +230,9 @@ both_backends! {
         let ada = create_user(&acme, "ada").await;
 
         assert_err!(
-            acme.users().delete(ada.id.0, Some(7)).await,
+            acme.users().delete(ada.id, Some(7)).await,
             Error::VersionMismatch { current: 1 }
         );
-        assert_eq!(acme.users().get(ada.id.0).await.unwrap(), ada);
+        assert_eq!(acme.users().get(ada.id).await.unwrap(), ada);
     }
 }

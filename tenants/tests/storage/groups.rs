@@ -9,8 +9,8 @@ both_backends! {
         let ada = create_user(&acme, "ada").await;
         let engineers = create_group(&acme, "Engineers").await;
 
-        let first = acme.groups().add_member(engineers.id.0, ada.id.0).await.unwrap();
-        let second = acme.groups().add_member(engineers.id.0, ada.id.0).await.unwrap();
+        let first = acme.groups().add_member(engineers.id, ada.id).await.unwrap();
+        let second = acme.groups().add_member(engineers.id, ada.id).await.unwrap();
 
         assert!(first, "the first add adds");
         assert!(!second, "the second add reports that nothing changed");
@@ -31,15 +31,15 @@ both_backends! {
         let mut members = Vec::new();
         for name in ["ada", "grace", "katherine"] {
             let user = create_user(&acme, name).await;
-            acme.groups().add_member(engineers.id.0, user.id.0).await.unwrap();
+            acme.groups().add_member(engineers.id, user.id).await.unwrap();
             members.push(user);
         }
 
-        let first = acme.groups().members(engineers.id.0, PageRequest::first(2)).await.unwrap();
+        let first = acme.groups().members(engineers.id, PageRequest::first(2)).await.unwrap();
         let cursor = first.next_cursor.clone().expect("a second page");
         let rest = acme
             .groups()
-            .members(engineers.id.0, PageRequest::parse(Some(2), Some(&cursor)).unwrap())
+            .members(engineers.id, PageRequest::parse(Some(2), Some(&cursor)).unwrap())
             .await
             .unwrap();
 
@@ -57,15 +57,15 @@ both_backends! {
         let grace = create_user(&acme, "grace").await;
         let engineers = create_group(&acme, "Engineers").await;
         for user in [&ada, &grace] {
-            acme.groups().add_member(engineers.id.0, user.id.0).await.unwrap();
+            acme.groups().add_member(engineers.id, user.id).await.unwrap();
         }
 
-        acme.groups().remove_member(engineers.id.0, ada.id.0).await.unwrap();
+        acme.groups().remove_member(engineers.id, ada.id).await.unwrap();
 
         assert_eq!(member_ids(&acme, engineers.id).await, [grace.id]);
-        assert_eq!(acme.users().get(ada.id.0).await.unwrap(), ada, "the user stays");
+        assert_eq!(acme.users().get(ada.id).await.unwrap(), ada, "the user stays");
         assert_err!(
-            acme.groups().remove_member(engineers.id.0, ada.id.0).await,
+            acme.groups().remove_member(engineers.id, ada.id).await,
             Error::NotFound(Resource::Member)
         );
     }
@@ -76,7 +76,7 @@ both_backends! {
         let engineers = create_group(&acme, "Engineers").await;
 
         assert_err!(
-            acme.groups().add_member(engineers.id.0, Id::new().0).await,
+            acme.groups().add_member(engineers.id, UserId(uuid::Uuid::now_v7())).await,
             Error::NotFound(Resource::User)
         );
         assert!(member_ids(&acme, engineers.id).await.is_empty());
@@ -89,24 +89,24 @@ both_backends! {
         let engineers = create_group(&acme, "Engineers").await;
         let admins = create_group(&acme, "Admins").await;
         for group in [&engineers, &admins] {
-            acme.groups().add_member(group.id.0, ada.id.0).await.unwrap();
+            acme.groups().add_member(group.id, ada.id).await.unwrap();
         }
 
         // Adding a member changed the group: its version moved on.
-        let current = acme.groups().get(engineers.id.0).await.unwrap();
+        let current = acme.groups().get(engineers.id).await.unwrap();
         assert_eq!(current.version, engineers.version + 1);
-        acme.groups().delete(engineers.id.0, Some(current.version)).await.unwrap();
+        acme.groups().delete(engineers.id, Some(current.version)).await.unwrap();
 
-        assert_err!(acme.groups().get(engineers.id.0).await, Error::NotFound(Resource::Group));
+        assert_err!(acme.groups().get(engineers.id).await, Error::NotFound(Resource::Group));
         assert_err!(
-            acme.groups().members(engineers.id.0, PageRequest::first(10)).await,
+            acme.groups().members(engineers.id, PageRequest::first(10)).await,
             Error::NotFound(Resource::Group)
         );
         let groups = acme.groups().list(None, PageRequest::first(10)).await.unwrap().items;
-        let ids: Vec<Id> = groups.iter().map(|g| g.id).collect();
+        let ids: Vec<GroupId> = groups.iter().map(|g| g.id).collect();
         assert_eq!(ids, [admins.id]);
         assert_eq!(member_ids(&acme, admins.id).await, [ada.id]);
-        assert_eq!(acme.users().get(ada.id.0).await.unwrap(), ada);
+        assert_eq!(acme.users().get(ada.id).await.unwrap(), ada);
     }
 
     async fn a_group_name_taken_in_another_case_is_refused(db: TestDb) {

@@ -31,7 +31,7 @@ fn entra_user(user_name: &str) -> Value {
     })
 }
 
-fn imported(user_name: &str, id: Uuid, created_at: OffsetDateTime) -> ImportedUser {
+fn imported(user_name: &str, id: UserId, created_at: OffsetDateTime) -> ImportedUser {
     ImportedUser {
         id,
         created_at,
@@ -46,18 +46,22 @@ fn imported_many(prefix: &str, n: usize) -> Vec<ImportedUser> {
         .map(|k| {
             imported(
                 &format!("{prefix}{k}@example.com"),
-                Uuid::now_v7(),
+                UserId(Uuid::now_v7()),
                 start + time::Duration::seconds(k as i64),
             )
         })
         .collect()
 }
 
-async fn scim_get(scope: &TenantScope, kind: ResourceKind, id: Uuid) -> Result<Value, Error> {
+async fn scim_get(
+    scope: &TenantScope,
+    kind: ResourceKind,
+    id: impl Into<Id>,
+) -> Result<Value, Error> {
     let projection = Projection::from_query(kind.resource_type(), None, None).unwrap();
     Ok(scope
         .scim(BASE.into())
-        .get(kind, Id(id), &projection)
+        .get(kind, id.into(), &projection)
         .await?
         .document)
 }
@@ -78,20 +82,20 @@ both_backends! {
             .create(ResourceKind::User, &entra_user("ada@example.com"), &projection)
             .await
             .unwrap();
-        let rest = one_by_one.users().get(created.id.0).await.unwrap();
+        let rest = one_by_one.users().get(created.id.into()).await.unwrap();
 
         // The same user, with the same id and creation time, imported
         // into another tenant among others (several chunks on both backends).
         let mut users = imported_many("other", 1_500);
-        users.insert(700, imported("ada@example.com", created.id.0, rest.created_at));
+        users.insert(700, imported("ada@example.com", created.id.into(), rest.created_at));
         let written = bulk.directory_import_unmetered().users(users).await.unwrap();
 
         assert_eq!(written, 1_501);
         assert_eq!(
-            scim_get(&bulk, ResourceKind::User, created.id.0).await.unwrap(),
-            scim_get(&one_by_one, ResourceKind::User, created.id.0).await.unwrap(),
+            scim_get(&bulk, ResourceKind::User, created.id).await.unwrap(),
+            scim_get(&one_by_one, ResourceKind::User, created.id).await.unwrap(),
         );
-        assert_eq!(bulk.users().get(created.id.0).await.unwrap(), rest);
+        assert_eq!(bulk.users().get(created.id.into()).await.unwrap(), rest);
         assert_eq!(user_count(&bulk).await, 1_501);
         // SCIM filters find imported users by their keys, as created ones.
         let found = bulk
@@ -116,9 +120,9 @@ both_backends! {
         let store = db.store().await;
         let scope = new_tenant(&store, "acme").await;
         let users = imported_many("member", 10);
-        let ids: Vec<Uuid> = users.iter().map(|u| u.id).collect();
+        let ids: Vec<UserId> = users.iter().map(|u| u.id).collect();
         scope.directory_import_unmetered().users(users).await.unwrap();
-        let group = Uuid::now_v7();
+        let group = GroupId(Uuid::now_v7());
 
         scope
             .directory_import_unmetered()
@@ -136,9 +140,9 @@ both_backends! {
         assert_eq!(doc["displayName"], "Engineering");
         assert_eq!(doc["externalId"], "ext-eng");
         assert_eq!(doc["meta"]["created"], "2025-11-25T19:46:40Z");
-        let mut members = member_ids(&scope, Id(group)).await;
+        let mut members = member_ids(&scope, group).await;
         members.sort();
-        assert_eq!(members, ids[..4].iter().map(|&u| Id(u)).collect::<Vec<_>>());
+        assert_eq!(members, ids[..4]);
     }
 
     async fn an_import_into_one_tenant_is_invisible_from_another(db: TestDb) {
@@ -148,7 +152,7 @@ both_backends! {
         let users = imported_many("user", 20);
         let id = users[0].id;
         a.directory_import_unmetered().users(users).await.unwrap();
-        let group = Uuid::now_v7();
+        let group = GroupId(Uuid::now_v7());
         a.directory_import_unmetered()
             .groups(vec![ImportedGroup {
                 id: group,
@@ -169,7 +173,7 @@ both_backends! {
         assert_err!(
             b.directory_import_unmetered()
                 .groups(vec![ImportedGroup {
-                    id: Uuid::now_v7(),
+                    id: GroupId(Uuid::now_v7()),
                     created_at: OffsetDateTime::now_utc(),
                     display_name: "Stolen".into(),
                     external_id: None,
@@ -188,7 +192,7 @@ both_backends! {
 
         // A user name twice in the call (ignoring case).
         let mut users = imported_many("user", 5);
-        users.push(imported("USER3@example.com", Uuid::now_v7(), OffsetDateTime::now_utc()));
+        users.push(imported("USER3@example.com", UserId(Uuid::now_v7()), OffsetDateTime::now_utc()));
         assert_err!(
             scope.directory_import_unmetered().users(users).await,
             Error::Conflict { code: "user-name-taken", message } if message.contains("USER3@example.com")
@@ -197,14 +201,14 @@ both_backends! {
         // A user name the tenant has, in the last of several chunks: the
         // chunks before it are rolled back too.
         let mut users = imported_many("user", 1_500);
-        users.push(imported("Taken@Example.com", Uuid::now_v7(), OffsetDateTime::now_utc()));
+        users.push(imported("Taken@Example.com", UserId(Uuid::now_v7()), OffsetDateTime::now_utc()));
         assert_err!(
             scope.directory_import_unmetered().users(users).await,
             Error::Conflict { code: "user-name-taken", .. }
         );
 
         // A password.
-        let mut user = imported("secret@example.com", Uuid::now_v7(), OffsetDateTime::now_utc());
+        let mut user = imported("secret@example.com", UserId(Uuid::now_v7()), OffsetDateTime::now_utc());
         user.user.password = Some("hunter2hunter2".into());
         assert_err!(
             scope.directory_import_unmetered().users(vec![user]).await,
@@ -216,11 +220,11 @@ both_backends! {
             scope
                 .directory_import_unmetered()
                 .groups(vec![ImportedGroup {
-                    id: Uuid::now_v7(),
+                    id: GroupId(Uuid::now_v7()),
                     created_at: OffsetDateTime::now_utc(),
                     display_name: "Ghosts".into(),
                     external_id: None,
-                    members: vec![Uuid::now_v7()],
+                    members: vec![UserId(Uuid::now_v7())],
                 }])
                 .await,
             Error::Invalid { .. }

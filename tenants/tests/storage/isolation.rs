@@ -22,17 +22,17 @@ async fn two_tenants(store: &Store) -> TwoTenants {
     let acme_group = create_group(&acme, "Engineers").await;
     let globex_group = create_group(&globex, "Villains").await;
     acme.groups()
-        .add_member(acme_group.id.0, acme_user.id.0)
+        .add_member(acme_group.id, acme_user.id)
         .await
         .unwrap();
     globex
         .groups()
-        .add_member(globex_group.id.0, globex_user.id.0)
+        .add_member(globex_group.id, globex_user.id)
         .await
         .unwrap();
     // As stored now, with its member (the add moved its version on).
-    let globex_group = globex.groups().get(globex_group.id.0).await.unwrap();
-    let acme_group = acme.groups().get(acme_group.id.0).await.unwrap();
+    let globex_group = globex.groups().get(globex_group.id).await.unwrap();
+    let acme_group = acme.groups().get(acme_group.id).await.unwrap();
     TwoTenants {
         acme,
         globex,
@@ -47,7 +47,7 @@ both_backends! {
     async fn another_tenants_user_cannot_be_read_updated_or_deleted(db: TestDb) {
         let store = db.store().await;
         let t = two_tenants(&store).await;
-        let theirs = t.globex_user.id.0;
+        let theirs = t.globex_user.id;
 
         assert_err!(t.acme.users().get(theirs).await, Error::NotFound(Resource::User));
         let patch = UserPatch { display_name: Some(Some("pwned".into())), ..UserPatch::default() };
@@ -63,7 +63,7 @@ both_backends! {
     async fn another_tenants_group_cannot_be_read_renamed_deleted_or_joined(db: TestDb) {
         let store = db.store().await;
         let t = two_tenants(&store).await;
-        let theirs = t.globex_group.id.0;
+        let theirs = t.globex_group.id;
         let groups = t.acme.groups();
 
         assert_err!(groups.get(theirs).await, Error::NotFound(Resource::Group));
@@ -74,11 +74,11 @@ both_backends! {
             Error::NotFound(Resource::Group)
         );
         assert_err!(
-            groups.add_member(theirs, t.acme_user.id.0).await,
+            groups.add_member(theirs, t.acme_user.id).await,
             Error::NotFound(Resource::Group)
         );
         assert_err!(
-            groups.remove_member(theirs, t.globex_user.id.0).await,
+            groups.remove_member(theirs, t.globex_user.id).await,
             Error::NotFound(Resource::Group)
         );
 
@@ -91,11 +91,11 @@ both_backends! {
         let t = two_tenants(&store).await;
 
         assert_err!(
-            t.acme.groups().add_member(t.acme_group.id.0, t.globex_user.id.0).await,
+            t.acme.groups().add_member(t.acme_group.id, t.globex_user.id).await,
             Error::NotFound(Resource::User)
         );
         assert_err!(
-            t.acme.groups().remove_member(t.acme_group.id.0, t.globex_user.id.0).await,
+            t.acme.groups().remove_member(t.acme_group.id, t.globex_user.id).await,
             Error::NotFound(Resource::Member)
         );
         assert_eq!(member_ids(&t.acme, t.acme_group.id).await, [t.acme_user.id]);
@@ -138,9 +138,9 @@ both_backends! {
         let t = two_tenants(&store).await;
         let theirs = t.globex.tokens().create(tenant_token(&[Scope::Admin])).await.unwrap();
 
-        assert_err!(t.acme.tokens().get(theirs.token.id.0).await, Error::NotFound(Resource::Token));
+        assert_err!(t.acme.tokens().get(theirs.token.id).await, Error::NotFound(Resource::Token));
         assert_err!(
-            t.acme.tokens().revoke(theirs.token.id.0).await,
+            t.acme.tokens().revoke(theirs.token.id).await,
             Error::NotFound(Resource::Token)
         );
         let principal = store.authenticate(&theirs.secret).await.unwrap();

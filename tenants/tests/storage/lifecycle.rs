@@ -13,7 +13,7 @@ use crate::support::*;
 
 /// Rows anywhere that still belong to `tenant`, counted as the table owner
 /// (no row-level security in the way).
-fn rows_of(db: &TestDb, tenant: Id) -> i64 {
+fn rows_of(db: &TestDb, tenant: TenantId) -> i64 {
     let conn = &mut db.url().establish_owner().unwrap();
     let counts: [QueryResult<i64>; 7] = [
         tenants::table
@@ -54,11 +54,7 @@ async fn populated_tenant(store: &Store, slug: &str) -> TenantScope {
     let ada = create_user(&scope, "ada").await;
     create_user(&scope, "grace").await;
     let group = create_group(&scope, "Engineers").await;
-    scope
-        .groups()
-        .add_member(group.id.0, ada.id.0)
-        .await
-        .unwrap();
+    scope.groups().add_member(group.id, ada.id).await.unwrap();
     scope
         .tokens()
         .create(tenant_token(&[Scope::Admin]))

@@ -41,7 +41,7 @@ struct RoleFlags {
 
 /// A migrated PostgreSQL database with two tenants: acme with three users,
 /// globex with one.
-async fn two_tenants() -> (TestDb, Id, Id) {
+async fn two_tenants() -> (TestDb, TenantId, TenantId) {
     let db = TestDb::postgres();
     let store = db.store().await;
     let acme = new_tenant(&store, "acme").await;
@@ -67,18 +67,18 @@ fn app_connection(db: &TestDb) -> PgConnection {
 }
 
 /// The setting's value for a tenant, as the store writes it.
-fn tenant_hex(id: Id) -> String {
+fn tenant_hex(id: TenantId) -> String {
     id.0.simple().to_string()
 }
 
 /// `SELECT count(*) FROM users` — no `WHERE` — in a transaction bound to
 /// `tenant` (or to none).
-fn count_users(conn: &mut PgConnection, tenant: Option<Id>) -> i64 {
+fn count_users(conn: &mut PgConnection, tenant: Option<TenantId>) -> i64 {
     count_rows(conn, "users", tenant)
 }
 
 /// `SELECT count(*) FROM <relation>`, bound to `tenant` (or to none).
-fn count_rows(conn: &mut PgConnection, relation: &str, tenant: Option<Id>) -> i64 {
+fn count_rows(conn: &mut PgConnection, relation: &str, tenant: Option<TenantId>) -> i64 {
     conn.transaction(|c| {
         if let Some(tenant) = tenant {
             c.batch_execute(&format!(
@@ -107,7 +107,7 @@ async fn an_unfiltered_query_bound_to_one_tenant_sees_only_that_tenants_rows() {
         3,
         "acme sees its three users"
     );
-    let stranger = Id::new();
+    let stranger = TenantId(uuid::Uuid::now_v7());
     assert_eq!(
         count_users(conn, Some(stranger)),
         0,
@@ -146,7 +146,7 @@ async fn a_connection_bound_to_one_tenant_cannot_write_rows_of_another() {
              target_id, request_id, detail) VALUES (decode('{}', 'hex'), decode('{}', 'hex'), \
              now(), 'x', 'x', 'x', 'x', 'x', '{{}}')",
             tenant_hex(globex),
-            tenant_hex(Id::new())
+            tenant_hex(TenantId(uuid::Uuid::now_v7()))
         ))
     });
     let message = insert

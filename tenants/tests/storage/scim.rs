@@ -20,7 +20,7 @@ async fn create(scope: &TenantScope, kind: ResourceKind, body: Value) -> Value {
         .document
 }
 
-fn scim_rows(db: &TestDb, tenant: Id) -> i64 {
+fn scim_rows(db: &TestDb, tenant: TenantId) -> i64 {
     let conn = &mut db.url().establish_owner().unwrap();
     let counts: [QueryResult<i64>; 4] = [
         user_profiles::table
@@ -202,7 +202,7 @@ both_backends! {
 
         acme.users()
             .update(
-                ada.id.0,
+                ada.id,
                 UserPatch { user_name: Some("countess.of.lovelace".into()), ..Default::default() },
                 None,
             )
@@ -211,7 +211,7 @@ both_backends! {
         assert!(names_found(&acme, r#"userName co "ada""#).await.is_empty());
         assert_eq!(names_found(&acme, r#"userName co "countess""#).await, ["countess.of.lovelace"]);
 
-        acme.users().delete(ada.id.0, None).await.unwrap();
+        acme.users().delete(ada.id, None).await.unwrap();
         assert!(names_found(&acme, r#"userName co "countess""#).await.is_empty());
     }
 }

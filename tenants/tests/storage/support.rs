@@ -13,7 +13,9 @@ pub use latchkey_tenants::page::PageRequest;
 pub use latchkey_tenants::tenant::{NewTenant, TenantStatus};
 pub use latchkey_tenants::testing::TestDb;
 pub use latchkey_tenants::tokens::{NewToken, PlatformTokens, Principal, Scope, TokenKind};
-pub use latchkey_tenants::{Actor, Error, Id, Store, StoreConfig, TenantScope};
+pub use latchkey_tenants::{
+    Actor, Error, GroupId, Id, Store, StoreConfig, TenantId, TenantScope, UserId,
+};
 pub use std::time::Duration;
 
 /// Asserts that `$result` is an `Err` matching `$pattern`, and shows what it
@@ -100,10 +102,10 @@ pub async fn user_names(scope: &TenantScope, search: &str) -> Vec<String> {
         .collect()
 }
 
-pub async fn member_ids(scope: &TenantScope, group: Id) -> Vec<Id> {
+pub async fn member_ids(scope: &TenantScope, group: GroupId) -> Vec<UserId> {
     scope
         .groups()
-        .members(group.0, PageRequest::first(200))
+        .members(group, PageRequest::first(200))
         .await
         .unwrap()
         .items

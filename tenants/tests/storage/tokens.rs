@@ -52,7 +52,7 @@ both_backends! {
         let issued = acme.tokens().create(tenant_token(&[Scope::Admin])).await.unwrap();
         store.authenticate(&issued.secret).await.unwrap();
 
-        let revoked = acme.tokens().revoke(issued.token.id.0).await.unwrap();
+        let revoked = acme.tokens().revoke(issued.token.id).await.unwrap();
 
         assert!(revoked.revoked_at.is_some());
         assert_err!(

@@ -10,8 +10,8 @@ use deadpool::Runtime;
 use deadpool::managed::{self, Metrics, RecycleError, RecycleResult};
 
 use super::{Backend, DatabaseUrl, DbConnection, PooledConnection, TxMode};
-use crate::db::Id;
 use crate::error::{Error, Result};
+use crate::ids::TenantId;
 
 pub struct Manager {
     url: DatabaseUrl,
@@ -163,7 +163,12 @@ impl Pool {
     /// Runs a blocking closure on a pooled connection, on a worker thread,
     /// bound to `tenant` (or to none) and, for a write, in one transaction
     /// (after the writers before it, on SQLite).
-    pub(crate) async fn run_in<T, F>(&self, tenant: Option<Id>, mode: TxMode, f: F) -> Result<T>
+    pub(crate) async fn run_in<T, F>(
+        &self,
+        tenant: Option<TenantId>,
+        mode: TxMode,
+        f: F,
+    ) -> Result<T>
     where
         F: FnOnce(&mut DbConnection) -> Result<T> + Send + 'static,
         T: Send + 'static,

@@ -8,15 +8,16 @@ use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionMa
 
 use super::DbConnection;
 use super::plans::PlanRefresh;
-use crate::db::{Id, TENANT_SETTING};
+use crate::db::TENANT_SETTING;
 use crate::error::Result;
+use crate::ids::TenantId;
 
 /// What the session's `latchkey.tenant_id` holds on a pooled connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Binding {
     /// No tenant: row-level security shows no tenant rows at all.
     None,
-    Tenant(Id),
+    Tenant(TenantId),
     /// After a failure or a rollback: set it again before relying on it.
     Unknown,
 }
@@ -56,7 +57,7 @@ impl PooledConnection {
     /// single-statement write on PostgreSQL, run without one.
     pub(super) fn run<T>(
         &mut self,
-        tenant: Option<Id>,
+        tenant: Option<TenantId>,
         mode: TxMode,
         f: impl FnOnce(&mut DbConnection) -> Result<T>,
     ) -> Result<T> {

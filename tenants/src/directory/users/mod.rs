@@ -11,8 +11,8 @@ use std::str::FromStr;
 
 use time::OffsetDateTime;
 
-use crate::db::Id;
 use crate::error::{Error, Result};
+use crate::ids::UserId;
 use crate::store::TenantScope;
 
 pub(crate) use row::UserRow;
@@ -48,7 +48,7 @@ impl FromStr for UserKind {
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct User {
-    pub id: Id,
+    pub id: UserId,
     pub user_name: String,
     pub external_id: Option<String>,
     pub kind: UserKind,

@@ -1,7 +1,6 @@
 //! The REST operations on a single user.
 
 use serde_json::json;
-use uuid::Uuid;
 
 use super::row::UserRow;
 use super::write::{
@@ -12,6 +11,7 @@ use crate::db::Id;
 use crate::db::schema::user_values;
 use crate::directory::cascade::PrimaryEmail;
 use crate::error::Result;
+use crate::ids::UserId;
 
 impl Users<'_> {
     pub async fn create(&self, new: NewUser) -> Result<User> {
@@ -53,9 +53,9 @@ impl Users<'_> {
         row.try_into()
     }
 
-    pub async fn get(&self, id: Uuid) -> Result<User> {
+    pub async fn get(&self, id: UserId) -> Result<User> {
         self.scope
-            .read(move |tx| find_row(tx, Id(id)))
+            .read(move |tx| find_row(tx, Id::from(id)))
             .await?
             .try_into()
     }
@@ -63,9 +63,14 @@ impl Users<'_> {
     /// Applies a partial update. With `if_match`, refuses unless the stored
     /// version is that one; either way the write is conditional on the
     /// version read, so a concurrent change is never silently overwritten.
-    pub async fn update(&self, id: Uuid, patch: UserPatch, if_match: Option<i64>) -> Result<User> {
+    pub async fn update(
+        &self,
+        id: UserId,
+        patch: UserPatch,
+        if_match: Option<i64>,
+    ) -> Result<User> {
         patch.validate()?;
-        let id = Id(id);
+        let id = Id::from(id);
         let row = self
             .scope
             .write_admitting(move |tx| {
@@ -89,8 +94,8 @@ impl Users<'_> {
     }
 
     /// Deletes the user and their memberships (by cascade) in one transaction.
-    pub async fn delete(&self, id: Uuid, if_match: Option<i64>) -> Result<()> {
-        let id = Id(id);
+    pub async fn delete(&self, id: UserId, if_match: Option<i64>) -> Result<()> {
+        let id = Id::from(id);
         self.scope
             .write(move |tx| delete_user(tx, id, if_match))
             .await

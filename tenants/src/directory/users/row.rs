@@ -8,11 +8,12 @@ use crate::clock::from_db;
 use crate::db::Id;
 use crate::db::schema::users;
 use crate::error::{Error, Result};
+use crate::ids::TenantId;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = users, primary_key(tenant_id, id), treat_none_as_null = true)]
 pub(crate) struct UserRow {
-    pub(crate) tenant_id: Id,
+    pub(crate) tenant_id: TenantId,
     pub(crate) id: Id,
     pub(crate) user_name: String,
     pub(crate) user_name_key: String,
@@ -48,7 +49,7 @@ impl TryFrom<UserRow> for User {
     type Error = Error;
     fn try_from(row: UserRow) -> Result<Self> {
         Ok(User {
-            id: row.id,
+            id: row.id.into(),
             user_name: row.user_name,
             external_id: row.external_id,
             kind: row
@@ -70,7 +71,7 @@ impl TryFrom<UserRow> for User {
 impl UserRow {
     /// A new user's row in `tenant`, every field empty: the caller fills it
     /// and then calls [`UserRow::refresh_keys`].
-    pub(crate) fn blank(tenant: Id, now: time::PrimitiveDateTime) -> UserRow {
+    pub(crate) fn blank(tenant: TenantId, now: time::PrimitiveDateTime) -> UserRow {
         UserRow {
             tenant_id: tenant,
             id: Id::new(),
