@@ -15,9 +15,7 @@ pub async fn run(
     call: &Call,
 ) -> Result<ScimResponse, Error> {
     // `attributes` are checked on every method, a delete's too.
-    resource::projection(kind, call)?;
-    let expected = resource::expected_version(call)?;
-    let id = resource::id(id)?;
-    provider.delete(kind, id, expected).await?;
+    let change = resource::change(kind, id, call)?;
+    provider.delete(kind, change.id, change.expected).await?;
     Ok(ScimResponse::with(StatusCode::NO_CONTENT, None))
 }

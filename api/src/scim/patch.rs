@@ -15,16 +15,14 @@ pub async fn run(
     id: &str,
     call: &Call,
 ) -> Result<ScimResponse, Error> {
-    let projection = resource::projection(kind, call)?;
-    let expected = resource::expected_version(call)?;
-    let id = resource::id(id)?;
+    let change = resource::change(kind, id, call)?;
     let patched = provider
         .patch(
             kind,
-            id,
+            change.id,
             call.body()?,
-            expected,
-            &projection,
+            change.expected,
+            &change.projection,
             resource::projection_asked(call),
         )
         .await?;

@@ -14,11 +14,15 @@ pub async fn run(
     id: &str,
     call: &Call,
 ) -> Result<ScimResponse, Error> {
-    let projection = resource::projection(kind, call)?;
-    let expected = resource::expected_version(call)?;
-    let id = resource::id(id)?;
+    let change = resource::change(kind, id, call)?;
     let replaced = provider
-        .replace(kind, id, call.body()?, expected, &projection)
+        .replace(
+            kind,
+            change.id,
+            call.body()?,
+            change.expected,
+            &change.projection,
+        )
         .await?;
     Ok(resource::reply(provider, kind, replaced, StatusCode::OK))
 }

@@ -45,6 +45,25 @@ pub fn expected_version(call: &Call) -> Result<Option<i64>, Error> {
     })
 }
 
+/// What a change to one resource (PUT, PATCH, DELETE) names, read from the
+/// request in the order its errors are reported: the attributes to answer
+/// with, the version `If-Match` expects, the resource.
+pub struct Change {
+    pub projection: Projection,
+    pub expected: Option<i64>,
+    pub id: Id,
+}
+
+pub fn change(kind: ResourceKind, id: &str, call: &Call) -> Result<Change, Error> {
+    let projection = projection(kind, call)?;
+    let expected = expected_version(call)?;
+    Ok(Change {
+        projection,
+        expected,
+        id: self::id(id)?,
+    })
+}
+
 /// `resource` as the answer: its document, `ETag` and `Location`.
 pub fn reply(
     provider: &ScimProvider<'_>,
