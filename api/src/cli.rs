@@ -245,7 +245,7 @@ async fn serve_until_shutdown(settings: &Settings) -> Result<()> {
         rate: RateLimits {
             per_address: settings.rate_limit_per_address,
             per_token: settings.rate_limit_per_token,
-            trust_forwarded_for: settings.trust_forwarded_for,
+            proxies: settings.proxy_trust()?,
         },
     };
     if let Some(signup) = &state.signup {

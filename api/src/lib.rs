@@ -12,6 +12,7 @@ pub mod audit_stream_client;
 pub mod auth;
 pub mod billing;
 pub mod cli;
+pub mod client_address;
 pub mod config;
 pub mod error;
 pub mod etag;

@@ -118,9 +118,7 @@ impl<E: Endpoint> Endpoint for ObserveEndpoint<E> {
         let (max, timeout) = (self.max_body_bytes, self.timeout);
         let address = self.limiter.client_address(
             req.remote_addr().as_socket_addr().map(|a| a.ip()),
-            req.headers()
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok()),
+            req.headers(),
         );
         let bearer = req
             .headers()

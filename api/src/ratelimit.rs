@@ -7,18 +7,19 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use poem::http::HeaderMap;
 use sha2::{Digest, Sha256};
+
+use crate::client_address::ProxyTrust;
 
 /// Requests per second, sustained; bursts of twice that are allowed. Zero
 /// switches the limit off.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct RateLimits {
     pub per_address: u32,
     pub per_token: u32,
-    /// The client address is the last one in `X-Forwarded-For`: the address
-    /// the (one, trusted) proxy in front of us saw. Earlier entries are the
-    /// client's own claims.
-    pub trust_forwarded_for: bool,
+    /// Which proxies in front are ours, to find the client's address.
+    pub proxies: ProxyTrust,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -62,20 +63,9 @@ impl RateLimiter {
         }
     }
 
-    /// The client's address: the peer's, or with `trust_forwarded_for` the
-    /// first one a proxy wrote into `X-Forwarded-For`.
-    pub fn client_address(
-        &self,
-        peer: Option<IpAddr>,
-        forwarded_for: Option<&str>,
-    ) -> Option<IpAddr> {
-        if self.limits.trust_forwarded_for
-            && let Some(first) = forwarded_for.and_then(|v| v.split(',').next())
-            && let Ok(ip) = first.trim().parse()
-        {
-            return Some(ip);
-        }
-        peer
+    /// The client's address (see [`ProxyTrust::client`]).
+    pub fn client_address(&self, peer: Option<IpAddr>, headers: &HeaderMap) -> Option<IpAddr> {
+        self.limits.proxies.client(peer, headers)
     }
 
     /// Takes one request from the address's and the token's buckets; on
@@ -163,19 +153,28 @@ mod tests {
     }
 
     #[test]
-    fn a_forwarded_address_counts_only_when_trusted() {
-        let peer = IP;
-        let trusting = RateLimiter::new(RateLimits {
-            trust_forwarded_for: true,
+    fn a_spoofed_forwarded_entry_does_not_reset_the_budget() {
+        let limiter = RateLimiter::new(RateLimits {
+            per_address: 1,
+            proxies: ProxyTrust {
+                one_proxy: true,
+                networks: Vec::new(),
+            },
             ..RateLimits::default()
         });
-        assert_eq!(
-            trusting.client_address(peer, Some("203.0.113.7, 10.0.0.1")),
-            "203.0.113.7".parse().ok()
-        );
-        assert_eq!(trusting.client_address(peer, Some("garbage")), peer);
-        let wary = RateLimiter::new(RateLimits::default());
-        assert_eq!(wary.client_address(peer, Some("203.0.113.7")), peer);
+        for spoofed in ["1.1.1.1", "2.2.2.2", "3.3.3.3"] {
+            let mut headers = HeaderMap::new();
+            let value = format!("{spoofed}, 203.0.113.7");
+            headers.insert("x-forwarded-for", value.parse().unwrap());
+            let address = limiter.client_address(IP, &headers);
+            assert_eq!(address, "203.0.113.7".parse().ok());
+            let allowed = limiter.check(address, None).is_ok();
+            assert_eq!(
+                allowed,
+                spoofed != "3.3.3.3",
+                "{spoofed}: a burst of two, then refused"
+            );
+        }
     }
 
     #[test]

@@ -4,6 +4,7 @@ mod common;
 use common::*;
 
 use latchkey_api::app::HttpLimits;
+use latchkey_api::client_address::ProxyTrust;
 use latchkey_api::ratelimit::RateLimits;
 use latchkey_tenants::testing::TestDb;
 use poem::http::StatusCode;
@@ -86,4 +87,39 @@ async fn another_token_is_not_slowed_down_by_a_busy_one() {
         .send()
         .await
         .assert_status_is_ok();
+}
+
+#[tokio::test]
+async fn an_address_written_into_x_forwarded_for_does_not_reset_the_budget() {
+    let db = TestDb::sqlite();
+    let store = db.store().await;
+    let limits = HttpLimits {
+        rate: RateLimits {
+            per_address: 1,
+            proxies: ProxyTrust {
+                one_proxy: true,
+                networks: Vec::new(),
+            },
+            ..RateLimits::default()
+        },
+        ..HttpLimits::default()
+    };
+    let client = TestClient::new(node_with(store, limits));
+    let from = |forwarded: String| {
+        client
+            .get("/healthz")
+            .header("X-Forwarded-For", forwarded)
+            .send()
+    };
+    // The proxy appended 203.0.113.7; what the client wrote before it varies.
+    for spoofed in ["198.51.100.1", "198.51.100.2"] {
+        from(format!("{spoofed}, 203.0.113.7"))
+            .await
+            .assert_status_is_ok();
+    }
+    from("198.51.100.3, 203.0.113.7".into())
+        .await
+        .assert_status(StatusCode::TOO_MANY_REQUESTS);
+    // Another client behind the same proxy has its own budget.
+    from("203.0.113.8".into()).await.assert_status_is_ok();
 }

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use latchkey_api::app::HttpLimits;
+use latchkey_api::client_address::ProxyTrust;
 use latchkey_api::ratelimit::{RateLimiter, RateLimits};
 use latchkey_api::signup::Signup;
 use latchkey_api::signup::mail::Mailer;
@@ -34,7 +35,10 @@ fn service(smtp_url: &str, per_minute: u32) -> Signup {
         limiter: RateLimiter::per_minute(RateLimits {
             per_address: per_minute,
             per_token: 0,
-            trust_forwarded_for: true,
+            proxies: ProxyTrust {
+                one_proxy: true,
+                networks: Vec::new(),
+            },
         }),
     }
 }
@@ -489,6 +493,10 @@ both_backends! {
         from("203.0.113.7", "one-org").await.expect(StatusCode::ACCEPTED);
         from("203.0.113.7", "two-org").await.expect(StatusCode::ACCEPTED);
         from("203.0.113.7", "three-org")
+            .await
+            .expect_problem(StatusCode::TOO_MANY_REQUESTS, "rate-limited");
+        // An entry the client wrote in front of the proxy's changes nothing.
+        from("198.51.100.9, 203.0.113.7", "three-org")
             .await
             .expect_problem(StatusCode::TOO_MANY_REQUESTS, "rate-limited");
         from("198.51.100.1", "four-org").await.expect(StatusCode::ACCEPTED);

@@ -25,6 +25,7 @@ impl Default for Settings {
             rate_limit_per_address: 200,
             rate_limit_per_token: 100,
             trust_forwarded_for: false,
+            trusted_proxies: None,
             scim_request_log_size: 200,
             signup_enabled: false,
             smtp_url: None,

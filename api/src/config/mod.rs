@@ -57,9 +57,14 @@ pub struct Settings {
     pub rate_limit_per_address: u32,
     /// Requests per second per bearer token (bursts of twice that); 0 = off.
     pub rate_limit_per_token: u32,
-    /// Take the client address from `X-Forwarded-For` (only behind a proxy
-    /// that sets it; otherwise clients could pick their own address).
+    /// Exactly one proxy in front appends the client's address to
+    /// `X-Forwarded-For`: the last entry is the client's (otherwise clients
+    /// could pick their own address).
     pub trust_forwarded_for: bool,
+    /// Addresses and networks of the proxies in front, separated by commas
+    /// (`10.0.0.0/8, 192.168.1.5`): `X-Forwarded-For` is walked from the
+    /// right past them to the first address that is not one of them.
+    pub trusted_proxies: Option<String>,
     /// SCIM requests kept per tenant in its request log.
     pub scim_request_log_size: usize,
     /// Hosted signup (`/signup`, `/api/v1/signup…`). Off by default; needs

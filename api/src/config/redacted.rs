@@ -23,6 +23,7 @@ impl std::fmt::Debug for Settings {
             .field("rate_limit_per_address", &self.rate_limit_per_address)
             .field("rate_limit_per_token", &self.rate_limit_per_token)
             .field("trust_forwarded_for", &self.trust_forwarded_for)
+            .field("trusted_proxies", &self.trusted_proxies)
             .field("scim_request_log_size", &self.scim_request_log_size)
             .field("signup_enabled", &self.signup_enabled)
             .field("smtp_url", &hidden(&self.smtp_url))

@@ -27,7 +27,7 @@ impl Settings {
             limiter: crate::ratelimit::RateLimiter::per_minute(crate::ratelimit::RateLimits {
                 per_address: self.signup_rate_limit_per_minute,
                 per_token: 0,
-                trust_forwarded_for: self.trust_forwarded_for,
+                proxies: self.proxy_trust()?,
             }),
         }))
     }

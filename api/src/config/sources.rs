@@ -25,6 +25,7 @@ const ENV_KEYS: &[&str] = &[
     "rate_limit_per_address",
     "rate_limit_per_token",
     "trust_forwarded_for",
+    "trusted_proxies",
     "scim_request_log_size",
     "signup_enabled",
     "smtp_url",

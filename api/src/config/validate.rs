@@ -7,6 +7,7 @@ use latchkey_tenants::db::DatabaseUrl;
 use super::Settings;
 use super::billing::MAX_STRIPE_EVENT_RETENTION_DAYS;
 use super::master_key::{MASTER_KEY_SETTING, parse_master_key};
+use crate::client_address::{ProxyTrust, parse_networks};
 
 impl Settings {
     pub(super) fn validate(&self) -> Result<()> {
@@ -41,6 +42,7 @@ impl Settings {
         if !matches!(self.log_format.as_str(), "text" | "json") {
             bail!("LATCHKEY_LOG_FORMAT (log_format) must be `text` or `json`");
         }
+        self.proxy_trust()?;
         if self.pool_size == 0 {
             bail!("LATCHKEY_POOL_SIZE (pool_size) must be at least 1");
         }
@@ -61,6 +63,20 @@ impl Settings {
             );
         }
         Ok(())
+    }
+
+    /// Which proxies in front are ours (`trust_forwarded_for`,
+    /// `trusted_proxies`), for the client addresses of the rate limits.
+    pub fn proxy_trust(&self) -> Result<ProxyTrust> {
+        let networks = match &self.trusted_proxies {
+            Some(list) => parse_networks(list)
+                .map_err(|e| anyhow::anyhow!("LATCHKEY_TRUSTED_PROXIES (trusted_proxies): {e}"))?,
+            None => Vec::new(),
+        };
+        Ok(ProxyTrust {
+            one_proxy: self.trust_forwarded_for,
+            networks,
+        })
     }
 
     fn check_urls(&self) -> Result<()> {

@@ -52,9 +52,7 @@ impl AppState {
     pub fn signup_rate(&self, signup: &Signup, req: &Request) -> ApiResult<()> {
         let address = signup.limiter.client_address(
             req.remote_addr().as_socket_addr().map(|a| a.ip()),
-            req.headers()
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok()),
+            req.headers(),
         );
         signup.limiter.check(address, None).map_err(|retry| {
             ApiError::from_problem(Problem::new(
