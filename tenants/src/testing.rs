@@ -52,8 +52,13 @@ pub struct TestDb {
 enum Cleanup {
     /// The temporary folder holding the SQLite file (and its WAL files).
     Folder(PathBuf),
-    /// The server URL (to connect to) and the name of the database to drop.
-    Database { admin_url: String, name: String },
+    /// The server URL (to connect to), the name of the database to drop and
+    /// the role made to own it, if one was.
+    Database {
+        admin_url: String,
+        name: String,
+        owner: Option<String>,
+    },
 }
 
 impl TestDb {
@@ -95,8 +100,39 @@ impl TestDb {
         TestDb {
             url: DatabaseUrl::Postgres(url),
             master_key: new_master_key(),
-            cleanup: Cleanup::Database { admin_url, name },
+            cleanup: Cleanup::Database {
+                admin_url,
+                name,
+                owner: None,
+            },
         }
+    }
+
+    /// A fresh PostgreSQL database owned, and migrated, by an ordinary login
+    /// role made for it (no superuser, no `BYPASSRLS`), as production should
+    /// run: a superuser bypasses row-level security however a table is set,
+    /// so only such a database shows what binds the tables' owner.
+    pub fn postgres_with_ordinary_owner() -> TestDb {
+        let mut db = TestDb::postgres();
+        let Cleanup::Database {
+            admin_url,
+            name,
+            owner,
+        } = &mut db.cleanup
+        else {
+            unreachable!("TestDb::postgres cleans up a database");
+        };
+        let role = format!("{name}_owner");
+        connect_admin(admin_url)
+            .batch_execute(&format!(
+                "CREATE ROLE \"{role}\" LOGIN CREATEROLE PASSWORD '{role}'; \
+                 ALTER DATABASE \"{name}\" OWNER TO \"{role}\""
+            ))
+            .unwrap_or_else(|e| panic!("cannot make {role} own {name}: {e}"));
+        let url = with_user(&with_database(admin_url, name), &role, &role);
+        *owner = Some(role);
+        db.url = DatabaseUrl::Postgres(url);
+        db
     }
 
     /// A fresh database of the given backend.
@@ -179,7 +215,11 @@ impl Drop for TestDb {
             Cleanup::Folder(folder) => {
                 let _ = std::fs::remove_dir_all(folder);
             }
-            Cleanup::Database { admin_url, name } => {
+            Cleanup::Database {
+                admin_url,
+                name,
+                owner,
+            } => {
                 // A panic here would abort a test that is already failing;
                 // a leftover database is only worth a warning.
                 let dropped = PgConnection::establish(admin_url)
@@ -189,7 +229,14 @@ impl Drop for TestDb {
                             .batch_execute(&format!(
                                 "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
                             ))
-                            .map_err(|e| e.to_string())
+                            .map_err(|e| e.to_string())?;
+                        // After its database: a role owning one cannot go.
+                        match owner {
+                            Some(role) => admin
+                                .batch_execute(&format!("DROP ROLE IF EXISTS \"{role}\""))
+                                .map_err(|e| e.to_string()),
+                            None => Ok(()),
+                        }
                     });
                 if let Err(e) = dropped {
                     eprintln!("warning: could not drop the test database {name}: {e}");
@@ -232,6 +279,22 @@ fn with_database(server_url: &str, database: &str) -> String {
         url.push_str(query);
     }
     url
+}
+
+/// The URL with `user:password` as its user information.
+fn with_user(url: &str, user: &str, password: &str) -> String {
+    let scheme_end = url.find("://").map_or(0, |i| i + 3);
+    let authority_end = url[scheme_end..]
+        .find('/')
+        .map_or(url.len(), |i| scheme_end + i);
+    let host_start = url[scheme_end..authority_end]
+        .rfind('@')
+        .map_or(scheme_end, |i| scheme_end + i + 1);
+    format!(
+        "{}{user}:{password}@{}",
+        &url[..scheme_end],
+        &url[host_start..]
+    )
 }
 
 /// Runs one async test body on a fresh runtime, as `#[tokio::test]` does.
@@ -285,7 +348,7 @@ pub use crate::both_backends;
 
 #[cfg(test)]
 mod tests {
-    use super::with_database;
+    use super::{with_database, with_user};
 
     #[test]
     fn the_database_of_a_server_url_is_replaced() {
@@ -300,6 +363,22 @@ mod tests {
         assert_eq!(
             with_database("postgresql://h:5432", "x"),
             "postgresql://h:5432/x"
+        );
+    }
+
+    #[test]
+    fn the_user_of_a_server_url_is_replaced() {
+        assert_eq!(
+            with_user("postgres://postgres@127.0.0.1:5432/db", "o", "p"),
+            "postgres://o:p@127.0.0.1:5432/db"
+        );
+        assert_eq!(
+            with_user("postgres://u:secret@h/db?sslmode=disable", "o", "p"),
+            "postgres://o:p@h/db?sslmode=disable"
+        );
+        assert_eq!(
+            with_user("postgresql://h:5432/db", "o", "p"),
+            "postgresql://o:p@h:5432/db"
         );
     }
 }

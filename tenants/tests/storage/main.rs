@@ -14,6 +14,7 @@ mod isolation;
 mod lifecycle;
 mod migrations;
 mod nodes;
+mod owner_paths;
 mod postgres;
 mod scim;
 mod tenants;

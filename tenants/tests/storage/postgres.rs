@@ -21,6 +21,8 @@ struct TableSecurity {
     table_name: String,
     #[diesel(sql_type = Bool)]
     rls: bool,
+    #[diesel(sql_type = Bool)]
+    forced: bool,
     #[diesel(sql_type = BigInt)]
     policies: i64,
 }
@@ -171,13 +173,14 @@ async fn a_connection_bound_to_one_tenant_cannot_write_rows_of_another() {
 }
 
 #[tokio::test]
-async fn every_table_with_a_tenant_id_has_row_level_security_and_a_policy() {
+async fn every_table_with_a_tenant_id_has_row_level_security_forced_and_a_policy() {
     let db = TestDb::postgres();
     db.store().await;
     let conn = &mut pg(db.url().establish_owner().unwrap());
 
     let tables: Vec<TableSecurity> = sql_query(
         "SELECT c.relname::text AS table_name, c.relrowsecurity AS rls, \
+                c.relforcerowsecurity AS forced, \
                 (SELECT count(*) FROM pg_policies p \
                   WHERE p.schemaname = n.nspname AND p.tablename = c.relname) AS policies \
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -206,6 +209,11 @@ async fn every_table_with_a_tenant_id_has_row_level_security_and_a_policy() {
     }
     for table in &tables {
         assert!(table.rls, "{} has no row-level security", table.table_name);
+        assert!(
+            table.forced,
+            "{}'s row-level security does not bind its owner (FORCE)",
+            table.table_name
+        );
         assert!(table.policies >= 1, "{} has no policy", table.table_name);
     }
 }
