@@ -189,7 +189,7 @@ pub fn openapi_document() -> Result<String> {
     Ok(app::openapi_json(&AppState {
         store,
         metrics: Arc::new(Metrics::default()),
-        public_url: None,
+        public_url: "http://localhost".to_owned(),
         max_body_bytes: HttpLimits::default().max_body_bytes,
         signup: None,
         billing: None,
@@ -221,20 +221,30 @@ async fn serve(settings: Settings) -> Result<()> {
 
 async fn serve_until_shutdown(settings: &Settings) -> Result<()> {
     let addr = settings.listen_addr()?;
+    // Bound first: with `listen = "…:0"` only the listener knows the port
+    // that links name when `public_url` is not set.
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let bound = listener.local_addr().unwrap_or(addr);
+    let origin = settings.origin(bound);
+    if settings.public_url.is_none() && !bound.ip().is_loopback() {
+        tracing::warn!(%origin, "public_url is not set: links in responses name this node's own address; set LATCHKEY_PUBLIC_URL to the URL clients use");
+    }
     let store = open_store(settings, settings.master_key_or_generate()?).await?;
     if let Some(issued) = store
         .platform_tokens()
         .bootstrap(settings.bootstrap_token.as_deref())
         .await?
     {
-        announce_bootstrap_token(settings, addr, &issued.secret);
+        announce_bootstrap_token(&origin, &issued.secret);
     }
     install_license_file(settings, &store).await;
     let billing = spawn_jobs(settings, &store)?;
     let state = AppState {
         store,
         metrics: Arc::new(Metrics::default()),
-        public_url: settings.public_url.clone(),
+        public_url: origin,
         max_body_bytes: settings.max_body_bytes,
         signup: settings.signup()?.map(Arc::new),
         billing,
@@ -251,11 +261,8 @@ async fn serve_until_shutdown(settings: &Settings) -> Result<()> {
     if let Some(signup) = &state.signup {
         tracing::info!(url = %format!("{}/signup", signup.public_url), "hosted signup is on");
     }
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("cannot listen on {addr}"))?;
     let acceptor = crate::wire::FramedAcceptor(TcpAcceptor::from_tokio(listener)?);
-    tracing::info!(%addr, "latchkey listening");
+    tracing::info!(addr = %bound, "latchkey listening");
     poem::Server::new_with_acceptor(acceptor)
         .run_with_graceful_shutdown(
             app::endpoint(state, limits),
@@ -263,16 +270,12 @@ async fn serve_until_shutdown(settings: &Settings) -> Result<()> {
             Some(Duration::from_secs(20)),
         )
         .await
-        .with_context(|| format!("cannot serve on {addr}"))
+        .with_context(|| format!("cannot serve on {bound}"))
 }
 
 /// The platform token made from `bootstrap_token`, printed once, to
 /// stdout, never to the log.
-fn announce_bootstrap_token(settings: &Settings, addr: std::net::SocketAddr, secret: &str) {
-    let base = settings
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{addr}"));
+fn announce_bootstrap_token(base: &str, secret: &str) {
     println!(
         "\nA platform token was created for this installation. It is shown only this once:\n\n    {secret}\n\n\
          Next: create your first tenant\n\n    curl -X POST {base}/api/v1/tenants \\\n      -H 'Authorization: Bearer {secret}' \\\n      \

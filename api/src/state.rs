@@ -12,9 +12,10 @@ use crate::signup::service::Signup;
 pub struct AppState {
     pub store: Store,
     pub metrics: Arc<Metrics>,
-    /// The URL clients reach this service at; links in SCIM responses use
-    /// it (else the request's `Host`).
-    pub public_url: Option<String>,
+    /// Where clients reach this service (`Settings::origin`, no trailing
+    /// `/`): links in SCIM responses start with it, whatever `Host` a
+    /// request names.
+    pub public_url: String,
     /// The largest request body, as `/ServiceProviderConfig` advertises it.
     pub max_body_bytes: usize,
     /// Hosted signup, when switched on.

@@ -41,6 +41,26 @@ both_backends! {
             .expect_problem(StatusCode::BAD_REQUEST, "invalid-request");
     }
 
+    async fn a_host_header_never_reaches_the_links_a_scim_client_stores(db: TestDb) {
+        let app = TestApp::start(db).await;
+        app.tenant("acme").await;
+        let token = app.scim_token("acme").await;
+        let user = json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "ada"});
+        let created = app
+            .scim_with("POST", "acme", "/Users", &token, Some(user), &[("Host", "evil.example")])
+            .await
+            .expect(StatusCode::CREATED);
+        let id = created.body["id"].as_str().unwrap();
+        let link = format!("http://localhost/t/acme/scim/v2/Users/{id}");
+        assert_eq!(created.headers["location"], link.as_str());
+        assert_eq!(created.body["meta"]["location"], link.as_str());
+        let listed = app
+            .scim_with("GET", "acme", "/Users", &token, None, &[("Host", "evil.example"), ("X-Forwarded-Host", "evil.example")])
+            .await
+            .expect(StatusCode::OK);
+        assert_eq!(listed.body["Resources"][0]["meta"]["location"], link.as_str());
+    }
+
     async fn control_characters_in_paths_and_queries_are_refused_not_a_500(db: TestDb) {
         let app = TestApp::start(db).await;
         app.tenant("acme").await;

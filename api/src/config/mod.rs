@@ -131,6 +131,19 @@ impl Settings {
         })
     }
 
+    /// Where clients reach this node: `public_url`, or else the address it
+    /// listens on (`bound`, which knows the port `listen = "…:0"` was given;
+    /// `localhost` for an unspecified address). Links the service writes
+    /// (SCIM `Location` and `meta.location`) come from here and never from a
+    /// request's `Host`, which whoever sends the request chooses.
+    pub fn origin(&self, bound: SocketAddr) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None if bound.ip().is_unspecified() => format!("http://localhost:{}", bound.port()),
+            None => format!("http://{bound}"),
+        }
+    }
+
     pub fn database(&self) -> Result<DatabaseUrl> {
         match &self.database_url {
             Some(url) => DatabaseUrl::parse(url).map_err(|e| anyhow::anyhow!("{e}")),

@@ -9,6 +9,20 @@ fn defaults_listen_on_localhost_8080() {
 }
 
 #[test]
+fn links_use_the_public_url_or_else_the_address_listened_on() {
+    let bound: SocketAddr = "127.0.0.1:41234".parse().unwrap();
+    let mut s = Settings::default();
+    assert_eq!(s.origin(bound), "http://127.0.0.1:41234");
+    assert_eq!(
+        s.origin("0.0.0.0:8080".parse().unwrap()),
+        "http://localhost:8080"
+    );
+    assert_eq!(s.origin("[::1]:8080".parse().unwrap()), "http://[::1]:8080");
+    s.public_url = Some("https://id.example.com/".into());
+    assert_eq!(s.origin(bound), "https://id.example.com");
+}
+
+#[test]
 fn a_bad_listen_address_is_refused_with_the_setting_named() {
     let s = Settings {
         listen: "nope".into(),

@@ -140,19 +140,8 @@ impl AppState {
         }
     }
 
-    fn scim_base(&self, req: &Request, slug: &str) -> String {
-        let origin = match &self.public_url {
-            Some(url) => url.trim_end_matches('/').to_owned(),
-            None => {
-                let host = req
-                    .headers()
-                    .get(poem::http::header::HOST)
-                    .and_then(|h| h.to_str().ok())
-                    .unwrap_or("localhost");
-                format!("http://{host}")
-            }
-        };
-        format!("{origin}/t/{slug}/scim/v2")
+    fn scim_base(&self, slug: &str) -> String {
+        format!("{}/t/{slug}/scim/v2", self.public_url)
     }
 
     /// One SCIM request: the caller authenticated, `operation` run on the
@@ -191,7 +180,7 @@ impl AppState {
                     other => {
                         call.query = req.params::<Vec<(String, String)>>().unwrap_or_default();
                         call.body = other.and_then(Result::ok);
-                        let provider = scope.scim(self.scim_base(req, slug));
+                        let provider = scope.scim(self.scim_base(slug));
                         run(&provider, &operation, &call, self.max_body_bytes).await
                     }
                 };

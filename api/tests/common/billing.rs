@@ -214,7 +214,7 @@ impl BillingApp {
         let state = AppState {
             store,
             metrics: Arc::new(Metrics::default()),
-            public_url: None,
+            public_url: "http://localhost".into(),
             max_body_bytes: 64 * 1024,
             signup: None,
             billing: Some(billing.clone()),

@@ -346,7 +346,7 @@ pub fn node_with_signup(
     let state = AppState {
         store,
         metrics: Arc::new(Metrics::default()),
-        public_url: None,
+        public_url: "http://localhost".into(),
         max_body_bytes: limits.max_body_bytes,
         signup: signup.map(Arc::new),
         billing: None,

@@ -193,7 +193,7 @@ impl Server {
             let state = AppState {
                 store,
                 metrics: Arc::new(Metrics::default()),
-                public_url: None,
+                public_url: format!("http://127.0.0.1:{port}"),
                 max_body_bytes: HttpLimits::default().max_body_bytes,
                 signup: None,
                 billing: None,
