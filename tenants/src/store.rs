@@ -241,24 +241,26 @@ impl Store {
 
     /// The tenant's data key, unwrapped (briefly cached).
     pub(crate) async fn data_key(&self, tenant: TenantId) -> Result<Arc<DataKey>> {
-        if let Some(key) = self.shared.caches.data_keys.get(&tenant) {
-            return Ok(key);
-        }
-        let wrapped: Option<Vec<u8>> = self
-            .pool()
-            .run(move |conn| {
-                Ok(tenants::table
-                    .find(tenant)
-                    .select(tenants::wrapped_data_key)
-                    .first::<Option<Vec<u8>>>(conn)
-                    .optional()?
-                    .flatten())
-            })
-            .await?;
-        let wrapped = wrapped.ok_or(Error::NotFound(Resource::Tenant))?;
-        let key = Arc::new(self.shared.master.unwrap(tenant, &wrapped)?);
-        self.shared.caches.data_keys.insert(tenant, key.clone());
-        Ok(key)
+        let unwrap = async {
+            let wrapped: Option<Vec<u8>> = self
+                .pool()
+                .run(move |conn| {
+                    Ok(tenants::table
+                        .find(tenant)
+                        .select(tenants::wrapped_data_key)
+                        .first::<Option<Vec<u8>>>(conn)
+                        .optional()?
+                        .flatten())
+                })
+                .await?;
+            let wrapped = wrapped.ok_or(Error::NotFound(Resource::Tenant))?;
+            Ok(Arc::new(self.shared.master.unwrap(tenant, &wrapped)?))
+        };
+        self.shared
+            .caches
+            .data_keys
+            .get_or_fill(tenant, unwrap)
+            .await
     }
 }
 

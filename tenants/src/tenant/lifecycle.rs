@@ -129,22 +129,12 @@ impl Tenants<'_> {
         if validate_slug(slug).is_err() {
             return Err(Error::NotFound(Resource::Tenant));
         }
-        if let Some(hit) = self
-            .store
-            .shared
-            .caches
-            .tenants_by_slug
-            .get(&slug.to_owned())
-        {
-            return Ok(hit);
-        }
-        let tenant = self.get_fresh(slug).await?;
         self.store
             .shared
             .caches
             .tenants_by_slug
-            .insert(tenant.slug.clone(), tenant.clone());
-        Ok(tenant)
+            .get_or_fill(slug.to_owned(), self.get_fresh(slug))
+            .await
     }
 
     /// The tenant as stored now, bypassing the cache (for changes).

@@ -28,14 +28,12 @@ impl Store {
     /// Verifies a bearer token: a cache hit, or one indexed lookup.
     pub async fn authenticate(&self, bearer: &str) -> Result<Principal> {
         let parsed = parse_token(bearer)?;
-        let cached = match self.shared.caches.tokens.get(&parsed.hash) {
-            Some(hit) => hit,
-            None => {
-                let found = self.lookup_token(&parsed).await?;
-                self.shared.caches.tokens.insert(parsed.hash, found.clone());
-                found
-            }
-        };
+        let cached = self
+            .shared
+            .caches
+            .tokens
+            .get_or_fill(parsed.hash, self.lookup_token(&parsed))
+            .await?;
         if cached.revoked {
             return Err(Error::Unauthenticated(AuthFailure::Revoked));
         }
@@ -140,5 +138,115 @@ impl Store {
                 }
             })
             .await
+    }
+}
+
+/// A lookup that read a token just before its revocation committed, with
+/// the invalidation arriving before the lookup fills the cache: what it
+/// read answers its own request, and the next one is refused. The read runs
+/// inside the cache's fill, as `authenticate` runs it, with the revocation
+/// and its invalidation in between.
+#[cfg(test)]
+mod races {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::testing::TestDb;
+    use crate::tokens::NewToken;
+    use crate::{Actor, Store, TenantScope};
+
+    /// So long that only an invalidation can drop what a node cached.
+    const LONG: Duration = Duration::from_secs(600);
+
+    async fn tenant_with_token(store: &Store) -> (TenantScope, String, TokenId) {
+        let tenant = store
+            .tenants()
+            .create(
+                crate::tenant::NewTenant {
+                    slug: "acme".into(),
+                    display_name: "Acme".into(),
+                },
+                &Actor::cli(),
+            )
+            .await
+            .unwrap();
+        let scope = store.tenant(tenant, Actor::cli());
+        let issued = scope
+            .tokens()
+            .create(NewToken {
+                name: "sync".into(),
+                scopes: vec![Scope::Admin],
+                expires_at: None,
+            })
+            .await
+            .unwrap();
+        (scope, issued.secret, issued.token.id)
+    }
+
+    /// What `authenticate` does on a miss, with `meanwhile` run between the
+    /// read and the fill.
+    async fn lookup_with(
+        node: &Store,
+        secret: &str,
+        meanwhile: impl std::future::Future<Output = ()>,
+    ) -> CachedToken {
+        let parsed = parse_token(secret).unwrap();
+        let read = async {
+            let read = node.lookup_token(&parsed).await;
+            meanwhile.await;
+            read
+        };
+        node.shared
+            .caches
+            .tokens
+            .get_or_fill(parsed.hash, read)
+            .await
+            .unwrap()
+    }
+
+    crate::both_backends! {
+        async fn a_token_read_before_its_revocation_on_the_same_node_is_not_cached(db: TestDb) {
+            let node = db.store_with(|c| c.cache_ttl = LONG).await;
+            let (acme, secret, id) = tenant_with_token(&node).await;
+
+            let read = lookup_with(&node, &secret, async {
+                acme.tokens().revoke(id).await.unwrap();
+            })
+            .await;
+
+            assert!(!read.revoked, "the read came before the revocation");
+            assert!(matches!(
+                node.authenticate(&secret).await,
+                Err(Error::Unauthenticated(AuthFailure::Revoked))
+            ));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_token_read_before_its_revocation_on_another_node_is_not_cached() {
+        let db = TestDb::postgres();
+        let one = db.store_with(|c| c.cache_ttl = LONG).await;
+        let two = db.store_with(|c| c.cache_ttl = LONG).await;
+        let (acme, secret, id) = tenant_with_token(&one).await;
+
+        let read = lookup_with(&two, &secret, async {
+            let before = two.shared.caches.tokens.removals();
+            acme.tokens().revoke(id).await.unwrap();
+            // Until node two's listener has applied the revocation.
+            for _ in 0..200 {
+                if two.shared.caches.tokens.removals() > before {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            panic!("node two never heard of the revocation");
+        })
+        .await;
+
+        assert!(!read.revoked, "the read came before the revocation");
+        assert!(matches!(
+            two.authenticate(&secret).await,
+            Err(Error::Unauthenticated(AuthFailure::Revoked))
+        ));
     }
 }
