@@ -23,6 +23,9 @@ use crate::state::AppState;
 /// How often each node prunes old Stripe event ids. Retention is counted in
 /// days, so an hour late is nothing; more often would only repeat the query.
 const STRIPE_EVENT_PRUNING_EVERY: Duration = Duration::from_secs(3600);
+/// How often the purge of unverified signups runs, once across the
+/// installation: a signup outlives its retention by at most this.
+const SIGNUP_PURGE_EVERY: Duration = Duration::from_secs(600);
 
 #[derive(Debug, Parser)]
 #[command(
@@ -313,6 +316,8 @@ fn spawn_jobs(settings: &Settings, store: &Store) -> Result<Option<Arc<crate::bi
         settings.stripe_event_retention(),
         STRIPE_EVENT_PRUNING_EVERY,
     );
+    // Also with signup off: signups left from when it was on still go.
+    store.spawn_signup_purge_job(settings.signup_unverified_retention(), SIGNUP_PURGE_EVERY);
     let billing = settings.billing()?.map(Arc::new);
     if let Some(billing) = &billing {
         store.spawn_seat_sync_job(

@@ -32,15 +32,21 @@ fn service(smtp_url: &str, per_minute: u32) -> Signup {
         public_url: PUBLIC_URL.into(),
         link_ttl: Duration::from_secs(24 * 3600),
         session_ttl: Duration::from_secs(8 * 3600),
-        limiter: RateLimiter::per_minute(RateLimits {
-            per_address: per_minute,
-            per_token: 0,
-            proxies: ProxyTrust {
-                one_proxy: true,
-                networks: Vec::new(),
-            },
-        }),
+        limiter: limiter(per_minute),
+        slug_lookups: limiter(per_minute),
     }
+}
+
+/// A limiter of `per_minute` per address, behind one proxy.
+fn limiter(per_minute: u32) -> RateLimiter {
+    RateLimiter::per_minute(RateLimits {
+        per_address: per_minute,
+        per_token: 0,
+        proxies: ProxyTrust {
+            one_proxy: true,
+            networks: Vec::new(),
+        },
+    })
 }
 
 async fn app(db: TestDb) -> TestApp {
@@ -500,6 +506,26 @@ both_backends! {
             .await
             .expect_problem(StatusCode::TOO_MANY_REQUESTS, "rate-limited");
         from("198.51.100.1", "four-org").await.expect(StatusCode::ACCEPTED);
+    }
+
+    async fn slug_lookups_are_rate_limited_per_client_address_apart_from_signups(db: TestDb) {
+        let store = db.store().await;
+        let app = TestApp::with_signup(db, store, service(NO_SMTP, 1)).await;
+        let from = |ip: &'static str, path: &'static str| {
+            let app = &app;
+            async move { app.send("GET", path, None, None, &[("X-Forwarded-For", ip)]).await }
+        };
+        let check = "/api/v1/signup/slug-availability?slug=acme";
+        let suggest = "/api/v1/signup/slug-suggestion?organization_name=Acme";
+        from("203.0.113.7", check).await.expect(StatusCode::OK);
+        from("203.0.113.7", suggest).await.expect(StatusCode::OK);
+        from("203.0.113.7", check).await.expect_problem(StatusCode::TOO_MANY_REQUESTS, "rate-limited");
+        from("203.0.113.7", suggest).await.expect_problem(StatusCode::TOO_MANY_REQUESTS, "rate-limited");
+        from("198.51.100.1", check).await.expect(StatusCode::OK);
+        // The lookups spent nothing of the address's signup budget.
+        app.send("POST", "/api/v1/signup", None, Some(signup_body("acme", "ada@acme.example")), &[("X-Forwarded-For", "203.0.113.7")])
+            .await
+            .expect(StatusCode::ACCEPTED);
     }
 
     async fn signing_in_before_verification_says_so_only_with_the_right_password(db: TestDb) {

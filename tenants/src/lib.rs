@@ -12,6 +12,7 @@ pub mod directory;
 pub mod error;
 pub mod ids;
 mod invalidation;
+mod jobs;
 pub mod keys;
 pub mod licensing;
 pub mod page;

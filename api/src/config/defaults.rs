@@ -33,6 +33,8 @@ impl Default for Settings {
             signup_link_ttl_hours: 24,
             console_session_hours: 8,
             signup_rate_limit_per_minute: 10,
+            signup_slug_lookups_per_minute: 60,
+            signup_unverified_retention_hours: 24,
             scim_request_log_size_extended: 10_000,
             license_file: None,
             key_rotation_check_secs: 60,

@@ -83,6 +83,12 @@ pub struct Settings {
     /// Signups, verifications and sign-ins per minute per client address
     /// (bursts of twice that); 0 = off.
     pub signup_rate_limit_per_minute: u32,
+    /// Slug availability checks and suggestions per minute per client
+    /// address (bursts of twice that); 0 = off.
+    pub signup_slug_lookups_per_minute: u32,
+    /// How long a signup never verified is kept before it is removed, with
+    /// the slug it held; at least `signup_link_ttl_hours`.
+    pub signup_unverified_retention_hours: u64,
     /// SCIM requests kept for tenants entitled to `scim_log_retention`.
     pub scim_request_log_size_extended: usize,
     /// A licence file installed (or replaced) on every start.

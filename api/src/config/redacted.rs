@@ -35,6 +35,14 @@ impl std::fmt::Debug for Settings {
                 &self.signup_rate_limit_per_minute,
             )
             .field(
+                "signup_slug_lookups_per_minute",
+                &self.signup_slug_lookups_per_minute,
+            )
+            .field(
+                "signup_unverified_retention_hours",
+                &self.signup_unverified_retention_hours,
+            )
+            .field(
                 "scim_request_log_size_extended",
                 &self.scim_request_log_size_extended,
             )

@@ -29,7 +29,17 @@ impl Settings {
                 per_token: 0,
                 proxies: self.proxy_trust()?,
             }),
+            slug_lookups: crate::ratelimit::RateLimiter::per_minute(crate::ratelimit::RateLimits {
+                per_address: self.signup_slug_lookups_per_minute,
+                per_token: 0,
+                proxies: self.proxy_trust()?,
+            }),
         }))
+    }
+
+    /// How long a signup never verified is kept.
+    pub fn signup_unverified_retention(&self) -> Duration {
+        Duration::from_secs(self.signup_unverified_retention_hours * 3600)
     }
 
     /// The mail settings are checked whenever they are set; the rest of
@@ -63,6 +73,14 @@ impl Settings {
         }
         if self.signup_link_ttl_hours == 0 || self.signup_link_ttl_hours > 24 * 30 {
             bail!("LATCHKEY_SIGNUP_LINK_TTL_HOURS (signup_link_ttl_hours) must be 1 to 720");
+        }
+        if self.signup_unverified_retention_hours < self.signup_link_ttl_hours
+            || self.signup_unverified_retention_hours > 24 * 365
+        {
+            bail!(
+                "LATCHKEY_SIGNUP_UNVERIFIED_RETENTION_HOURS (signup_unverified_retention_hours) must be at least LATCHKEY_SIGNUP_LINK_TTL_HOURS ({}) and at most 8760: a signup is kept while its link is valid",
+                self.signup_link_ttl_hours
+            );
         }
         if self.console_session_hours == 0 || self.console_session_hours > 24 * 30 {
             bail!("LATCHKEY_CONSOLE_SESSION_HOURS (console_session_hours) must be 1 to 720");

@@ -33,6 +33,8 @@ const ENV_KEYS: &[&str] = &[
     "signup_link_ttl_hours",
     "console_session_hours",
     "signup_rate_limit_per_minute",
+    "signup_slug_lookups_per_minute",
+    "signup_unverified_retention_hours",
     "scim_request_log_size_extended",
     "license_file",
     "key_rotation_check_secs",

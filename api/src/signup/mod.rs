@@ -25,6 +25,7 @@ use poem_openapi::{ApiResponse, OpenApi};
 
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::models::{CreateToken, CreatedToken, TokenList};
+use crate::ratelimit::RateLimiter;
 use crate::request_id::current_request_id;
 use crate::state::AppState;
 use crate::tags::ApiTags;
@@ -50,20 +51,12 @@ impl AppState {
 
     /// Counts a costly signup request against the client's address.
     pub fn signup_rate(&self, signup: &Signup, req: &Request) -> ApiResult<()> {
-        let address = signup.limiter.client_address(
-            req.remote_addr().as_socket_addr().map(|a| a.ip()),
-            req.headers(),
-        );
-        signup.limiter.check(address, None).map_err(|retry| {
-            ApiError::from_problem(Problem::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate-limited",
-                format!(
-                    "too many signup requests from this address; retry in {} s",
-                    retry.as_secs()
-                ),
-            ))
-        })
+        limit(&signup.limiter, req, "signup requests")
+    }
+
+    /// Counts a slug lookup against the client's address.
+    pub fn slug_lookup_rate(&self, signup: &Signup, req: &Request) -> ApiResult<()> {
+        limit(&signup.slug_lookups, req, "slug lookups")
     }
 
     /// The console session of a request. Changes also pass
@@ -77,6 +70,24 @@ impl AppState {
         let actor = actor(&format!("admin:{}", session.admin_id));
         Ok((session, actor))
     }
+}
+
+/// Takes one request from the client address's bucket of `limiter`.
+fn limit(limiter: &RateLimiter, req: &Request, what: &str) -> ApiResult<()> {
+    let address = limiter.client_address(
+        req.remote_addr().as_socket_addr().map(|a| a.ip()),
+        req.headers(),
+    );
+    limiter.check(address, None).map_err(|retry| {
+        ApiError::from_problem(Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate-limited",
+            format!(
+                "too many {what} from this address; retry in {} s",
+                retry.as_secs()
+            ),
+        ))
+    })
 }
 
 /// Refuses a request a browser marks as coming from another site: a change
@@ -252,8 +263,13 @@ impl SignupApi {
         method = "get",
         operation_id = "getSlugAvailability"
     )]
-    async fn slug_availability(&self, slug: Query<String>) -> ApiResult<Json<SlugAvailability>> {
+    async fn slug_availability(
+        &self,
+        req: &Request,
+        slug: Query<String>,
+    ) -> ApiResult<Json<SlugAvailability>> {
         let signup = self.state.signup()?;
+        self.state.slug_lookup_rate(signup, req)?;
         let a = self
             .state
             .store
@@ -275,9 +291,11 @@ impl SignupApi {
     )]
     async fn slug_suggestion(
         &self,
+        req: &Request,
         #[oai(validator(max_length = 200))] organization_name: Query<String>,
     ) -> ApiResult<Json<SlugSuggestion>> {
         let signup = self.state.signup()?;
+        self.state.slug_lookup_rate(signup, req)?;
         let slug = self
             .state
             .store

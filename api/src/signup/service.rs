@@ -21,6 +21,10 @@ pub struct Signup {
     pub session_ttl: Duration,
     /// Signups, verifications and sign-ins per client address.
     pub limiter: RateLimiter,
+    /// Slug availability checks and suggestions per client address: a
+    /// bucket of their own, so checking as one types spends nothing of the
+    /// signup budget.
+    pub slug_lookups: RateLimiter,
 }
 
 impl Signup {

@@ -289,3 +289,10 @@ diesel::table! {
 }
 
 diesel::allow_tables_to_appear_in_same_query!(tenant_admins, console_sessions);
+
+diesel::table! {
+    job_runs (name) {
+        name -> Text,
+        next_run_at -> Timestamp,
+    }
+}

@@ -20,6 +20,7 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 use crate::clock::{from_db, to_db};
+use crate::db::DbConnection;
 use crate::db::schema::signing_keys;
 use crate::error::{Error, Resource, Result};
 use crate::ids::TenantId;
@@ -241,12 +242,56 @@ fn thumbprint(jwk: &Value) -> Result<String> {
 /// the next one. Generation is CPU-heavy (RSA), so it runs before any
 /// transaction is opened.
 pub(crate) fn initial_keys() -> Result<Vec<(GeneratedKey, KeyState)>> {
+    keys_except(&[])
+}
+
+/// What an unverified signup needs: the active ES256 key that signs its
+/// verification link. Anyone can sign up, so the costly rest (two RSA
+/// pairs above all) waits for the verification: [`keys_after_signup`].
+pub(crate) fn signup_keys() -> Result<Vec<(GeneratedKey, KeyState)>> {
+    Ok(vec![(
+        GeneratedKey::generate(Alg::Es256)?,
+        KeyState::Active,
+    )])
+}
+
+/// The initial keys a signup did not make, generated when it is verified.
+pub(crate) fn keys_after_signup() -> Result<Vec<(GeneratedKey, KeyState)>> {
+    keys_except(&[(Alg::Es256, KeyState::Active)])
+}
+
+fn keys_except(made: &[(Alg, KeyState)]) -> Result<Vec<(GeneratedKey, KeyState)>> {
     let mut keys = Vec::new();
     for alg in Alg::ALL {
-        keys.push((GeneratedKey::generate(alg)?, KeyState::Active));
-        keys.push((GeneratedKey::generate(alg)?, KeyState::Next));
+        for state in [KeyState::Active, KeyState::Next] {
+            if !made.contains(&(alg, state)) {
+                keys.push((GeneratedKey::generate(alg)?, state));
+            }
+        }
     }
     Ok(keys)
+}
+
+/// Inserts those of `rows` whose algorithm has no key in their state yet
+/// (a tenant created before signups deferred their keys has them all).
+/// Returns how many were inserted.
+pub(crate) fn insert_missing(conn: &mut DbConnection, rows: &[SigningKeyRow]) -> Result<usize> {
+    let mut inserted = 0;
+    for row in rows {
+        let present: i64 = signing_keys::table
+            .filter(signing_keys::tenant_id.eq(row.tenant_id))
+            .filter(signing_keys::alg.eq(&row.alg))
+            .filter(signing_keys::state.eq(&row.state))
+            .count()
+            .get_result(conn)?;
+        if present == 0 {
+            diesel::insert_into(signing_keys::table)
+                .values(row)
+                .execute(conn)?;
+            inserted += 1;
+        }
+    }
+    Ok(inserted)
 }
 
 pub struct SigningKeys<'a> {

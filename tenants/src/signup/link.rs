@@ -14,7 +14,7 @@ use crate::db::{Id, TxMode};
 use crate::error::{Error, LinkFailure, Result};
 use crate::ids::TenantId;
 use crate::invalidation::Invalidation;
-use crate::keys::signing::Alg;
+use crate::keys::signing::{Alg, SigningKeyRow, insert_missing, keys_after_signup};
 use crate::store::Actor;
 use crate::tenant::{Tenant, TenantStatus};
 
@@ -84,18 +84,46 @@ impl Signups<'_> {
             TenantStatus::Pending | TenantStatus::Active => {}
             _ => tenant.ensure_usable()?,
         }
+        let keys = match tenant.status {
+            TenantStatus::Pending => self.remaining_keys(tenant.id, now).await?,
+            _ => Vec::new(),
+        };
         let (id, actor) = (tenant.id, actor.clone());
         let activated = self
             .store
             .pool()
             .run_in(Some(id), TxMode::Write, move |conn| {
-                mark_verified(conn, id, admin_id, now, &actor)
+                let activated = mark_verified(conn, id, admin_id, now, &actor)?;
+                // Only the verification that activates the tenant completes
+                // its keys; one that lost a race to it drops what it made.
+                if activated {
+                    insert_missing(conn, &keys)?;
+                }
+                Ok(activated)
             })
             .await?;
         if activated {
             self.store.forget_tenant(slug, id);
         }
         self.store.tenants().get_fresh(slug).await
+    }
+
+    /// The signing keys a signup did not make (see
+    /// [`crate::keys::signing::signup_keys`]), generated and sealed before
+    /// the transaction that activates the tenant: RSA takes a while.
+    async fn remaining_keys(
+        &self,
+        tenant: TenantId,
+        now: OffsetDateTime,
+    ) -> Result<Vec<SigningKeyRow>> {
+        let generated = tokio::task::spawn_blocking(keys_after_signup)
+            .await
+            .map_err(|e| Error::Internal(format!("key generation task: {e}")))??;
+        let data_key = self.store.data_key(tenant).await?;
+        generated
+            .into_iter()
+            .map(|(key, state)| key.into_row(tenant, &data_key, state, now))
+            .collect()
     }
 
     /// The link's claims, when a published ES256 key of the tenant signed

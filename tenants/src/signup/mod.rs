@@ -10,6 +10,7 @@ pub mod slug;
 
 mod link;
 mod pending;
+mod purge;
 mod sessions;
 
 use time::OffsetDateTime;

@@ -11,6 +11,7 @@ use crate::db::schema::tenant_admins;
 use crate::db::{Id, TxMode};
 use crate::error::{Error, Result};
 use crate::ids::TenantId;
+use crate::keys::signing::signup_keys;
 use crate::store::Actor;
 use crate::tenant::{NewTenant, Tenant, TenantStatus, validate_slug};
 use crate::validate;
@@ -78,7 +79,7 @@ impl Signups<'_> {
 
     /// Creates the tenant (status `pending`, plan `free`) and its first admin
     /// in one transaction, and signs the verification link's token with the
-    /// tenant's own ES256 key. Of two signups racing for one slug, one wins
+    /// tenant's own ES256 key, the only key it has until it is verified. Of two signups racing for one slug, one wins
     /// and the other gets `slug-taken`.
     pub async fn start(
         &self,
@@ -121,6 +122,7 @@ impl Signups<'_> {
                     display_name: new.organization_name.clone(),
                 },
                 TenantStatus::Pending,
+                signup_keys,
                 actor,
                 move |conn, tenant_id| {
                     let row = NewAdminRow {

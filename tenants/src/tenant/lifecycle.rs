@@ -18,7 +18,7 @@ use crate::error::{Error, Resource, Result};
 use crate::ids::TenantId;
 use crate::invalidation::Invalidation;
 use crate::keys::sealing::DataKey;
-use crate::keys::signing::initial_keys;
+use crate::keys::signing::{GeneratedKey, KeyState, initial_keys};
 use crate::page::{Page, PageRequest};
 use crate::store::{Actor, Store};
 use crate::validate;
@@ -35,17 +35,25 @@ impl Store {
 
 impl Tenants<'_> {
     pub async fn create(&self, new: NewTenant, actor: &Actor) -> Result<Tenant> {
-        self.create_with(new, TenantStatus::Active, actor, |_, _| Ok(()))
-            .await
+        self.create_with(
+            new,
+            TenantStatus::Active,
+            initial_keys,
+            actor,
+            |_, _| Ok(()),
+        )
+        .await
     }
 
-    /// Creates a tenant in `status`, running `also` inside the same
-    /// transaction (bound to the new tenant) before it commits: a signup
-    /// writes its first admin there, so both exist or neither does.
+    /// Creates a tenant in `status` with the signing keys `keys` generates,
+    /// running `also` inside the same transaction (bound to the new tenant)
+    /// before it commits: a signup writes its first admin there, so both
+    /// exist or neither does.
     pub(crate) async fn create_with(
         &self,
         new: NewTenant,
         status: TenantStatus,
+        keys: fn() -> Result<Vec<(GeneratedKey, KeyState)>>,
         actor: &Actor,
         also: impl FnOnce(&mut DbConnection, TenantId) -> Result<()> + Send + 'static,
     ) -> Result<Tenant> {
@@ -55,7 +63,7 @@ impl Tenants<'_> {
         let now = self.store.now();
         let data_key = DataKey::generate();
         let wrapped = self.store.shared.master.wrap(id, &data_key)?;
-        let keys = tokio::task::spawn_blocking(initial_keys)
+        let keys = tokio::task::spawn_blocking(keys)
             .await
             .map_err(|e| Error::Internal(format!("key generation task: {e}")))??;
         let row = NewTenantRow {

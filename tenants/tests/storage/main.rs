@@ -17,5 +17,6 @@ mod nodes;
 mod owner_paths;
 mod postgres;
 mod scim;
+mod signups;
 mod tenants;
 mod tokens;

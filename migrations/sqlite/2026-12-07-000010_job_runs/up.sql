@@ -1,0 +1,7 @@
+-- A background job that must run once per period across every node of an
+-- installation (the purge of unverified signups, for one) claims its period
+-- here: the node whose update moves `next_run_at` past now runs it.
+CREATE TABLE job_runs (
+    name TEXT PRIMARY KEY,
+    next_run_at TIMESTAMP NOT NULL
+);
