@@ -371,6 +371,91 @@ fn apply(
     Ok(detail)
 }
 
+/// A checkout names the tenant it was made for; it counts only when that is
+/// the tenant owning the session's customer.
+fn names_another_tenant(event: &BillingEvent, tenant: TenantId) -> bool {
+    matches!(
+        &event.object,
+        EventObject::CheckoutCompleted {
+            client_reference_id: Some(reference),
+            ..
+        } if *reference != tenant.to_string()
+    )
+}
+
+/// Applies the event to the tenant, in the tenant's write transaction, unless
+/// its id is recorded already; records it either way.
+fn apply_once(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    event: &BillingEvent,
+    prices: &BillingPrices,
+    now: OffsetDateTime,
+) -> Result<Applied> {
+    // Decided under the tenant's row lock (PostgreSQL), from its
+    // current state: two events of one tenant apply one after the other.
+    if let DbConnection::Postgresql(pg) = conn {
+        diesel::sql_query("SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE")
+            .bind::<diesel::sql_types::Binary, _>(tenant)
+            .execute(pg)?;
+    }
+    if seen(conn, &event.id)? {
+        return Ok(Applied::Duplicate);
+    }
+    let current: Current = tenants::table
+        .find(tenant)
+        .select(Current::as_select())
+        .first(conn)?;
+    let outcome = match decide(event, &current, prices, now) {
+        Err(why) => Applied::Ignored(why),
+        Ok(change) => {
+            apply_audited(conn, tenant, change, event, now)?;
+            Applied::Applied
+        }
+    };
+    if !record(conn, event, Some(tenant), &outcome, now)? {
+        // Recorded by a racing delivery between `seen` and here:
+        // roll this one back.
+        return Err(crate::error::Error::Conflict {
+            code: "duplicate-event",
+            message: "the event is being applied by another delivery".into(),
+        });
+    }
+    Ok(outcome)
+}
+
+/// [`apply`], with its audit event and the invalidation of the tenant's
+/// cached copies.
+fn apply_audited(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    change: Change,
+    event: &BillingEvent,
+    now: OffsetDateTime,
+) -> Result<()> {
+    let mut detail = apply(conn, tenant, change, event, now)?;
+    detail["event"] = json!(event.id);
+    detail["event_type"] = json!(event.kind);
+    let actor = Actor {
+        id: ACTOR.to_owned(),
+        request_id: event.id.clone(),
+    };
+    let audit = AuditEvent::row(
+        tenant,
+        now,
+        &actor,
+        "billing.subscription",
+        "tenant",
+        &tenant.to_string(),
+        &detail,
+    );
+    diesel::insert_into(audit_events::table)
+        .values(&audit)
+        .execute(conn)?;
+    Invalidation::Tenant(tenant).send(conn)?;
+    Ok(())
+}
+
 impl Store {
     /// Applies one verified Stripe event: at most once per event id, to the
     /// one tenant whose stored customer it names, in one transaction.
@@ -379,23 +464,9 @@ impl Store {
         event: BillingEvent,
         prices: &BillingPrices,
     ) -> Result<Applied> {
-        let customer = event.object.customer().map(str::to_owned);
-        let tenant: Option<Current> = match customer {
-            None => None,
-            Some(c) => {
-                self.pool()
-                    .run(move |conn| {
-                        Ok(tenants::table
-                            .filter(tenants::billing_customer_id.eq(c))
-                            .select(Current::as_select())
-                            .first::<Current>(conn)
-                            .optional()?)
-                    })
-                    .await?
-            }
-        };
+        let found = self.billing_tenant_of(&event).await?;
         let now = self.now();
-        let Some(found) = tenant else {
+        let Some(found) = found else {
             let why = if event.object.customer().is_some() {
                 "ignored:unknown-customer"
             } else {
@@ -404,14 +475,7 @@ impl Store {
             return self.record_only(event, None, Applied::Ignored(why)).await;
         };
         let tenant = found.id;
-        // A checkout names the tenant it was made for; it counts only when
-        // that is the tenant owning the session's customer.
-        if let EventObject::CheckoutCompleted {
-            client_reference_id: Some(reference),
-            ..
-        } = &event.object
-            && *reference != tenant.to_string()
-        {
+        if names_another_tenant(&event, tenant) {
             return self
                 .record_only(event, None, Applied::Ignored("ignored:reference-mismatch"))
                 .await;
@@ -420,55 +484,7 @@ impl Store {
         let outcome = self
             .pool()
             .run_in(Some(tenant), TxMode::Write, move |conn| {
-                // Decided under the tenant's row lock (PostgreSQL), from its
-                // current state: two events of one tenant apply one after the other.
-                if let DbConnection::Postgresql(pg) = conn {
-                    diesel::sql_query("SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE")
-                        .bind::<diesel::sql_types::Binary, _>(tenant)
-                        .execute(pg)?;
-                }
-                if seen(conn, &event.id)? {
-                    return Ok(Applied::Duplicate);
-                }
-                let current: Current = tenants::table
-                    .find(tenant)
-                    .select(Current::as_select())
-                    .first(conn)?;
-                let outcome = match decide(&event, &current, &prices, now) {
-                    Err(why) => Applied::Ignored(why),
-                    Ok(change) => {
-                        let mut detail = apply(conn, tenant, change, &event, now)?;
-                        detail["event"] = json!(event.id);
-                        detail["event_type"] = json!(event.kind);
-                        let actor = Actor {
-                            id: ACTOR.to_owned(),
-                            request_id: event.id.clone(),
-                        };
-                        let audit = AuditEvent::row(
-                            tenant,
-                            now,
-                            &actor,
-                            "billing.subscription",
-                            "tenant",
-                            &tenant.to_string(),
-                            &detail,
-                        );
-                        diesel::insert_into(audit_events::table)
-                            .values(&audit)
-                            .execute(conn)?;
-                        Invalidation::Tenant(tenant).send(conn)?;
-                        Applied::Applied
-                    }
-                };
-                if !record(conn, &event, Some(tenant), &outcome, now)? {
-                    // Recorded by a racing delivery between `seen` and here:
-                    // roll this one back.
-                    return Err(crate::error::Error::Conflict {
-                        code: "duplicate-event",
-                        message: "the event is being applied by another delivery".into(),
-                    });
-                }
-                Ok(outcome)
+                apply_once(conn, tenant, &event, &prices, now)
             })
             .await;
         match outcome {
@@ -484,6 +500,22 @@ impl Store {
                 Ok(applied)
             }
         }
+    }
+
+    /// The tenant whose stored customer the event names, if any.
+    async fn billing_tenant_of(&self, event: &BillingEvent) -> Result<Option<Current>> {
+        let Some(customer) = event.object.customer().map(str::to_owned) else {
+            return Ok(None);
+        };
+        self.pool()
+            .run(move |conn| {
+                Ok(tenants::table
+                    .filter(tenants::billing_customer_id.eq(customer))
+                    .select(Current::as_select())
+                    .first::<Current>(conn)
+                    .optional()?)
+            })
+            .await
     }
 
     async fn record_only(
