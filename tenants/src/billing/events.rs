@@ -292,19 +292,7 @@ fn apply(
             plan,
             past_due_since,
         } => {
-            let paid = matches!(
-                state.status.as_str(),
-                "active" | "trialing" | "past_due" | "unpaid"
-            );
-            // The tenant's own plan follows the subscription, so the tenant
-            // resource shows it; the grace period and period end are applied
-            // on top of it at read time (see `state::effective`).
-            let assigned = if paid {
-                plan.clone()
-            } else {
-                "free".to_owned()
-            };
-            let seats = state.quantity.and_then(|q| i64::try_from(q).ok());
+            let assigned = assigned_plan(&state, &plan);
             diesel::update(row)
                 .set((
                     tenants::billing_subscription_id.eq(Some(&state.id)),
@@ -318,15 +306,7 @@ fn apply(
                     touch,
                 ))
                 .execute(conn)?;
-            if let Some(seats) = seats {
-                diesel::update(row)
-                    .set(tenants::billing_seats_synced.eq(Some(seats)))
-                    .execute(conn)?;
-            }
-            // Due for a seat check at once (the sync job holds no lease on it now).
-            diesel::update(row.filter(tenants::billing_sync_at.is_null()))
-                .set(tenants::billing_sync_at.eq(Some(to_db(now))))
-                .execute(conn)?;
+            schedule_seat_check(conn, tenant, &state, now)?;
             json!({
                 "subscription": state.id,
                 "status": state.status,
@@ -369,6 +349,43 @@ fn apply(
         }
     };
     Ok(detail)
+}
+
+/// The tenant's own plan under a subscription: its plan while it is paid
+/// for, `free` otherwise. The tenant's plan follows the subscription, so the
+/// tenant resource shows it; the grace period and period end are applied on
+/// top of it at read time (see `state::effective`).
+fn assigned_plan(state: &SubscriptionState, plan: &str) -> String {
+    let paid = matches!(
+        state.status.as_str(),
+        "active" | "trialing" | "past_due" | "unpaid"
+    );
+    if paid {
+        plan.to_owned()
+    } else {
+        "free".to_owned()
+    }
+}
+
+/// After a subscription change: the seats it is paid for are the seats
+/// synced, and the tenant is due for a seat check at once (the sync job
+/// holds no lease on it now).
+fn schedule_seat_check(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    state: &SubscriptionState,
+    now: OffsetDateTime,
+) -> Result<()> {
+    let row = tenants::table.find(tenant);
+    if let Some(seats) = state.quantity.and_then(|q| i64::try_from(q).ok()) {
+        diesel::update(row)
+            .set(tenants::billing_seats_synced.eq(Some(seats)))
+            .execute(conn)?;
+    }
+    diesel::update(row.filter(tenants::billing_sync_at.is_null()))
+        .set(tenants::billing_sync_at.eq(Some(to_db(now))))
+        .execute(conn)?;
+    Ok(())
 }
 
 /// A checkout names the tenant it was made for; it counts only when that is
