@@ -184,61 +184,8 @@ fn decide(
     prices: &BillingPrices,
     now: OffsetDateTime,
 ) -> std::result::Result<Change, &'static str> {
-    let older = current.event_created.is_some_and(|c| event.created < c);
-    let same_second = current.event_created == Some(event.created);
     match &event.object {
-        EventObject::Subscription(s) => {
-            let stored_other = current
-                .subscription_id
-                .as_deref()
-                .is_some_and(|id| id != s.id);
-            if older {
-                return Err("ignored:stale");
-            }
-            let ending = event.kind == "customer.subscription.deleted"
-                || matches!(s.status.as_str(), "canceled" | "incomplete_expired");
-            let live = matches!(
-                current.status.as_deref(),
-                Some("active" | "trialing" | "past_due" | "unpaid")
-            );
-            if stored_other && live && ending {
-                // An old subscription ending must not end the one the tenant has now.
-                return Err("ignored:other-subscription");
-            }
-            let ended_here = current.status.as_deref() == Some("canceled") && !stored_other;
-            if ended_here && (same_second || event.kind != "customer.subscription.deleted") {
-                // A canceled subscription never comes back; a new one has a new id.
-                return Err("ignored:stale");
-            }
-            let plan = match &s.price_id {
-                Some(price) => prices.plan_of(price).ok_or("ignored:unknown-price")?,
-                None => return Err("ignored:no-price"),
-            };
-            let status = if event.kind == "customer.subscription.deleted" {
-                "canceled".to_owned()
-            } else {
-                s.status.clone()
-            };
-            let owing = matches!(status.as_str(), "past_due" | "unpaid");
-            let past_due_since = if owing {
-                Some(
-                    current
-                        .past_due_since
-                        .or_else(|| unix(event.created))
-                        .unwrap_or(to_db(now)),
-                )
-            } else {
-                None
-            };
-            Ok(Change::Subscription {
-                state: SubscriptionState {
-                    status,
-                    ..s.clone()
-                },
-                plan: plan.to_owned(),
-                past_due_since,
-            })
-        }
+        EventObject::Subscription(s) => decide_subscription(event, s, current, prices, now),
         EventObject::CheckoutCompleted { subscription, .. } => match subscription {
             Some(sub) if current.subscription_id.is_none() => {
                 Ok(Change::LinkSubscription(sub.clone()))
@@ -247,30 +194,113 @@ fn decide(
             None => Err("ignored:no-subscription"),
         },
         EventObject::Invoice { subscription, .. } => {
-            let ours = match (subscription, &current.subscription_id) {
-                (Some(a), Some(b)) => a == b,
-                _ => false,
-            };
-            if !ours {
-                return Err("ignored:other-subscription");
-            }
-            if older {
-                return Err("ignored:stale");
-            }
-            match (event.kind.as_str(), current.status.as_deref()) {
-                (_, Some("canceled")) => Err("ignored:canceled"),
-                ("invoice.payment_failed", _) => Ok(Change::PaymentFailed {
-                    // The grace period runs from the first failure.
-                    since: current
-                        .past_due_since
-                        .or_else(|| unix(event.created))
-                        .unwrap_or(to_db(now)),
-                }),
-                ("invoice.paid", _) => Ok(Change::Paid),
-                _ => Err("ignored:event-type"),
-            }
+            decide_invoice(event, subscription.as_deref(), current, now)
         }
         EventObject::Other => Err("ignored:event-type"),
+    }
+}
+
+impl Current {
+    /// Whether the tenant has applied an event created after this one.
+    fn is_newer_than(&self, event: &BillingEvent) -> bool {
+        self.event_created.is_some_and(|c| event.created < c)
+    }
+
+    /// When the tenant started owing: the grace period runs from the first
+    /// failure, so a tenant already past due keeps its date.
+    fn past_due_from(&self, event: &BillingEvent, now: OffsetDateTime) -> time::PrimitiveDateTime {
+        self.past_due_since
+            .or_else(|| unix(event.created))
+            .unwrap_or(to_db(now))
+    }
+}
+
+fn decide_subscription(
+    event: &BillingEvent,
+    s: &SubscriptionState,
+    current: &Current,
+    prices: &BillingPrices,
+    now: OffsetDateTime,
+) -> std::result::Result<Change, &'static str> {
+    check_subscription_order(event, s, current)?;
+    let plan = match &s.price_id {
+        Some(price) => prices.plan_of(price).ok_or("ignored:unknown-price")?,
+        None => return Err("ignored:no-price"),
+    };
+    let status = if event.kind == "customer.subscription.deleted" {
+        "canceled".to_owned()
+    } else {
+        s.status.clone()
+    };
+    let owing = matches!(status.as_str(), "past_due" | "unpaid");
+    let past_due_since = owing.then(|| current.past_due_from(event, now));
+    Ok(Change::Subscription {
+        state: SubscriptionState {
+            status,
+            ..s.clone()
+        },
+        plan: plan.to_owned(),
+        past_due_since,
+    })
+}
+
+/// Refuses a subscription event that arrives out of order: older than the
+/// last one applied, ending a subscription the tenant has replaced, or
+/// reviving one that was canceled.
+fn check_subscription_order(
+    event: &BillingEvent,
+    s: &SubscriptionState,
+    current: &Current,
+) -> std::result::Result<(), &'static str> {
+    let same_second = current.event_created == Some(event.created);
+    let stored_other = current
+        .subscription_id
+        .as_deref()
+        .is_some_and(|id| id != s.id);
+    if current.is_newer_than(event) {
+        return Err("ignored:stale");
+    }
+    let ending = event.kind == "customer.subscription.deleted"
+        || matches!(s.status.as_str(), "canceled" | "incomplete_expired");
+    let live = matches!(
+        current.status.as_deref(),
+        Some("active" | "trialing" | "past_due" | "unpaid")
+    );
+    if stored_other && live && ending {
+        // An old subscription ending must not end the one the tenant has now.
+        return Err("ignored:other-subscription");
+    }
+    let ended_here = current.status.as_deref() == Some("canceled") && !stored_other;
+    if ended_here && (same_second || event.kind != "customer.subscription.deleted") {
+        // A canceled subscription never comes back; a new one has a new id.
+        return Err("ignored:stale");
+    }
+    Ok(())
+}
+
+fn decide_invoice(
+    event: &BillingEvent,
+    subscription: Option<&str>,
+    current: &Current,
+    now: OffsetDateTime,
+) -> std::result::Result<Change, &'static str> {
+    let ours = match (subscription, current.subscription_id.as_deref()) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
+    };
+    if !ours {
+        return Err("ignored:other-subscription");
+    }
+    if current.is_newer_than(event) {
+        return Err("ignored:stale");
+    }
+    match (event.kind.as_str(), current.status.as_deref()) {
+        (_, Some("canceled")) => Err("ignored:canceled"),
+        ("invoice.payment_failed", _) => Ok(Change::PaymentFailed {
+            since: current.past_due_from(event, now),
+        }),
+        ("invoice.paid", _) => Ok(Change::Paid),
+        _ => Err("ignored:event-type"),
     }
 }
 
