@@ -9,10 +9,11 @@
 use std::time::Instant;
 
 use anyhow::{Context, Result};
+use latchkey_tenants::db::DatabaseUrl;
 use latchkey_tenants::directory::import::{self, ImportedGroup, ImportedUser};
 use latchkey_tenants::keys::sealing::MasterKey;
 use latchkey_tenants::scim::resource::user_from_json;
-use latchkey_tenants::{Actor, Store, StoreConfig};
+use latchkey_tenants::{Actor, Store, StoreConfig, TenantScope};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -66,19 +67,49 @@ pub async fn seed(
 ) -> Result<f64> {
     let started = Instant::now();
     let database = server.database_url();
+    let store = open_store(server, &database).await?;
+    let tenant = store.tenants().get(slug).await?;
+    let scope = store.tenant(tenant, Actor::cli());
+
+    let t = Instant::now();
+    seed_users(&scope, users, base_millis).await?;
+    eprintln!("seeded {users} users in {:.1} s", t.elapsed().as_secs_f64());
+
+    let t = Instant::now();
+    let seeded = group_imports(groups, users, base_millis)?;
+    scope
+        .directory_import_unmetered()
+        .groups(seeded)
+        .await
+        .context("seeding groups")?;
+    eprintln!(
+        "seeded {} groups in {:.1} s",
+        groups.len(),
+        t.elapsed().as_secs_f64()
+    );
+
+    let t = Instant::now();
+    import::refresh_statistics(&database).await?;
+    eprintln!("refreshed statistics in {:.1} s", t.elapsed().as_secs_f64());
+    Ok(started.elapsed().as_secs_f64())
+}
+
+/// The server's store, opened on its database with its master key, with a
+/// connection for each writer.
+async fn open_store(server: &Server, database: &DatabaseUrl) -> Result<Store> {
     let mut config = StoreConfig::new(
         database.clone(),
         MasterKey::from_base64(&server.master_key)?,
     );
     config.pool_size = WRITERS as usize;
     config.master_key_source = "the master key the benchmark gave the server".into();
-    let store = Store::open(config)
+    Store::open(config)
         .await
-        .context("opening the server's store")?;
-    let tenant = store.tenants().get(slug).await?;
-    let scope = store.tenant(tenant, Actor::cli());
+        .context("opening the server's store")
+}
 
-    let t = Instant::now();
+/// Imports users `0..users` in batches of [`BATCH`], [`WRITERS`] at a time.
+async fn seed_users(scope: &TenantScope, users: u64, base_millis: u64) -> Result<()> {
     // Batches go to WRITERS concurrent imports (connections): writer `w`
     // builds and writes batches `w`, `w + WRITERS`, … one after another.
     let writers: Vec<_> = (0..WRITERS)
@@ -107,10 +138,13 @@ pub async fn seed(
     for writer in writers {
         writer.await??;
     }
-    eprintln!("seeded {users} users in {:.1} s", t.elapsed().as_secs_f64());
+    Ok(())
+}
 
-    let t = Instant::now();
-    let seeded = groups
+/// The groups to import: group `k` "created" after every user, with users
+/// `0..members` as its members.
+fn group_imports(groups: &[GroupSeed], users: u64, base_millis: u64) -> Result<Vec<ImportedGroup>> {
+    groups
         .iter()
         .enumerate()
         .map(|(k, g)| {
@@ -125,20 +159,5 @@ pub async fn seed(
                     .collect::<Result<_>>()?,
             })
         })
-        .collect::<Result<Vec<_>>>()?;
-    scope
-        .directory_import_unmetered()
-        .groups(seeded)
-        .await
-        .context("seeding groups")?;
-    eprintln!(
-        "seeded {} groups in {:.1} s",
-        groups.len(),
-        t.elapsed().as_secs_f64()
-    );
-
-    let t = Instant::now();
-    import::refresh_statistics(&database).await?;
-    eprintln!("refreshed statistics in {:.1} s", t.elapsed().as_secs_f64());
-    Ok(started.elapsed().as_secs_f64())
+        .collect()
 }

@@ -321,6 +321,53 @@ enum Outcome {
     Failed,
 }
 
+/// The body of one delivery: the tenant and its events.
+fn batch_body(slug: &str, events: Vec<AuditRow>) -> Result<Vec<u8>> {
+    let events: Vec<AuditEvent> = events.into_iter().map(AuditEvent::from).collect();
+    serde_json::to_vec(&json!({
+        "tenant": slug,
+        "events": events.iter().map(event_json).collect::<Vec<_>>(),
+    }))
+    .map_err(|e| Error::Internal(format!("audit webhook body: {e}")))
+}
+
+/// A delivery counts only on a `2xx`; anything else is a failure, with the
+/// reason kept (bounded) for operators.
+fn judge(result: std::result::Result<u16, String>) -> (Outcome, Option<String>) {
+    match result {
+        Ok(status) if (200..300).contains(&status) => (Outcome::Delivered, None),
+        Ok(status) => (
+            Outcome::Failed,
+            Some(format!("the webhook answered HTTP {status}")),
+        ),
+        Err(why) => (
+            Outcome::Failed,
+            Some(why.chars().take(500).collect::<String>()),
+        ),
+    }
+}
+
+/// Leaves the webhook (the one created at `created_at`) to be looked at
+/// again at `next`, its cursor and attempts as they are.
+async fn look_again_at(
+    scope: &TenantScope,
+    created_at: time::PrimitiveDateTime,
+    next: time::PrimitiveDateTime,
+) -> Result<()> {
+    scope
+        .write(move |tx| {
+            diesel::update(
+                wh::table
+                    .find(tx.tenant)
+                    .filter(wh::created_at.eq(created_at)),
+            )
+            .set(wh::next_attempt_at.eq(next))
+            .execute(tx.conn)?;
+            Ok(())
+        })
+        .await
+}
+
 impl Store {
     /// Delivers the next batch of every due webhook once. Returns the
     /// batches delivered. Safe to run on every node at once.
@@ -368,39 +415,12 @@ impl Store {
         let created_at = row.created_at;
         // Paused (not entitled, or the tenant suspended) or nothing new: look again later.
         if !usable || !entitled || events.is_empty() {
-            let next = to_db(now + IDLE);
-            scope
-                .write(move |tx| {
-                    diesel::update(
-                        wh::table
-                            .find(tx.tenant)
-                            .filter(wh::created_at.eq(created_at)),
-                    )
-                    .set(wh::next_attempt_at.eq(next))
-                    .execute(tx.conn)?;
-                    Ok(())
-                })
-                .await?;
+            look_again_at(&scope, created_at, to_db(now + IDLE)).await?;
             return Ok(Outcome::Idle);
         }
         let last = events.last().map(|e| (e.occurred_at(), e.id()));
-        let events: Vec<AuditEvent> = events.into_iter().map(AuditEvent::from).collect();
-        let body = serde_json::to_vec(&json!({
-            "tenant": slug,
-            "events": events.iter().map(event_json).collect::<Vec<_>>(),
-        }))
-        .map_err(|e| Error::Internal(format!("audit webhook body: {e}")))?;
-        let data_key = self.data_key(tenant_id).await?;
-        let (tenant, row_name) = place(tenant_id);
-        let secret = data_key.open(
-            Place {
-                tenant,
-                table: "audit_webhooks",
-                column: "secret_sealed",
-                row: &row_name,
-            },
-            &row.secret_sealed,
-        )?;
+        let body = batch_body(&slug, events)?;
+        let secret = self.webhook_secret(tenant_id, &row).await?;
         let request = WebhookRequest {
             url: row.url.clone(),
             signature: signature(&secret, now.unix_timestamp(), &body),
@@ -408,21 +428,26 @@ impl Store {
         };
         let result = sender.send(&request).await;
         let attempts = u32::try_from(row.attempts).unwrap_or(0);
-        let (outcome, error) = match result {
-            Ok(status) if (200..300).contains(&status) => (Outcome::Delivered, None),
-            Ok(status) => (
-                Outcome::Failed,
-                Some(format!("the webhook answered HTTP {status}")),
-            ),
-            Err(why) => (
-                Outcome::Failed,
-                Some(why.chars().take(500).collect::<String>()),
-            ),
-        };
+        let (outcome, error) = judge(result);
         scope
             .write(move |tx| record_attempt(tx, created_at, error, last, attempts))
             .await?;
         Ok(outcome)
+    }
+
+    /// The webhook's signing secret, opened with the tenant's data key.
+    async fn webhook_secret(&self, tenant_id: TenantId, row: &Row) -> Result<Zeroizing<Vec<u8>>> {
+        let data_key = self.data_key(tenant_id).await?;
+        let (tenant, row_name) = place(tenant_id);
+        data_key.open(
+            Place {
+                tenant,
+                table: "audit_webhooks",
+                column: "secret_sealed",
+                row: &row_name,
+            },
+            &row.secret_sealed,
+        )
     }
 
     /// Runs [`Store::run_audit_webhooks`] every `every` until the store is dropped.

@@ -184,61 +184,8 @@ fn decide(
     prices: &BillingPrices,
     now: OffsetDateTime,
 ) -> std::result::Result<Change, &'static str> {
-    let older = current.event_created.is_some_and(|c| event.created < c);
-    let same_second = current.event_created == Some(event.created);
     match &event.object {
-        EventObject::Subscription(s) => {
-            let stored_other = current
-                .subscription_id
-                .as_deref()
-                .is_some_and(|id| id != s.id);
-            if older {
-                return Err("ignored:stale");
-            }
-            let ending = event.kind == "customer.subscription.deleted"
-                || matches!(s.status.as_str(), "canceled" | "incomplete_expired");
-            let live = matches!(
-                current.status.as_deref(),
-                Some("active" | "trialing" | "past_due" | "unpaid")
-            );
-            if stored_other && live && ending {
-                // An old subscription ending must not end the one the tenant has now.
-                return Err("ignored:other-subscription");
-            }
-            let ended_here = current.status.as_deref() == Some("canceled") && !stored_other;
-            if ended_here && (same_second || event.kind != "customer.subscription.deleted") {
-                // A canceled subscription never comes back; a new one has a new id.
-                return Err("ignored:stale");
-            }
-            let plan = match &s.price_id {
-                Some(price) => prices.plan_of(price).ok_or("ignored:unknown-price")?,
-                None => return Err("ignored:no-price"),
-            };
-            let status = if event.kind == "customer.subscription.deleted" {
-                "canceled".to_owned()
-            } else {
-                s.status.clone()
-            };
-            let owing = matches!(status.as_str(), "past_due" | "unpaid");
-            let past_due_since = if owing {
-                Some(
-                    current
-                        .past_due_since
-                        .or_else(|| unix(event.created))
-                        .unwrap_or(to_db(now)),
-                )
-            } else {
-                None
-            };
-            Ok(Change::Subscription {
-                state: SubscriptionState {
-                    status,
-                    ..s.clone()
-                },
-                plan: plan.to_owned(),
-                past_due_since,
-            })
-        }
+        EventObject::Subscription(s) => decide_subscription(event, s, current, prices, now),
         EventObject::CheckoutCompleted { subscription, .. } => match subscription {
             Some(sub) if current.subscription_id.is_none() => {
                 Ok(Change::LinkSubscription(sub.clone()))
@@ -247,30 +194,113 @@ fn decide(
             None => Err("ignored:no-subscription"),
         },
         EventObject::Invoice { subscription, .. } => {
-            let ours = match (subscription, &current.subscription_id) {
-                (Some(a), Some(b)) => a == b,
-                _ => false,
-            };
-            if !ours {
-                return Err("ignored:other-subscription");
-            }
-            if older {
-                return Err("ignored:stale");
-            }
-            match (event.kind.as_str(), current.status.as_deref()) {
-                (_, Some("canceled")) => Err("ignored:canceled"),
-                ("invoice.payment_failed", _) => Ok(Change::PaymentFailed {
-                    // The grace period runs from the first failure.
-                    since: current
-                        .past_due_since
-                        .or_else(|| unix(event.created))
-                        .unwrap_or(to_db(now)),
-                }),
-                ("invoice.paid", _) => Ok(Change::Paid),
-                _ => Err("ignored:event-type"),
-            }
+            decide_invoice(event, subscription.as_deref(), current, now)
         }
         EventObject::Other => Err("ignored:event-type"),
+    }
+}
+
+impl Current {
+    /// Whether the tenant has applied an event created after this one.
+    fn is_newer_than(&self, event: &BillingEvent) -> bool {
+        self.event_created.is_some_and(|c| event.created < c)
+    }
+
+    /// When the tenant started owing: the grace period runs from the first
+    /// failure, so a tenant already past due keeps its date.
+    fn past_due_from(&self, event: &BillingEvent, now: OffsetDateTime) -> time::PrimitiveDateTime {
+        self.past_due_since
+            .or_else(|| unix(event.created))
+            .unwrap_or(to_db(now))
+    }
+}
+
+fn decide_subscription(
+    event: &BillingEvent,
+    s: &SubscriptionState,
+    current: &Current,
+    prices: &BillingPrices,
+    now: OffsetDateTime,
+) -> std::result::Result<Change, &'static str> {
+    check_subscription_order(event, s, current)?;
+    let plan = match &s.price_id {
+        Some(price) => prices.plan_of(price).ok_or("ignored:unknown-price")?,
+        None => return Err("ignored:no-price"),
+    };
+    let status = if event.kind == "customer.subscription.deleted" {
+        "canceled".to_owned()
+    } else {
+        s.status.clone()
+    };
+    let owing = matches!(status.as_str(), "past_due" | "unpaid");
+    let past_due_since = owing.then(|| current.past_due_from(event, now));
+    Ok(Change::Subscription {
+        state: SubscriptionState {
+            status,
+            ..s.clone()
+        },
+        plan: plan.to_owned(),
+        past_due_since,
+    })
+}
+
+/// Refuses a subscription event that arrives out of order: older than the
+/// last one applied, ending a subscription the tenant has replaced, or
+/// reviving one that was canceled.
+fn check_subscription_order(
+    event: &BillingEvent,
+    s: &SubscriptionState,
+    current: &Current,
+) -> std::result::Result<(), &'static str> {
+    let same_second = current.event_created == Some(event.created);
+    let stored_other = current
+        .subscription_id
+        .as_deref()
+        .is_some_and(|id| id != s.id);
+    if current.is_newer_than(event) {
+        return Err("ignored:stale");
+    }
+    let ending = event.kind == "customer.subscription.deleted"
+        || matches!(s.status.as_str(), "canceled" | "incomplete_expired");
+    let live = matches!(
+        current.status.as_deref(),
+        Some("active" | "trialing" | "past_due" | "unpaid")
+    );
+    if stored_other && live && ending {
+        // An old subscription ending must not end the one the tenant has now.
+        return Err("ignored:other-subscription");
+    }
+    let ended_here = current.status.as_deref() == Some("canceled") && !stored_other;
+    if ended_here && (same_second || event.kind != "customer.subscription.deleted") {
+        // A canceled subscription never comes back; a new one has a new id.
+        return Err("ignored:stale");
+    }
+    Ok(())
+}
+
+fn decide_invoice(
+    event: &BillingEvent,
+    subscription: Option<&str>,
+    current: &Current,
+    now: OffsetDateTime,
+) -> std::result::Result<Change, &'static str> {
+    let ours = match (subscription, current.subscription_id.as_deref()) {
+        (Some(a), Some(b)) => a == b,
+        _ => false,
+    };
+    if !ours {
+        return Err("ignored:other-subscription");
+    }
+    if current.is_newer_than(event) {
+        return Err("ignored:stale");
+    }
+    match (event.kind.as_str(), current.status.as_deref()) {
+        (_, Some("canceled")) => Err("ignored:canceled"),
+        ("invoice.payment_failed", _) => Ok(Change::PaymentFailed {
+            since: current.past_due_from(event, now),
+        }),
+        ("invoice.paid", _) => Ok(Change::Paid),
+        _ => Err("ignored:event-type"),
     }
 }
 
@@ -292,19 +322,7 @@ fn apply(
             plan,
             past_due_since,
         } => {
-            let paid = matches!(
-                state.status.as_str(),
-                "active" | "trialing" | "past_due" | "unpaid"
-            );
-            // The tenant's own plan follows the subscription, so the tenant
-            // resource shows it; the grace period and period end are applied
-            // on top of it at read time (see `state::effective`).
-            let assigned = if paid {
-                plan.clone()
-            } else {
-                "free".to_owned()
-            };
-            let seats = state.quantity.and_then(|q| i64::try_from(q).ok());
+            let assigned = assigned_plan(&state, &plan);
             diesel::update(row)
                 .set((
                     tenants::billing_subscription_id.eq(Some(&state.id)),
@@ -318,15 +336,7 @@ fn apply(
                     touch,
                 ))
                 .execute(conn)?;
-            if let Some(seats) = seats {
-                diesel::update(row)
-                    .set(tenants::billing_seats_synced.eq(Some(seats)))
-                    .execute(conn)?;
-            }
-            // Due for a seat check at once (the sync job holds no lease on it now).
-            diesel::update(row.filter(tenants::billing_sync_at.is_null()))
-                .set(tenants::billing_sync_at.eq(Some(to_db(now))))
-                .execute(conn)?;
+            schedule_seat_check(conn, tenant, &state, now)?;
             json!({
                 "subscription": state.id,
                 "status": state.status,
@@ -371,6 +381,128 @@ fn apply(
     Ok(detail)
 }
 
+/// The tenant's own plan under a subscription: its plan while it is paid
+/// for, `free` otherwise. The tenant's plan follows the subscription, so the
+/// tenant resource shows it; the grace period and period end are applied on
+/// top of it at read time (see `state::effective`).
+fn assigned_plan(state: &SubscriptionState, plan: &str) -> String {
+    let paid = matches!(
+        state.status.as_str(),
+        "active" | "trialing" | "past_due" | "unpaid"
+    );
+    if paid {
+        plan.to_owned()
+    } else {
+        "free".to_owned()
+    }
+}
+
+/// After a subscription change: the seats it is paid for are the seats
+/// synced, and the tenant is due for a seat check at once (the sync job
+/// holds no lease on it now).
+fn schedule_seat_check(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    state: &SubscriptionState,
+    now: OffsetDateTime,
+) -> Result<()> {
+    let row = tenants::table.find(tenant);
+    if let Some(seats) = state.quantity.and_then(|q| i64::try_from(q).ok()) {
+        diesel::update(row)
+            .set(tenants::billing_seats_synced.eq(Some(seats)))
+            .execute(conn)?;
+    }
+    diesel::update(row.filter(tenants::billing_sync_at.is_null()))
+        .set(tenants::billing_sync_at.eq(Some(to_db(now))))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A checkout names the tenant it was made for; it counts only when that is
+/// the tenant owning the session's customer.
+fn names_another_tenant(event: &BillingEvent, tenant: TenantId) -> bool {
+    matches!(
+        &event.object,
+        EventObject::CheckoutCompleted {
+            client_reference_id: Some(reference),
+            ..
+        } if *reference != tenant.to_string()
+    )
+}
+
+/// Applies the event to the tenant, in the tenant's write transaction, unless
+/// its id is recorded already; records it either way.
+fn apply_once(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    event: &BillingEvent,
+    prices: &BillingPrices,
+    now: OffsetDateTime,
+) -> Result<Applied> {
+    // Decided under the tenant's row lock (PostgreSQL), from its
+    // current state: two events of one tenant apply one after the other.
+    if let DbConnection::Postgresql(pg) = conn {
+        diesel::sql_query("SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE")
+            .bind::<diesel::sql_types::Binary, _>(tenant)
+            .execute(pg)?;
+    }
+    if seen(conn, &event.id)? {
+        return Ok(Applied::Duplicate);
+    }
+    let current: Current = tenants::table
+        .find(tenant)
+        .select(Current::as_select())
+        .first(conn)?;
+    let outcome = match decide(event, &current, prices, now) {
+        Err(why) => Applied::Ignored(why),
+        Ok(change) => {
+            apply_audited(conn, tenant, change, event, now)?;
+            Applied::Applied
+        }
+    };
+    if !record(conn, event, Some(tenant), &outcome, now)? {
+        // Recorded by a racing delivery between `seen` and here:
+        // roll this one back.
+        return Err(crate::error::Error::Conflict {
+            code: "duplicate-event",
+            message: "the event is being applied by another delivery".into(),
+        });
+    }
+    Ok(outcome)
+}
+
+/// [`apply`], with its audit event and the invalidation of the tenant's
+/// cached copies.
+fn apply_audited(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    change: Change,
+    event: &BillingEvent,
+    now: OffsetDateTime,
+) -> Result<()> {
+    let mut detail = apply(conn, tenant, change, event, now)?;
+    detail["event"] = json!(event.id);
+    detail["event_type"] = json!(event.kind);
+    let actor = Actor {
+        id: ACTOR.to_owned(),
+        request_id: event.id.clone(),
+    };
+    let audit = AuditEvent::row(
+        tenant,
+        now,
+        &actor,
+        "billing.subscription",
+        "tenant",
+        &tenant.to_string(),
+        &detail,
+    );
+    diesel::insert_into(audit_events::table)
+        .values(&audit)
+        .execute(conn)?;
+    Invalidation::Tenant(tenant).send(conn)?;
+    Ok(())
+}
+
 impl Store {
     /// Applies one verified Stripe event: at most once per event id, to the
     /// one tenant whose stored customer it names, in one transaction.
@@ -379,23 +511,9 @@ impl Store {
         event: BillingEvent,
         prices: &BillingPrices,
     ) -> Result<Applied> {
-        let customer = event.object.customer().map(str::to_owned);
-        let tenant: Option<Current> = match customer {
-            None => None,
-            Some(c) => {
-                self.pool()
-                    .run(move |conn| {
-                        Ok(tenants::table
-                            .filter(tenants::billing_customer_id.eq(c))
-                            .select(Current::as_select())
-                            .first::<Current>(conn)
-                            .optional()?)
-                    })
-                    .await?
-            }
-        };
+        let found = self.billing_tenant_of(&event).await?;
         let now = self.now();
-        let Some(found) = tenant else {
+        let Some(found) = found else {
             let why = if event.object.customer().is_some() {
                 "ignored:unknown-customer"
             } else {
@@ -404,14 +522,7 @@ impl Store {
             return self.record_only(event, None, Applied::Ignored(why)).await;
         };
         let tenant = found.id;
-        // A checkout names the tenant it was made for; it counts only when
-        // that is the tenant owning the session's customer.
-        if let EventObject::CheckoutCompleted {
-            client_reference_id: Some(reference),
-            ..
-        } = &event.object
-            && *reference != tenant.to_string()
-        {
+        if names_another_tenant(&event, tenant) {
             return self
                 .record_only(event, None, Applied::Ignored("ignored:reference-mismatch"))
                 .await;
@@ -420,55 +531,7 @@ impl Store {
         let outcome = self
             .pool()
             .run_in(Some(tenant), TxMode::Write, move |conn| {
-                // Decided under the tenant's row lock (PostgreSQL), from its
-                // current state: two events of one tenant apply one after the other.
-                if let DbConnection::Postgresql(pg) = conn {
-                    diesel::sql_query("SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE")
-                        .bind::<diesel::sql_types::Binary, _>(tenant)
-                        .execute(pg)?;
-                }
-                if seen(conn, &event.id)? {
-                    return Ok(Applied::Duplicate);
-                }
-                let current: Current = tenants::table
-                    .find(tenant)
-                    .select(Current::as_select())
-                    .first(conn)?;
-                let outcome = match decide(&event, &current, &prices, now) {
-                    Err(why) => Applied::Ignored(why),
-                    Ok(change) => {
-                        let mut detail = apply(conn, tenant, change, &event, now)?;
-                        detail["event"] = json!(event.id);
-                        detail["event_type"] = json!(event.kind);
-                        let actor = Actor {
-                            id: ACTOR.to_owned(),
-                            request_id: event.id.clone(),
-                        };
-                        let audit = AuditEvent::row(
-                            tenant,
-                            now,
-                            &actor,
-                            "billing.subscription",
-                            "tenant",
-                            &tenant.to_string(),
-                            &detail,
-                        );
-                        diesel::insert_into(audit_events::table)
-                            .values(&audit)
-                            .execute(conn)?;
-                        Invalidation::Tenant(tenant).send(conn)?;
-                        Applied::Applied
-                    }
-                };
-                if !record(conn, &event, Some(tenant), &outcome, now)? {
-                    // Recorded by a racing delivery between `seen` and here:
-                    // roll this one back.
-                    return Err(crate::error::Error::Conflict {
-                        code: "duplicate-event",
-                        message: "the event is being applied by another delivery".into(),
-                    });
-                }
-                Ok(outcome)
+                apply_once(conn, tenant, &event, &prices, now)
             })
             .await;
         match outcome {
@@ -484,6 +547,22 @@ impl Store {
                 Ok(applied)
             }
         }
+    }
+
+    /// The tenant whose stored customer the event names, if any.
+    async fn billing_tenant_of(&self, event: &BillingEvent) -> Result<Option<Current>> {
+        let Some(customer) = event.object.customer().map(str::to_owned) else {
+            return Ok(None);
+        };
+        self.pool()
+            .run(move |conn| {
+                Ok(tenants::table
+                    .filter(tenants::billing_customer_id.eq(customer))
+                    .select(Current::as_select())
+                    .first::<Current>(conn)
+                    .optional()?)
+            })
+            .await
     }
 
     async fn record_only(

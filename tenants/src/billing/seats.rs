@@ -103,8 +103,36 @@ impl Store {
     }
 
     async fn sync_seats(&self, tenant: TenantId, gateway: &dyn BillingGateway) -> Result<bool> {
-        let (due, seats) = self
-            .pool()
+        let (due, seats) = self.seats_due(tenant).await?;
+        let quantity = seats.max(1);
+        let Some(subscription) = due.subscription else {
+            return Ok(false);
+        };
+        let now = self.now();
+        if due.synced == i64::try_from(quantity).ok() {
+            self.seats_in_step(tenant, now).await?;
+            return Ok(false);
+        }
+        let key = format!("seats-{tenant}-{quantity}-{}", due.generation);
+        let result = gateway.set_quantity(&subscription, quantity, &key).await;
+        let attempts = u32::try_from(due.attempts).unwrap_or(0);
+        let done = result.is_ok();
+        let previous = due.synced;
+        self.pool()
+            .run_in(Some(tenant), TxMode::Write, move |conn| match result {
+                Ok(()) => {
+                    record_quantity_set(conn, tenant, &subscription, quantity, previous, &key, now)
+                }
+                Err(why) => record_sync_failure(conn, tenant, attempts, &why, now),
+            })
+            .await?;
+        self.forget_tenant_id(tenant);
+        Ok(done)
+    }
+
+    /// What the tenant's subscription was last synced to, and its seats now.
+    async fn seats_due(&self, tenant: TenantId) -> Result<(Due, u64)> {
+        self.pool()
             .run_in(Some(tenant), TxMode::Read, move |conn| {
                 let due: Due = tenants::table
                     .find(tenant)
@@ -118,86 +146,23 @@ impl Store {
                 let seats = seats_of(conn, tenant)?;
                 Ok((due, seats))
             })
-            .await?;
-        let quantity = seats.max(1);
-        let Some(subscription) = due.subscription else {
-            return Ok(false);
-        };
-        let now = self.now();
-        if due.synced == i64::try_from(quantity).ok() {
-            self.pool()
-                .run_write(move |conn| {
-                    diesel::update(tenants::table.find(tenant))
-                        .set((
-                            tenants::billing_sync_at.eq(Some(to_db(now))),
-                            tenants::billing_sync_attempts.eq(0),
-                        ))
-                        .execute(conn)?;
-                    Ok(())
-                })
-                .await?;
-            return Ok(false);
-        }
-        let key = format!("seats-{tenant}-{quantity}-{}", due.generation);
-        let result = gateway.set_quantity(&subscription, quantity, &key).await;
-        let attempts = u32::try_from(due.attempts).unwrap_or(0);
-        let done = result.is_ok();
+            .await
+    }
+
+    /// The quantity already matches the seats: due again after the next
+    /// interval, with the failures forgotten.
+    async fn seats_in_step(&self, tenant: TenantId, now: OffsetDateTime) -> Result<()> {
         self.pool()
-            .run_in(Some(tenant), TxMode::Write, move |conn| {
-                let row = tenants::table.find(tenant);
-                match result {
-                    Ok(()) => {
-                        let q = i64::try_from(quantity).unwrap_or(i64::MAX);
-                        diesel::update(row)
-                            .set((
-                                tenants::billing_seats_synced.eq(Some(q)),
-                                tenants::billing_sync_generation
-                                    .eq(tenants::billing_sync_generation + 1),
-                                tenants::billing_sync_attempts.eq(0),
-                                tenants::billing_sync_error.eq(None::<String>),
-                                tenants::billing_sync_at.eq(Some(to_db(now))),
-                            ))
-                            .execute(conn)?;
-                        let actor = Actor {
-                            id: super::events::ACTOR.to_owned(),
-                            request_id: key.clone(),
-                        };
-                        let detail = serde_json::json!({
-                            "subscription": subscription,
-                            "quantity": quantity,
-                            "previous": due.synced,
-                        });
-                        let event = AuditEvent::row(
-                            tenant,
-                            now,
-                            &actor,
-                            "billing.seats",
-                            "tenant",
-                            &tenant.to_string(),
-                            &detail,
-                        );
-                        diesel::insert_into(audit_events::table)
-                            .values(&event)
-                            .execute(conn)?;
-                    }
-                    Err(why) => {
-                        let attempts = attempts.saturating_add(1);
-                        diesel::update(row)
-                            .set((
-                                tenants::billing_sync_attempts
-                                    .eq(i32::try_from(attempts).unwrap_or(i32::MAX)),
-                                tenants::billing_sync_error
-                                    .eq(Some(why.chars().take(500).collect::<String>())),
-                                tenants::billing_sync_at.eq(Some(to_db(now + backoff(attempts)))),
-                            ))
-                            .execute(conn)?;
-                    }
-                }
+            .run_write(move |conn| {
+                diesel::update(tenants::table.find(tenant))
+                    .set((
+                        tenants::billing_sync_at.eq(Some(to_db(now))),
+                        tenants::billing_sync_attempts.eq(0),
+                    ))
+                    .execute(conn)?;
                 Ok(())
             })
-            .await?;
-        self.forget_tenant_id(tenant);
-        Ok(done)
+            .await
     }
 
     /// Runs [`Store::run_seat_sync`] every `every` until the store is dropped.
@@ -211,4 +176,69 @@ impl Store {
             async move { store.run_seat_sync(gateway.as_ref()).await }
         });
     }
+}
+
+/// Stripe took the new quantity: it is the one synced now (the next change
+/// gets a new idempotency key), audited.
+fn record_quantity_set(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    subscription: &str,
+    quantity: u64,
+    previous: Option<i64>,
+    key: &str,
+    now: OffsetDateTime,
+) -> Result<()> {
+    let q = i64::try_from(quantity).unwrap_or(i64::MAX);
+    diesel::update(tenants::table.find(tenant))
+        .set((
+            tenants::billing_seats_synced.eq(Some(q)),
+            tenants::billing_sync_generation.eq(tenants::billing_sync_generation + 1),
+            tenants::billing_sync_attempts.eq(0),
+            tenants::billing_sync_error.eq(None::<String>),
+            tenants::billing_sync_at.eq(Some(to_db(now))),
+        ))
+        .execute(conn)?;
+    let actor = Actor {
+        id: super::events::ACTOR.to_owned(),
+        request_id: key.to_owned(),
+    };
+    let detail = serde_json::json!({
+        "subscription": subscription,
+        "quantity": quantity,
+        "previous": previous,
+    });
+    let event = AuditEvent::row(
+        tenant,
+        now,
+        &actor,
+        "billing.seats",
+        "tenant",
+        &tenant.to_string(),
+        &detail,
+    );
+    diesel::insert_into(audit_events::table)
+        .values(&event)
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Stripe refused or did not answer: retried after a backoff, the error kept
+/// for operators.
+fn record_sync_failure(
+    conn: &mut DbConnection,
+    tenant: TenantId,
+    attempts: u32,
+    why: &str,
+    now: OffsetDateTime,
+) -> Result<()> {
+    let attempts = attempts.saturating_add(1);
+    diesel::update(tenants::table.find(tenant))
+        .set((
+            tenants::billing_sync_attempts.eq(i32::try_from(attempts).unwrap_or(i32::MAX)),
+            tenants::billing_sync_error.eq(Some(why.chars().take(500).collect::<String>())),
+            tenants::billing_sync_at.eq(Some(to_db(now + backoff(attempts)))),
+        ))
+        .execute(conn)?;
+    Ok(())
 }

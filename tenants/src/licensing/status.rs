@@ -157,6 +157,19 @@ pub fn evaluate(
         status.licenses = licenses;
         return status;
     };
+    status.licensed_seats = Some(seats);
+    status.expires_at = Some(expires_at);
+    status.features = joint_features(&valid);
+    status.check_expiry(expires_at, now, policy);
+    if seats_used > seats {
+        status.check_seats(seats, over_seats_since, now, policy);
+    }
+    status.licenses = licenses;
+    status
+}
+
+/// The known features any of the licences grants, sorted, each once.
+fn joint_features(valid: &[&License]) -> Vec<Feature> {
     let mut features: Vec<Feature> = valid
         .iter()
         .flat_map(|l| l.features.iter())
@@ -164,57 +177,75 @@ pub fn evaluate(
         .collect();
     features.sort();
     features.dedup();
-    status.licensed_seats = Some(seats);
-    status.expires_at = Some(expires_at);
-    status.features = features;
-    status.state = if now >= expires_at {
-        let grace_until = expires_at + policy.grace;
-        if now >= grace_until {
-            status.restricted = true;
-            status.warnings.push(format!(
-                "the licence expired at {}; its grace period ended at {}: licensed features are read-only and new internal users are refused",
-                rfc3339(expires_at),
-                rfc3339(grace_until)
+    features
+}
+
+impl LicenseStatus {
+    /// The state the earliest expiry gives: valid, expiring (a warning), or
+    /// expired (a warning, and restricted once the grace period is over).
+    fn check_expiry(
+        &mut self,
+        expires_at: OffsetDateTime,
+        now: OffsetDateTime,
+        policy: LicensePolicy,
+    ) {
+        self.state = if now >= expires_at {
+            let grace_until = expires_at + policy.grace;
+            if now >= grace_until {
+                self.restricted = true;
+                self.warnings.push(format!(
+                    "the licence expired at {}; its grace period ended at {}: licensed features are read-only and new internal users are refused",
+                    rfc3339(expires_at),
+                    rfc3339(grace_until)
+                ));
+            } else {
+                self.warnings.push(format!(
+                    "the licence expired at {}; licensed features keep working until {}",
+                    rfc3339(expires_at),
+                    rfc3339(grace_until)
+                ));
+            }
+            LicenseState::Expired { grace_until }
+        } else if expires_at - now <= policy.warn_before {
+            let days_left = days_until(now, expires_at);
+            self.warnings.push(format!(
+                "the licence expires in {days_left} day(s), at {}",
+                rfc3339(expires_at)
             ));
+            LicenseState::Expiring { days_left }
         } else {
-            status.warnings.push(format!(
-                "the licence expired at {}; licensed features keep working until {}",
-                rfc3339(expires_at),
-                rfc3339(grace_until)
-            ));
-        }
-        LicenseState::Expired { grace_until }
-    } else if expires_at - now <= policy.warn_before {
-        let days_left = days_until(now, expires_at);
-        status.warnings.push(format!(
-            "the licence expires in {days_left} day(s), at {}",
-            rfc3339(expires_at)
-        ));
-        LicenseState::Expiring { days_left }
-    } else {
-        LicenseState::Valid
-    };
-    if seats_used > seats {
+            LicenseState::Valid
+        };
+    }
+
+    /// More seats used than licensed: a warning for the grace period from
+    /// when it was first seen, then restricted.
+    fn check_seats(
+        &mut self,
+        seats: u64,
+        over_seats_since: Option<OffsetDateTime>,
+        now: OffsetDateTime,
+        policy: LicensePolicy,
+    ) {
+        let seats_used = self.seats_used;
         // As stored (microseconds), so the first answer equals later ones.
         let since = over_seats_since.unwrap_or_else(|| from_db(to_db(now)));
         let until = since + policy.grace;
-        status.over_seats_since = Some(since);
-        status.seats_grace_until = Some(until);
+        self.over_seats_since = Some(since);
+        self.seats_grace_until = Some(until);
         if now >= until {
-            status.restricted = true;
-            status.warnings.push(format!(
+            self.restricted = true;
+            self.warnings.push(format!(
                 "{seats_used} active internal users, {seats} licensed, since {}: new internal users are refused",
                 rfc3339(since)
             ));
         } else {
-            status.warnings.push(format!(
+            self.warnings.push(format!(
                 "{seats_used} active internal users, {seats} licensed; new internal users will be refused from {} unless seats are added or users deactivated",
                 rfc3339(until)
             ));
         }
     }
-    status.licenses = licenses;
-    status
 }
 
 #[cfg(test)]

@@ -86,29 +86,18 @@ pub(crate) fn list(
         }
         None => (None, false),
     };
-    let from = FromClause {
-        table: rt.kind.table(),
-        join_profile: t.needs_profile || sort_profile,
-        // SQLite, without statistics, takes `tenant_id = ?` for a selective
-        // condition and would walk all of the tenant's users, probing each
-        // against the name index's matches. Telling it the condition is nearly
-        // always true makes it start from the matches instead; the condition
-        // still holds on every row.
-        tenant_is_broad: t.searches_names && backend == Backend::Sqlite,
-        tenant_bytes: tx.tenant.0.as_bytes().to_vec(),
-        cond: params.filter.as_ref().map(|_| &cond),
-    };
+    let from = FromClause::new(
+        tx,
+        rt,
+        &t,
+        sort_profile,
+        params.filter.as_ref().map(|_| &cond),
+    );
     let key = (tx.tenant, rt.name, params.query_key(), params.start_index);
     let continued = if params.start_index > 1 {
         cache.get(&key)
     } else {
         None
-    };
-    let count = |tx: &mut TenantTx<'_>| -> Result<i64> {
-        let mut sql = Sql::new(backend);
-        sql.push("SELECT COUNT(*) AS n");
-        from.push(&mut sql);
-        Ok(sql.load::<CountRow>(tx.conn)?.first().map_or(0, |r| r.n))
     };
     // A name search's rows are the index's matches, each looked up in the
     // table: counting them in a query of their own and then cutting the page
@@ -120,7 +109,7 @@ pub(crate) fn list(
     let total = match &continued {
         Some(c) => Some(c.total),
         None if counts_with_page => None,
-        None => Some(count(tx)?),
+        None => Some(from.count(tx)?),
     };
     if params.count == 0 {
         return Ok(ListResult {
@@ -143,8 +132,25 @@ pub(crate) fn list(
         // No row to carry the count: none matched, or the page starts
         // past the last match.
         (None, None) if params.start_index <= 1 => 0,
-        (None, None) => count(tx)?,
+        (None, None) => from.count(tx)?,
     };
+    remember_next_page(tx, rt, params, cache, &rows, total);
+    Ok(ListResult {
+        ids: rows.into_iter().map(|r| r.id).collect(),
+        total,
+    })
+}
+
+/// Leaves the continuation after the page's last row, under the position
+/// where the next page starts.
+fn remember_next_page(
+    tx: &TenantTx<'_>,
+    rt: &'static ResourceType,
+    params: &ListParams,
+    cache: &crate::ttl_cache::TtlCache<ContinuationKey, Continuation>,
+    rows: &[IdRow],
+    total: i64,
+) {
     if let Some(last) = rows.last() {
         let next = params.start_index + i64::try_from(rows.len()).unwrap_or(0);
         cache.insert(
@@ -156,10 +162,6 @@ pub(crate) fn list(
             },
         );
     }
-    Ok(ListResult {
-        ids: rows.into_iter().map(|r| r.id).collect(),
-        total,
-    })
 }
 
 /// The `FROM … WHERE …` that the count and the page share.
@@ -172,7 +174,36 @@ struct FromClause<'c> {
     cond: Option<&'c Sql>,
 }
 
-impl FromClause<'_> {
+impl<'c> FromClause<'c> {
+    fn new(
+        tx: &TenantTx<'_>,
+        rt: &ResourceType,
+        t: &Translator,
+        sort_profile: bool,
+        cond: Option<&'c Sql>,
+    ) -> Self {
+        FromClause {
+            table: rt.kind.table(),
+            join_profile: t.needs_profile || sort_profile,
+            // SQLite, without statistics, takes `tenant_id = ?` for a selective
+            // condition and would walk all of the tenant's users, probing each
+            // against the name index's matches. Telling it the condition is nearly
+            // always true makes it start from the matches instead; the condition
+            // still holds on every row.
+            tenant_is_broad: t.searches_names && t.backend == Backend::Sqlite,
+            tenant_bytes: tx.tenant.0.as_bytes().to_vec(),
+            cond,
+        }
+    }
+
+    /// How many rows match, the page aside.
+    fn count(&self, tx: &mut TenantTx<'_>) -> Result<i64> {
+        let mut sql = Sql::new(tx.conn.backend());
+        sql.push("SELECT COUNT(*) AS n");
+        self.push(&mut sql);
+        Ok(sql.load::<CountRow>(tx.conn)?.first().map_or(0, |r| r.n))
+    }
+
     fn push(&self, sql: &mut Sql) {
         sql.push(" FROM ").push(self.table).push(" r");
         if self.join_profile {

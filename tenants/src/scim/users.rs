@@ -295,16 +295,42 @@ fn records(
     with_groups: bool,
 ) -> Result<Vec<UserRecord>> {
     let ids: Vec<Id> = rows.iter().map(|r| r.id).collect();
-    let ids = &ids[..];
+    let mut profiles = load_profiles(tx, &ids)?;
+    let mut values = load_values(tx, &ids)?;
+    let mut memberships = if with_groups {
+        load_memberships(tx, &ids)?
+    } else {
+        HashMap::new()
+    };
+    let manager_names = manager_names(tx, &profiles)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let id = row.id;
+            assemble(
+                row,
+                profiles.remove(&id),
+                values.remove(&id).unwrap_or_default(),
+                memberships.remove(&id).unwrap_or_default(),
+                &manager_names,
+            )
+        })
+        .collect())
+}
+
+fn load_profiles(tx: &mut TenantTx<'_>, ids: &[Id]) -> Result<HashMap<Id, ProfileRow>> {
     let tenant = tx.tenant;
     let profiles = on_backend!(&mut *tx.conn, |c| user_profiles::table
         .filter(user_profiles::tenant_id.eq(tenant))
         .filter(user_profiles::user_id.eq_any(ids))
         .select(ProfileRow::as_select())
         .load::<ProfileRow>(c))?;
-    let mut profiles: HashMap<Id, ProfileRow> =
-        profiles.into_iter().map(|p| (p.user_id, p)).collect();
-    let mut values: HashMap<Id, Vec<ValueRow>> = HashMap::new();
+    Ok(profiles.into_iter().map(|p| (p.user_id, p)).collect())
+}
+
+/// Each user's multi-valued attribute rows, ordered by attribute and position.
+fn load_values(tx: &mut TenantTx<'_>, ids: &[Id]) -> Result<HashMap<Id, Vec<ValueRow>>> {
+    let tenant = tx.tenant;
     let value_rows = on_backend!(&mut *tx.conn, |c| user_values::table
         .filter(user_values::tenant_id.eq(tenant))
         .filter(user_values::user_id.eq_any(ids))
@@ -315,119 +341,148 @@ fn records(
         ))
         .select(ValueRow::as_select())
         .load::<ValueRow>(c))?;
+    let mut values: HashMap<Id, Vec<ValueRow>> = HashMap::new();
     for v in value_rows {
         values.entry(v.user_id).or_default().push(v);
     }
+    Ok(values)
+}
+
+/// Each user's groups (id and display name), ordered by group id.
+fn load_memberships(tx: &mut TenantTx<'_>, ids: &[Id]) -> Result<HashMap<Id, Vec<(Id, String)>>> {
+    let member_rows = group_members::table
+        .inner_join(
+            groups::table.on(groups::tenant_id
+                .eq(group_members::tenant_id)
+                .and(groups::id.eq(group_members::group_id))),
+        )
+        .filter(group_members::tenant_id.eq(tx.tenant))
+        .filter(group_members::user_id.eq_any(ids))
+        .order((group_members::user_id, groups::id))
+        .select((group_members::user_id, groups::id, groups::display_name));
     let mut memberships: HashMap<Id, Vec<(Id, String)>> = HashMap::new();
-    if with_groups {
-        let member_rows = group_members::table
-            .inner_join(
-                groups::table.on(groups::tenant_id
-                    .eq(group_members::tenant_id)
-                    .and(groups::id.eq(group_members::group_id))),
-            )
-            .filter(group_members::tenant_id.eq(tx.tenant))
-            .filter(group_members::user_id.eq_any(ids))
-            .order((group_members::user_id, groups::id))
-            .select((group_members::user_id, groups::id, groups::display_name));
-        for (user, group, name) in
-            on_backend!(&mut *tx.conn, |c| member_rows.load::<(Id, Id, String)>(c))?
-        {
-            memberships.entry(user).or_default().push((group, name));
-        }
+    for (user, group, name) in
+        on_backend!(&mut *tx.conn, |c| member_rows.load::<(Id, Id, String)>(c))?
+    {
+        memberships.entry(user).or_default().push((group, name));
     }
-    // Managers' display names, for those managers that are users here.
+    Ok(memberships)
+}
+
+/// Managers' display names, keyed by the manager id as the profile stores it,
+/// for those managers that are users here.
+fn manager_names(
+    tx: &mut TenantTx<'_>,
+    profiles: &HashMap<Id, ProfileRow>,
+) -> Result<HashMap<String, Option<String>>> {
     let manager_ids: Vec<Id> = profiles
         .values()
         .filter_map(|p| p.manager_id.as_deref()?.parse::<uuid::Uuid>().ok())
         .map(Id)
         .collect();
-    let manager_names: HashMap<String, Option<String>> = if manager_ids.is_empty() {
-        HashMap::new()
-    } else {
-        users::table
-            .filter(users::tenant_id.eq(tx.tenant))
-            .filter(users::id.eq_any(&manager_ids))
-            .select((users::id, users::display_name))
-            .load::<(Id, Option<String>)>(tx.conn)?
-            .into_iter()
-            .map(|(id, name)| (id.to_string(), name))
-            .collect()
+    if manager_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(users::table
+        .filter(users::tenant_id.eq(tx.tenant))
+        .filter(users::id.eq_any(&manager_ids))
+        .select((users::id, users::display_name))
+        .load::<(Id, Option<String>)>(tx.conn)?
+        .into_iter()
+        .map(|(id, name)| (id.to_string(), name))
+        .collect())
+}
+
+/// One user's record from what [`records`] read for it.
+fn assemble(
+    row: UserRow,
+    profile: Option<ProfileRow>,
+    values: Vec<ValueRow>,
+    groups: Vec<(Id, String)>,
+    manager_names: &HashMap<String, Option<String>>,
+) -> UserRecord {
+    let mut input = UserInput {
+        user_name: row.user_name,
+        external_id: row.external_id,
+        display_name: row.display_name,
+        given_name: row.given_name,
+        family_name: row.family_name,
+        active: Some(row.active),
+        ..UserInput::default()
     };
-    let mut out = Vec::with_capacity(rows.len());
-    for row in rows {
-        let id = row.id;
-        let p = profiles.remove(&id);
-        let mut input = UserInput {
-            user_name: row.user_name,
-            external_id: row.external_id,
-            display_name: row.display_name,
-            given_name: row.given_name,
-            family_name: row.family_name,
-            active: Some(row.active),
-            ..UserInput::default()
-        };
-        let mut has_password = false;
-        let mut manager_display = None;
-        if let Some(p) = p {
-            has_password = p.password_hash.is_some();
-            if p.active_omitted {
-                input.active = None;
-            }
-            manager_display = p
-                .manager_id
-                .as_ref()
-                .and_then(|m| manager_names.get(m).cloned().flatten());
-            input.name_formatted = p.name_formatted;
-            input.middle_name = p.middle_name;
-            input.honorific_prefix = p.honorific_prefix;
-            input.honorific_suffix = p.honorific_suffix;
-            input.nick_name = p.nick_name;
-            input.profile_url = p.profile_url;
-            input.title = p.title;
-            input.user_type = p.user_type;
-            input.preferred_language = p.preferred_language;
-            input.locale = p.locale;
-            input.timezone = p.timezone;
-            input.employee_number = p.employee_number;
-            input.cost_center = p.cost_center;
-            input.organization = p.organization;
-            input.division = p.division;
-            input.department = p.department;
-            input.manager = p.manager_id;
-            input.manager_ref = p.manager_ref;
+    let mut has_password = false;
+    let mut manager_display = None;
+    if let Some(p) = profile {
+        has_password = p.password_hash.is_some();
+        manager_display = p
+            .manager_id
+            .as_ref()
+            .and_then(|m| manager_names.get(m).cloned().flatten());
+        p.fill_input(&mut input);
+    }
+    input.values = multi_values(values);
+    UserRecord {
+        id: row.id,
+        input,
+        has_password,
+        manager_display,
+        groups,
+        version: row.version,
+        created_at: from_db(row.created_at),
+        updated_at: from_db(row.updated_at),
+    }
+}
+
+impl ProfileRow {
+    /// Copies the profile's attributes onto `input` (the inverse of
+    /// [`profile_row`]); an `active` the client omitted reads back as omitted.
+    fn fill_input(self, input: &mut UserInput) {
+        if self.active_omitted {
+            input.active = None;
         }
-        let mut grouped: HashMap<String, Vec<MultiValue>> = HashMap::new();
-        for v in values.remove(&id).unwrap_or_default() {
-            grouped.entry(v.attr).or_default().push(MultiValue {
-                value: v.value,
-                display: v.display,
-                kind: v.kind,
-                primary: v.is_primary,
-                formatted: v.formatted,
-                street_address: v.street_address,
-                locality: v.locality,
-                region: v.region,
-                postal_code: v.postal_code,
-                country: v.country,
-            });
-        }
-        input.values = MULTI_VALUED
-            .iter()
-            .filter_map(|a| grouped.remove(*a).map(|v| (*a, v)))
-            .collect();
-        out.push(UserRecord {
-            id,
-            input,
-            has_password,
-            manager_display,
-            groups: memberships.remove(&id).unwrap_or_default(),
-            version: row.version,
-            created_at: from_db(row.created_at),
-            updated_at: from_db(row.updated_at),
+        input.name_formatted = self.name_formatted;
+        input.middle_name = self.middle_name;
+        input.honorific_prefix = self.honorific_prefix;
+        input.honorific_suffix = self.honorific_suffix;
+        input.nick_name = self.nick_name;
+        input.profile_url = self.profile_url;
+        input.title = self.title;
+        input.user_type = self.user_type;
+        input.preferred_language = self.preferred_language;
+        input.locale = self.locale;
+        input.timezone = self.timezone;
+        input.employee_number = self.employee_number;
+        input.cost_center = self.cost_center;
+        input.organization = self.organization;
+        input.division = self.division;
+        input.department = self.department;
+        input.manager = self.manager_id;
+        input.manager_ref = self.manager_ref;
+    }
+}
+
+/// A user's value rows grouped by attribute, in [`MULTI_VALUED`]'s order
+/// (each attribute's values in stored position order).
+fn multi_values(values: Vec<ValueRow>) -> Vec<(&'static str, Vec<MultiValue>)> {
+    let mut grouped: HashMap<String, Vec<MultiValue>> = HashMap::new();
+    for v in values {
+        grouped.entry(v.attr).or_default().push(MultiValue {
+            value: v.value,
+            display: v.display,
+            kind: v.kind,
+            primary: v.is_primary,
+            formatted: v.formatted,
+            street_address: v.street_address,
+            locality: v.locality,
+            region: v.region,
+            postal_code: v.postal_code,
+            country: v.country,
         });
     }
-    Ok(out)
+    MULTI_VALUED
+        .iter()
+        .filter_map(|a| grouped.remove(*a).map(|v| (*a, v)))
+        .collect()
 }
 
 /// The user [`insert`] just wrote, as [`load`] would read it back, without

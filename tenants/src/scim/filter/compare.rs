@@ -18,127 +18,66 @@ impl Translator {
             Target::Value { column, keyed, .. } => (format!("{alias}.{column}"), keyed),
             Target::Id(expr) => return self.id_leaf(sql, expr, exp),
             Target::Constant(value) => {
-                let holds = match exp {
-                    AttrExp::Present(_) => true,
-                    AttrExp::Comparison(_, CompareOp::Eq, CompValue::Str(v)) => v == value,
-                    AttrExp::Comparison(_, CompareOp::Ne, CompValue::Str(v)) => v != value,
-                    _ => false,
-                };
-                sql.push(if holds { "TRUE" } else { "FALSE" });
+                constant_leaf(sql, value, exp);
                 return Ok(());
             }
             Target::Membership { .. } => return Err(unsupported(attr.name)),
         };
         let (op, value) = match exp {
             AttrExp::Present(_) => {
-                sql.push("(").push(&expr).push(" IS NOT NULL");
-                if is_textual(attr.ty) {
-                    sql.push(" AND ").push(&expr).push(" <> ''");
-                }
-                sql.push(")");
+                present(sql, &expr, attr);
                 return Ok(());
             }
             AttrExp::Comparison(_, op, value) => (op, value),
         };
         if *value == CompValue::Null {
-            return match op {
-                CompareOp::Eq => {
-                    sql.push("(").push(&expr).push(" IS NULL)");
-                    Ok(())
-                }
-                CompareOp::Ne => {
-                    sql.push("(").push(&expr).push(" IS NOT NULL)");
-                    Ok(())
-                }
-                _ => Err(Error::scim(
-                    ScimError::InvalidFilter,
-                    "`null` compares only with `eq` and `ne`",
-                )),
-            };
+            return null_compare(sql, &expr, op);
         }
         match attr.ty {
-            Type::Boolean => {
-                let b = match value {
-                    CompValue::True => true,
-                    CompValue::False => false,
-                    CompValue::Str(s) if s.eq_ignore_ascii_case("true") => true,
-                    CompValue::Str(s) if s.eq_ignore_ascii_case("false") => false,
-                    _ => {
-                        return Err(Error::scim(
-                            ScimError::InvalidFilter,
-                            format!("`{}` compares with true or false", attr.name),
-                        ));
-                    }
-                };
-                let sql_op = match op {
-                    CompareOp::Eq => " = ",
-                    CompareOp::Ne => " <> ",
-                    _ => {
-                        return Err(Error::scim(
-                            ScimError::InvalidFilter,
-                            format!("`{}` is a boolean: use eq, ne or pr", attr.name),
-                        ));
-                    }
-                };
-                sql.push("(").push(&expr).push(sql_op);
-                sql.bind(Bind::Bool(b));
-                sql.push(")");
-                Ok(())
-            }
-            Type::DateTime => {
-                let CompValue::Str(s) = value else {
-                    return Err(Error::scim(
-                        ScimError::InvalidFilter,
-                        format!("`{}` compares with a dateTime string", attr.name),
-                    ));
-                };
-                let t = OffsetDateTime::parse(s, &Rfc3339).map_err(|_| {
-                    Error::scim(
-                        ScimError::InvalidFilter,
-                        format!("`{s}` is not an RFC 3339 dateTime"),
-                    )
-                })?;
-                let sql_op = ordering_op(op).ok_or_else(|| {
-                    Error::scim(
-                        ScimError::InvalidFilter,
-                        format!(
-                            "`{}` is a dateTime: use eq, ne, gt, ge, lt, le or pr",
-                            attr.name
-                        ),
-                    )
-                })?;
-                sql.push("(").push(&expr).push(sql_op);
-                sql.bind(Bind::Time(crate::clock::to_db(t)));
-                sql.push(")");
-                Ok(())
-            }
+            Type::Boolean => boolean_compare(sql, &expr, attr, op, value),
+            Type::DateTime => date_time_compare(sql, &expr, attr, op, value),
             Type::Complex => Err(Error::scim(
                 ScimError::InvalidFilter,
                 format!("`{}` is complex", attr.name),
             )),
             Type::String | Type::Reference | Type::Binary => {
-                let s = match value {
-                    CompValue::Str(s) => s.clone(),
-                    CompValue::Number(n) => n.to_string(),
-                    _ => {
-                        return Err(Error::scim(
-                            ScimError::InvalidFilter,
-                            format!("`{}` compares with a string", attr.name),
-                        ));
-                    }
-                };
-                let ignore_case = !attr.case_exact;
-                let (expr, s) = if ignore_case && !keyed {
-                    (format!("lower({expr})"), s.to_lowercase())
-                } else if ignore_case {
-                    (expr, s.to_lowercase())
-                } else {
-                    (expr, s)
-                };
-                self.text_compare(sql, &expr, keyed, ignore_case, op, s);
-                Ok(())
+                self.string_compare(sql, expr, keyed, attr, op, value)
             }
         }
+    }
+
+    /// A comparison of a text-like attribute: its case rule decides whether
+    /// the value (and, for a column not already lowercased, the column) is
+    /// lowercased before [`Self::text_compare`].
+    fn string_compare(
+        &mut self,
+        sql: &mut Sql,
+        expr: String,
+        keyed: bool,
+        attr: &Attribute,
+        op: &CompareOp,
+        value: &CompValue,
+    ) -> Result<()> {
+        let s = match value {
+            CompValue::Str(s) => s.clone(),
+            CompValue::Number(n) => n.to_string(),
+            _ => {
+                return Err(Error::scim(
+                    ScimError::InvalidFilter,
+                    format!("`{}` compares with a string", attr.name),
+                ));
+            }
+        };
+        let ignore_case = !attr.case_exact;
+        let (expr, s) = if ignore_case && !keyed {
+            (format!("lower({expr})"), s.to_lowercase())
+        } else if ignore_case {
+            (expr, s.to_lowercase())
+        } else {
+            (expr, s)
+        };
+        self.text_compare(sql, &expr, keyed, ignore_case, op, s);
+        Ok(())
     }
 
     pub(super) fn text_compare(
@@ -317,4 +256,114 @@ pub(super) fn ordering_op(op: &CompareOp) -> Option<&'static str> {
         CompareOp::Le => " <= ",
         _ => return None,
     })
+}
+
+/// A constant (such as `meta.resourceType`) compared at translation time:
+/// the SQL is just its outcome.
+fn constant_leaf(sql: &mut Sql, value: &str, exp: &AttrExp) {
+    let holds = match exp {
+        AttrExp::Present(_) => true,
+        AttrExp::Comparison(_, CompareOp::Eq, CompValue::Str(v)) => v == value,
+        AttrExp::Comparison(_, CompareOp::Ne, CompValue::Str(v)) => v != value,
+        _ => false,
+    };
+    sql.push(if holds { "TRUE" } else { "FALSE" });
+}
+
+/// `pr`: a value is present when it is not null and, for text, not empty.
+fn present(sql: &mut Sql, expr: &str, attr: &Attribute) {
+    sql.push("(").push(expr).push(" IS NOT NULL");
+    if is_textual(attr.ty) {
+        sql.push(" AND ").push(expr).push(" <> ''");
+    }
+    sql.push(")");
+}
+
+fn null_compare(sql: &mut Sql, expr: &str, op: &CompareOp) -> Result<()> {
+    match op {
+        CompareOp::Eq => {
+            sql.push("(").push(expr).push(" IS NULL)");
+            Ok(())
+        }
+        CompareOp::Ne => {
+            sql.push("(").push(expr).push(" IS NOT NULL)");
+            Ok(())
+        }
+        _ => Err(Error::scim(
+            ScimError::InvalidFilter,
+            "`null` compares only with `eq` and `ne`",
+        )),
+    }
+}
+
+/// A boolean compares with `true` or `false` (or those words as strings),
+/// by `eq` or `ne` only.
+fn boolean_compare(
+    sql: &mut Sql,
+    expr: &str,
+    attr: &Attribute,
+    op: &CompareOp,
+    value: &CompValue,
+) -> Result<()> {
+    let b = match value {
+        CompValue::True => true,
+        CompValue::False => false,
+        CompValue::Str(s) if s.eq_ignore_ascii_case("true") => true,
+        CompValue::Str(s) if s.eq_ignore_ascii_case("false") => false,
+        _ => {
+            return Err(Error::scim(
+                ScimError::InvalidFilter,
+                format!("`{}` compares with true or false", attr.name),
+            ));
+        }
+    };
+    let sql_op = match op {
+        CompareOp::Eq => " = ",
+        CompareOp::Ne => " <> ",
+        _ => {
+            return Err(Error::scim(
+                ScimError::InvalidFilter,
+                format!("`{}` is a boolean: use eq, ne or pr", attr.name),
+            ));
+        }
+    };
+    sql.push("(").push(expr).push(sql_op);
+    sql.bind(Bind::Bool(b));
+    sql.push(")");
+    Ok(())
+}
+
+/// A dateTime compares with an RFC 3339 string, by equality or ordering.
+fn date_time_compare(
+    sql: &mut Sql,
+    expr: &str,
+    attr: &Attribute,
+    op: &CompareOp,
+    value: &CompValue,
+) -> Result<()> {
+    let CompValue::Str(s) = value else {
+        return Err(Error::scim(
+            ScimError::InvalidFilter,
+            format!("`{}` compares with a dateTime string", attr.name),
+        ));
+    };
+    let t = OffsetDateTime::parse(s, &Rfc3339).map_err(|_| {
+        Error::scim(
+            ScimError::InvalidFilter,
+            format!("`{s}` is not an RFC 3339 dateTime"),
+        )
+    })?;
+    let sql_op = ordering_op(op).ok_or_else(|| {
+        Error::scim(
+            ScimError::InvalidFilter,
+            format!(
+                "`{}` is a dateTime: use eq, ne, gt, ge, lt, le or pr",
+                attr.name
+            ),
+        )
+    })?;
+    sql.push("(").push(expr).push(sql_op);
+    sql.bind(Bind::Time(crate::clock::to_db(t)));
+    sql.push(")");
+    Ok(())
 }

@@ -104,6 +104,39 @@ fn display(path: &AttrPath) -> String {
     s
 }
 
+/// A sub-attribute of a user's multi-valued attribute: a column of its
+/// `user_values` rows (the attribute alone means its `value`).
+fn value_target(r: &Resolved, attr: &str, sub: Option<&str>, path: &AttrPath) -> Result<Target> {
+    let attr = super::resource::MULTI_VALUED
+        .into_iter()
+        .find(|a| *a == attr)
+        .ok_or_else(|| unsupported(&display(path)))?;
+    let (column, keyed) = match sub.unwrap_or("value") {
+        "value" => {
+            if r.leaf().case_exact {
+                ("value", false)
+            } else {
+                ("value_key", true)
+            }
+        }
+        "display" => ("display", false),
+        "type" => ("type", false),
+        "primary" => ("is_primary", false),
+        "formatted" => ("formatted", false),
+        "streetAddress" => ("street_address", false),
+        "locality" => ("locality", false),
+        "region" => ("region", false),
+        "postalCode" => ("postal_code", false),
+        "country" => ("country", false),
+        _ => return Err(unsupported(&display(path))),
+    };
+    Ok(Target::Value {
+        attr,
+        column,
+        keyed,
+    })
+}
+
 impl Translator {
     pub(crate) fn new(rt: &'static ResourceType, backend: Backend) -> Self {
         Translator {
@@ -169,36 +202,7 @@ impl Translator {
                 Target::Id("p.manager_id")
             }
             ("User", "groups", None | Some("value")) => Target::Membership { column: "group_id" },
-            ("User", attr, sub) if r.attribute.multi_valued => {
-                let attr = super::resource::MULTI_VALUED
-                    .into_iter()
-                    .find(|a| *a == attr)
-                    .ok_or_else(|| unsupported(&display(path)))?;
-                let (column, keyed) = match sub.unwrap_or("value") {
-                    "value" => {
-                        if r.leaf().case_exact {
-                            ("value", false)
-                        } else {
-                            ("value_key", true)
-                        }
-                    }
-                    "display" => ("display", false),
-                    "type" => ("type", false),
-                    "primary" => ("is_primary", false),
-                    "formatted" => ("formatted", false),
-                    "streetAddress" => ("street_address", false),
-                    "locality" => ("locality", false),
-                    "region" => ("region", false),
-                    "postalCode" => ("postal_code", false),
-                    "country" => ("country", false),
-                    _ => return Err(unsupported(&display(path))),
-                };
-                Target::Value {
-                    attr,
-                    column,
-                    keyed,
-                }
-            }
+            ("User", attr, sub) if r.attribute.multi_valued => value_target(r, attr, sub, path)?,
             ("Group", "displayName", None) => col("r.display_name_key", true),
             ("Group", "members", None | Some("value")) => Target::Membership { column: "member" },
             _ => return Err(unsupported(&display(path))),

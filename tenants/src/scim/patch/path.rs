@@ -19,59 +19,21 @@ pub(super) fn parse_path(rt: &ResourceType, raw: &str) -> Outcome<Path> {
     // Take our own URN prefix off first, so that scim_v2 only reads the
     // attribute part and any URN it still finds is one we don't have.
     let (uri, rest) = split_urn(rt, text);
-    let unknown = || Fail {
-        scim_type: INVALID_PATH,
-        detail: format!("`{text}` is not an attribute of a {}", rt.name),
-    };
     let parsed = match rest.parse::<PatchPath>() {
         Ok(parsed) => parsed,
-        Err(error) => {
-            // RFC 7644's ATTRNAME has no `$`, so scim_v2 rejects
-            // `manager.$ref`, though `$ref` is a sub-attribute name of RFC
-            // 7643's own. A plain dotted path that resolves is taken as is.
-            let (name, sub) = match rest.split_once('.') {
-                Some((name, sub)) => (name, Some(sub)),
-                None => (rest, None),
-            };
-            return match resolve(rt, uri, name, sub) {
-                Some(resolved) if !rest.contains('[') => Ok(Path::Attr(Target {
-                    text: text.to_owned(),
-                    home: resolved.home,
-                    attr: resolved.attribute,
-                    sub: resolved.sub,
-                    filter: None,
-                })),
-                _ => fail(
-                    INVALID_PATH,
-                    format!("`{text}` is not a valid path: {error}"),
-                ),
-            };
-        }
+        Err(error) => return plain_dotted_path(rt, text, uri, rest, &error),
     };
-    let (path, filter, sub) = match parsed {
-        PatchPath::Attr(path) => {
-            let sub = path.sub_attr.clone();
-            (path, None, sub)
-        }
-        PatchPath::Value(value_path) if value_path.attr.sub_attr.is_none() => (
-            value_path.attr,
-            Some(value_path.filter),
-            value_path.sub_attr,
-        ),
-        PatchPath::Value(_) => {
-            return fail(
-                INVALID_PATH,
-                format!("`{text}`: only a multi-valued attribute takes a value filter"),
-            );
-        }
-    };
+    let (path, filter, sub) = split_value_path(parsed, text)?;
     if let Some(other) = &path.uri {
         return fail(
             INVALID_PATH,
             format!("`{text}`: `{other}` is not a schema of a {}", rt.name),
         );
     }
-    let resolved = resolve(rt, uri, &path.name, sub.as_deref()).ok_or_else(unknown)?;
+    let resolved = resolve(rt, uri, &path.name, sub.as_deref()).ok_or_else(|| Fail {
+        scim_type: INVALID_PATH,
+        detail: format!("`{text}` is not an attribute of a {}", rt.name),
+    })?;
     if let Some(filter) = &filter {
         if !(resolved.attribute.multi_valued && resolved.attribute.is_complex()) {
             return fail(
@@ -88,6 +50,58 @@ pub(super) fn parse_path(rt: &ResourceType, raw: &str) -> Outcome<Path> {
         sub: resolved.sub,
         filter,
     }))
+}
+
+/// A path the grammar refused, taken when it is a plain dotted path that
+/// resolves. RFC 7644's ATTRNAME has no `$`, so scim_v2 rejects
+/// `manager.$ref`, though `$ref` is a sub-attribute name of RFC 7643's own.
+fn plain_dotted_path(
+    rt: &ResourceType,
+    text: &str,
+    uri: Option<&str>,
+    rest: &str,
+    error: &dyn std::fmt::Display,
+) -> Outcome<Path> {
+    let (name, sub) = match rest.split_once('.') {
+        Some((name, sub)) => (name, Some(sub)),
+        None => (rest, None),
+    };
+    match resolve(rt, uri, name, sub) {
+        Some(resolved) if !rest.contains('[') => Ok(Path::Attr(Target {
+            text: text.to_owned(),
+            home: resolved.home,
+            attr: resolved.attribute,
+            sub: resolved.sub,
+            filter: None,
+        })),
+        _ => fail(
+            INVALID_PATH,
+            format!("`{text}` is not a valid path: {error}"),
+        ),
+    }
+}
+
+/// The attribute a parsed path names, its value filter and its
+/// sub-attribute; a filter is refused on a sub-attribute (`a.b[…]`).
+fn split_value_path(
+    parsed: PatchPath,
+    text: &str,
+) -> Outcome<(AttrPath, Option<ValFilter>, Option<String>)> {
+    match parsed {
+        PatchPath::Attr(path) => {
+            let sub = path.sub_attr.clone();
+            Ok((path, None, sub))
+        }
+        PatchPath::Value(value_path) if value_path.attr.sub_attr.is_none() => Ok((
+            value_path.attr,
+            Some(value_path.filter),
+            value_path.sub_attr,
+        )),
+        PatchPath::Value(_) => fail(
+            INVALID_PATH,
+            format!("`{text}`: only a multi-valued attribute takes a value filter"),
+        ),
+    }
 }
 
 /// [`ResourceType::resolve`], which also takes an extension attribute
