@@ -15,9 +15,9 @@
 //! arrival order, except that a cancellation is never undone by an event of
 //! the same second.
 //!
-//! Pruning: ids are kept for a retention period (see
-//! [`Store::prune_stripe_events`]), long enough that Stripe can no longer
-//! deliver the event again, then deleted, so the table stays bounded.
+//! Pruning: ids are kept for a retention period ([`super::pruning`]), long
+//! enough that Stripe can no longer deliver the event again, then deleted,
+//! so the table stays bounded.
 
 use diesel::prelude::*;
 use serde_json::json;
@@ -36,9 +36,7 @@ use crate::store::{Actor, Store};
 /// The actor billing's changes are audited as.
 pub const ACTOR: &str = "billing:stripe";
 
-/// Most event ids one pruning statement deletes: a large backlog goes in
-/// short statements, none holding its locks (SQLite's one writer) for long.
-pub const PRUNE_BATCH: i64 = 10_000;
+pub use super::pruning::PRUNE_BATCH;
 
 /// A verified Stripe event, reduced to what the domain uses.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -581,55 +579,5 @@ impl Store {
                 })
             })
             .await
-    }
-
-    /// Deletes the recorded ids of events received more than `retention`
-    /// ago, in batches of at most [`PRUNE_BATCH`], until none is left.
-    /// Returns how many were deleted. Safe to run on every node at once.
-    pub async fn prune_stripe_events(&self, retention: time::Duration) -> Result<usize> {
-        // A retention reaching before the calendar starts keeps everything.
-        let Some(cutoff) = self.now().checked_sub(retention) else {
-            return Ok(0);
-        };
-        let cutoff = to_db(cutoff);
-        let mut pruned = 0;
-        loop {
-            let deleted =
-                self.pool()
-                    .run_in(None, TxMode::Statement, move |conn| {
-                        // Neither backend has a portable `DELETE … LIMIT`: the
-                        // batch is chosen by a subquery, which must name the
-                        // table under another name than the one deleted from.
-                        let old = diesel::alias!(stripe_events as old);
-                        let batch = old
-                            .filter(old.field(stripe_events::received_at).lt(cutoff))
-                            .select(old.field(stripe_events::id))
-                            .limit(PRUNE_BATCH);
-                        Ok(diesel::delete(
-                            stripe_events::table.filter(stripe_events::id.eq_any(batch)),
-                        )
-                        .execute(conn)?)
-                    })
-                    .await?;
-            pruned += deleted;
-            if i64::try_from(deleted).unwrap_or(i64::MAX) < PRUNE_BATCH {
-                return Ok(pruned);
-            }
-        }
-    }
-
-    /// Runs [`Store::prune_stripe_events`] every `every` until the store is dropped.
-    pub fn spawn_stripe_event_pruning_job(
-        &self,
-        retention: time::Duration,
-        every: std::time::Duration,
-    ) {
-        self.spawn_periodic(every, "Stripe event pruning", move |store| async move {
-            let pruned = store.prune_stripe_events(retention).await?;
-            if pruned > 0 {
-                tracing::info!(events = pruned, "pruned the ids of old Stripe events");
-            }
-            Ok(pruned)
-        });
     }
 }

@@ -14,6 +14,7 @@
 
 pub mod checkout;
 pub mod events;
+pub mod pruning;
 pub mod seats;
 pub mod state;
 
