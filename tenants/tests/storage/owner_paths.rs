@@ -7,15 +7,10 @@
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::sql_query;
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::Text;
 
+use crate::postgres::{Count, count_rows as count, pg, tenant_hex, two_tenants_on};
 use crate::support::*;
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
 
 #[derive(QueryableByName, Debug)]
 struct Named {
@@ -23,45 +18,6 @@ struct Named {
     name: String,
     #[diesel(sql_type = Text)]
     detail: String,
-}
-
-fn pg(conn: DbConnection) -> PgConnection {
-    match conn {
-        DbConnection::Postgresql(pg) => pg,
-        DbConnection::Sqlite(_) => panic!("expected a PostgreSQL connection"),
-    }
-}
-
-fn tenant_hex(id: TenantId) -> String {
-    id.0.simple().to_string()
-}
-
-/// Two tenants, acme with three users and globex with one, on `db`.
-async fn two_tenants_on(db: &TestDb) -> (TenantId, TenantId) {
-    let store = db.store().await;
-    let acme = new_tenant(&store, "acme").await;
-    let globex = new_tenant(&store, "globex").await;
-    for name in ["ada", "grace", "katherine"] {
-        create_user(&acme, name).await;
-    }
-    create_user(&globex, "hank").await;
-    (acme.tenant().id, globex.tenant().id)
-}
-
-/// `SELECT count(*) FROM <relation>` in a transaction bound to `tenant` (or
-/// to none).
-fn count(conn: &mut PgConnection, relation: &str, tenant: Option<TenantId>) -> i64 {
-    conn.transaction(|c| {
-        if let Some(tenant) = tenant {
-            c.batch_execute(&format!(
-                "SET LOCAL latchkey.tenant_id = '{}'",
-                tenant_hex(tenant)
-            ))?;
-        }
-        sql_query(format!("SELECT count(*) AS n FROM {relation}")).get_result::<Count>(c)
-    })
-    .unwrap()
-    .n
 }
 
 fn seats_in_use(conn: &mut PgConnection) -> i64 {

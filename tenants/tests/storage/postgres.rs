@@ -10,9 +10,9 @@ use diesel::sql_types::{BigInt, Bool, Text};
 use crate::support::*;
 
 #[derive(QueryableByName)]
-struct Count {
+pub(crate) struct Count {
     #[diesel(sql_type = BigInt)]
-    n: i64,
+    pub(crate) n: i64,
 }
 
 #[derive(QueryableByName, Debug)]
@@ -45,6 +45,12 @@ struct RoleFlags {
 /// globex with one.
 async fn two_tenants() -> (TestDb, TenantId, TenantId) {
     let db = TestDb::postgres();
+    let (acme, globex) = two_tenants_on(&db).await;
+    (db, acme, globex)
+}
+
+/// acme with three users and globex with one, on `db`.
+pub(crate) async fn two_tenants_on(db: &TestDb) -> (TenantId, TenantId) {
     let store = db.store().await;
     let acme = new_tenant(&store, "acme").await;
     let globex = new_tenant(&store, "globex").await;
@@ -52,11 +58,10 @@ async fn two_tenants() -> (TestDb, TenantId, TenantId) {
         create_user(&acme, name).await;
     }
     create_user(&globex, "hank").await;
-    let ids = (acme.tenant().id, globex.tenant().id);
-    (db, ids.0, ids.1)
+    (acme.tenant().id, globex.tenant().id)
 }
 
-fn pg(conn: DbConnection) -> PgConnection {
+pub(crate) fn pg(conn: DbConnection) -> PgConnection {
     match conn {
         DbConnection::Postgresql(pg) => pg,
         DbConnection::Sqlite(_) => panic!("expected a PostgreSQL connection"),
@@ -69,7 +74,7 @@ fn app_connection(db: &TestDb) -> PgConnection {
 }
 
 /// The setting's value for a tenant, as the store writes it.
-fn tenant_hex(id: TenantId) -> String {
+pub(crate) fn tenant_hex(id: TenantId) -> String {
     id.0.simple().to_string()
 }
 
@@ -80,7 +85,7 @@ fn count_users(conn: &mut PgConnection, tenant: Option<TenantId>) -> i64 {
 }
 
 /// `SELECT count(*) FROM <relation>`, bound to `tenant` (or to none).
-fn count_rows(conn: &mut PgConnection, relation: &str, tenant: Option<TenantId>) -> i64 {
+pub(crate) fn count_rows(conn: &mut PgConnection, relation: &str, tenant: Option<TenantId>) -> i64 {
     conn.transaction(|c| {
         if let Some(tenant) = tenant {
             c.batch_execute(&format!(
