@@ -272,6 +272,37 @@ fn keys_except(made: &[(Alg, KeyState)]) -> Result<Vec<(GeneratedKey, KeyState)>
     Ok(keys)
 }
 
+impl crate::store::Store {
+    /// The signing keys a signup did not make (see [`signup_keys`]),
+    /// generated and sealed before the transaction that activates the
+    /// tenant: RSA takes a while.
+    pub(crate) async fn deferred_key_rows(
+        &self,
+        tenant: TenantId,
+        now: OffsetDateTime,
+    ) -> Result<Vec<SigningKeyRow>> {
+        let generated = tokio::task::spawn_blocking(keys_after_signup)
+            .await
+            .map_err(|e| Error::Internal(format!("key generation task: {e}")))??;
+        let data_key = self.data_key(tenant).await?;
+        generated
+            .into_iter()
+            .map(|(key, state)| key.into_row(tenant, &data_key, state, now))
+            .collect()
+    }
+
+    /// Makes the keys a signup deferred, for a tenant activated without its
+    /// link being followed (an operator's resume).
+    pub(crate) async fn complete_deferred_keys(&self, tenant: TenantId) -> Result<usize> {
+        let rows = self.deferred_key_rows(tenant, self.now()).await?;
+        self.pool()
+            .run_in(Some(tenant), crate::db::TxMode::Write, move |conn| {
+                insert_missing(conn, &rows)
+            })
+            .await
+    }
+}
+
 /// Inserts those of `rows` whose algorithm has no key in their state yet
 /// (a tenant created before signups deferred their keys has them all).
 /// Returns how many were inserted.

@@ -14,7 +14,7 @@ use crate::db::{Id, TxMode};
 use crate::error::{Error, LinkFailure, Result};
 use crate::ids::TenantId;
 use crate::invalidation::Invalidation;
-use crate::keys::signing::{Alg, SigningKeyRow, insert_missing, keys_after_signup};
+use crate::keys::signing::{Alg, insert_missing};
 use crate::store::Actor;
 use crate::tenant::{Tenant, TenantStatus};
 
@@ -85,7 +85,7 @@ impl Signups<'_> {
             _ => tenant.ensure_usable()?,
         }
         let keys = match tenant.status {
-            TenantStatus::Pending => self.remaining_keys(tenant.id, now).await?,
+            TenantStatus::Pending => self.store.deferred_key_rows(tenant.id, now).await?,
             _ => Vec::new(),
         };
         let (id, actor) = (tenant.id, actor.clone());
@@ -106,24 +106,6 @@ impl Signups<'_> {
             self.store.forget_tenant(slug, id);
         }
         self.store.tenants().get_fresh(slug).await
-    }
-
-    /// The signing keys a signup did not make (see
-    /// [`crate::keys::signing::signup_keys`]), generated and sealed before
-    /// the transaction that activates the tenant: RSA takes a while.
-    async fn remaining_keys(
-        &self,
-        tenant: TenantId,
-        now: OffsetDateTime,
-    ) -> Result<Vec<SigningKeyRow>> {
-        let generated = tokio::task::spawn_blocking(keys_after_signup)
-            .await
-            .map_err(|e| Error::Internal(format!("key generation task: {e}")))??;
-        let data_key = self.store.data_key(tenant).await?;
-        generated
-            .into_iter()
-            .map(|(key, state)| key.into_row(tenant, &data_key, state, now))
-            .collect()
     }
 
     /// The link's claims, when a published ES256 key of the tenant signed

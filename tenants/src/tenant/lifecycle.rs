@@ -232,11 +232,22 @@ impl Tenants<'_> {
     }
 
     pub async fn resume(&self, slug: &str, actor: &Actor) -> Result<Tenant> {
-        self.change(slug, None, actor, "tenant.resume", |t| match t.status {
-            TenantStatus::Deleting => Err(Error::TenantDeleting(t.slug.clone())),
-            _ => Ok((Some(TenantStatus::Active), None)),
-        })
-        .await
+        let mut was_pending = false;
+        let tenant = self
+            .change(slug, None, actor, "tenant.resume", |t| {
+                was_pending = t.status == TenantStatus::Pending;
+                match t.status {
+                    TenantStatus::Deleting => Err(Error::TenantDeleting(t.slug.clone())),
+                    _ => Ok((Some(TenantStatus::Active), None)),
+                }
+            })
+            .await?;
+        // An unverified signup holds only its link's key; active, it needs
+        // them all.
+        if was_pending {
+            self.store.complete_deferred_keys(tenant.id).await?;
+        }
+        Ok(tenant)
     }
 
     /// One guarded change of status or name: checks `If-Match`, bumps the

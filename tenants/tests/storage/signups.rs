@@ -71,6 +71,18 @@ both_backends! {
         );
     }
 
+    async fn a_signup_an_operator_activates_gets_every_key(db: TestDb) {
+        let store = db.store().await;
+        sign_up(&store, "acme").await;
+
+        store.tenants().resume("acme", &Actor::cli()).await.unwrap();
+
+        assert_eq!(keys_of(&store, "acme").await.len(), 4);
+        let tenant = store.tenants().get("acme").await.unwrap();
+        let claims = serde_json::json!({ "sub": "ada" });
+        store.tenant(tenant, Actor::cli()).keys().sign(Alg::Rs256, &claims).await.unwrap();
+    }
+
     async fn signups_never_verified_are_removed_after_their_retention(db: TestDb) {
         let clock = ManualClock::new(OffsetDateTime::now_utc());
         let store = node_at(&db, &clock).await;
