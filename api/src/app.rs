@@ -205,6 +205,7 @@ pub fn endpoint(state: AppState, limits: HttpLimits) -> impl Endpoint {
         .nest("/", api)
         .before(crate::scim::without_trailing_slash)
         .around(move |ep, req| license_warning(store.clone(), ep, req))
+        .with(poem::middleware::CookieJarManager::new())
         .with(Observe {
             metrics: state.metrics.clone(),
             max_body_bytes: limits.max_body_bytes,

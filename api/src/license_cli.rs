@@ -73,7 +73,10 @@ pub fn keygen(out: &Path) -> Result<()> {
         );
     }
     let key = SigningKeyPair::generate();
-    write_secret_file(out, key.to_pem().as_bytes())?;
+    write_secret_file(
+        out,
+        key.to_pem().map_err(|e| anyhow::anyhow!("{e}"))?.as_bytes(),
+    )?;
     let public = key.public();
     eprintln!(
         "private key written to {} (mode 0600). Keep it out of any repository.\n\

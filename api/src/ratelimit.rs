@@ -1,12 +1,19 @@
-//! Rate limits per client address and per bearer token: token buckets kept
-//! in memory on each node (a cluster of N nodes allows up to N times the rate;
-//! the limit is a guard against runaway clients, not a quota).
+//! Rate limits per client address and per bearer token, kept in memory on
+//! each node (a cluster of N nodes allows up to N times the rate; the limit
+//! is a guard against runaway clients, not a quota). The buckets are
+//! `governor`'s keyed GCRA limiters; which keys exist and what a key is made
+//! of (the client's address behind our proxies, a digest of a token-shaped
+//! bearer) is ours.
 
-use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
+use governor::DefaultKeyedRateLimiter;
+use governor::Quota;
+use governor::clock::Clock;
 use poem::http::HeaderMap;
 use sha2::{Digest, Sha256};
 
@@ -22,65 +29,90 @@ pub struct RateLimits {
     pub proxies: ProxyTrust,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Key {
-    Address(IpAddr),
-    /// A digest of the token: the secret itself is never kept.
-    Token([u8; 16]),
+/// One keyed limiter, swept of idle keys as it grows.
+struct Keyed<K: Hash + Eq + Clone> {
+    limiter: DefaultKeyedRateLimiter<K>,
+    /// The fewest keys worth a sweep ([`SWEEP_AT`]).
+    floor: usize,
+    /// Beyond this many keys, idle ones are swept; it grows when a sweep
+    /// leaves most keys (all busy), so a flood is not swept on every request.
+    sweep_at: AtomicUsize,
 }
 
-struct Bucket {
-    tokens: f64,
-    refilled: Instant,
+/// Keys beyond this many are swept of idle entries.
+const SWEEP_AT: usize = 100_000;
+
+impl<K: Hash + Eq + Clone> Keyed<K> {
+    /// `None` when `rate` is zero (the limit is off).
+    fn new(rate: u32, period: Duration) -> Option<Self> {
+        let rate = NonZeroU32::new(rate)?;
+        let quota = Quota::with_period(period / rate.get())?
+            .allow_burst(rate.saturating_mul(NonZeroU32::MIN.saturating_add(1)));
+        Some(Keyed {
+            limiter: DefaultKeyedRateLimiter::dashmap(quota),
+            floor: SWEEP_AT,
+            sweep_at: AtomicUsize::new(SWEEP_AT),
+        })
+    }
+
+    fn take(&self, key: &K) -> Result<(), Duration> {
+        let len = self.limiter.len();
+        if len > self.sweep_at.load(Ordering::Relaxed) {
+            // A key whose bucket has refilled is the same as no key.
+            self.limiter.retain_recent();
+            self.limiter.shrink_to_fit();
+            let left = self.limiter.len();
+            self.sweep_at
+                .store(self.floor.max(left.saturating_mul(2)), Ordering::Relaxed);
+        }
+        self.limiter.check_key(key).map_err(|not_until| {
+            not_until
+                .wait_time_from(self.limiter.clock().now())
+                .max(Duration::from_secs(1))
+        })
+    }
 }
 
 pub struct RateLimiter {
-    limits: RateLimits,
-    /// The period the rates are counted over (one second unless made with
-    /// [`RateLimiter::per_minute`]).
-    period: Duration,
-    buckets: Mutex<HashMap<Key, Bucket>>,
+    proxies: ProxyTrust,
+    by_address: Option<Keyed<IpAddr>>,
+    /// Keyed by a digest of the token: the secret itself is never kept.
+    by_token: Option<Keyed<[u8; 16]>>,
 }
-
-/// Buckets beyond this many are swept of idle entries.
-const SWEEP_AT: usize = 100_000;
 
 impl RateLimiter {
     pub fn new(limits: RateLimits) -> Self {
-        RateLimiter {
-            limits,
-            period: Duration::from_secs(1),
-            buckets: Mutex::new(HashMap::new()),
-        }
+        Self::counting_over(limits, Duration::from_secs(1))
     }
 
     /// A limiter whose rates count requests per minute (bursts of twice
     /// that): for costly operations such as signing up or signing in.
     pub fn per_minute(limits: RateLimits) -> Self {
+        Self::counting_over(limits, Duration::from_secs(60))
+    }
+
+    fn counting_over(limits: RateLimits, period: Duration) -> Self {
         RateLimiter {
-            period: Duration::from_secs(60),
-            ..RateLimiter::new(limits)
+            by_address: Keyed::new(limits.per_address, period),
+            by_token: Keyed::new(limits.per_token, period),
+            proxies: limits.proxies,
         }
     }
 
     /// The client's address (see [`ProxyTrust::client`]).
     pub fn client_address(&self, peer: Option<IpAddr>, headers: &HeaderMap) -> Option<IpAddr> {
-        self.limits.proxies.client(peer, headers)
+        self.proxies.client(peer, headers)
     }
 
-    /// Takes one request from the address's and the token's buckets; on
+    /// Takes one request from the address's and then the token's bucket; on
     /// refusal, says when to retry.
     pub fn check(&self, address: Option<IpAddr>, bearer: Option<&str>) -> Result<(), Duration> {
-        let mut keys = Vec::with_capacity(2);
-        if let (Some(ip), n) = (address, self.limits.per_address)
-            && n > 0
-        {
-            keys.push((Key::Address(ip), n));
+        if let (Some(ip), Some(limiter)) = (address, &self.by_address) {
+            limiter.take(&ip)?;
         }
         // Only strings shaped like our tokens get a bucket: random garbage
         // must not grow the map (the address limit covers its sender).
-        if let (Some(token), n) = (bearer, self.limits.per_token)
-            && n > 0
+        if let (Some(token), Some(limiter)) = (bearer, &self.by_token)
             && token.len() <= 128
             && ["lkp_", "lkt_", "lks_"]
                 .iter()
@@ -89,34 +121,7 @@ impl RateLimiter {
             let digest = Sha256::digest(token.as_bytes());
             let mut short = [0u8; 16];
             short.copy_from_slice(&digest[..16]);
-            keys.push((Key::Token(short), n));
-        }
-        if keys.is_empty() {
-            return Ok(());
-        }
-        let now = Instant::now();
-        let Ok(mut buckets) = self.buckets.lock() else {
-            return Ok(());
-        };
-        if buckets.len() > SWEEP_AT {
-            buckets.retain(|_, b| now.duration_since(b.refilled) < Duration::from_secs(60));
-        }
-        for (key, rate) in keys {
-            let per_second = f64::from(rate) / self.period.as_secs_f64();
-            let burst = f64::from(rate) * 2.0;
-            let rate = per_second;
-            let bucket = buckets.entry(key).or_insert(Bucket {
-                tokens: burst,
-                refilled: now,
-            });
-            let elapsed = now.duration_since(bucket.refilled).as_secs_f64();
-            bucket.tokens = (bucket.tokens + elapsed * rate).min(burst);
-            bucket.refilled = now;
-            if bucket.tokens < 1.0 {
-                return Err(Duration::from_secs_f64((1.0 - bucket.tokens) / rate)
-                    .max(Duration::from_secs(1)));
-            }
-            bucket.tokens -= 1.0;
+            limiter.take(&short)?;
         }
         Ok(())
     }
@@ -188,6 +193,41 @@ mod tests {
         }
         let retry = limiter.check(IP, None).unwrap_err();
         assert!(retry >= Duration::from_secs(29), "{retry:?}");
+    }
+
+    fn keyed_sweeping_beyond(rate: u32, period: Duration, sweep_at: usize) -> Keyed<u32> {
+        Keyed {
+            floor: sweep_at,
+            sweep_at: AtomicUsize::new(sweep_at),
+            ..Keyed::new(rate, period).unwrap()
+        }
+    }
+
+    #[test]
+    fn idle_keys_are_swept_once_there_are_too_many() {
+        // A million a second: every bucket has refilled a moment later.
+        let keyed = keyed_sweeping_beyond(1_000_000, Duration::from_secs(1), 10);
+        for key in 0..10 {
+            keyed.take(&key).unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(5));
+        keyed.take(&100).unwrap();
+        assert_eq!(keyed.limiter.len(), 11, "ten keys are not too many");
+        keyed.take(&101).unwrap();
+        assert_eq!(keyed.limiter.len(), 1);
+    }
+
+    #[test]
+    fn busy_keys_survive_a_sweep_and_put_the_next_one_further_off() {
+        let keyed = keyed_sweeping_beyond(1, Duration::from_secs(60), 10);
+        for key in 0..=10 {
+            keyed.take(&key).unwrap();
+        }
+        keyed.take(&100).unwrap();
+        assert_eq!(keyed.limiter.len(), 12);
+        assert_eq!(keyed.sweep_at.load(Ordering::Relaxed), 22);
+        assert_eq!(keyed.take(&0), Ok(()), "a burst of two");
+        assert!(keyed.take(&0).is_err(), "the budget was kept");
     }
 
     #[test]

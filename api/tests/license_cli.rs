@@ -92,6 +92,29 @@ fn keygen_writes_a_private_key_only_its_owner_can_read_and_prints_the_public_key
     );
 }
 
+/// The key file is for the vendor's own tooling too: OpenSSL must read it
+/// and derive the same public key the binary prints.
+#[test]
+fn openssl_reads_the_key_keygen_writes_and_derives_the_same_public_key() {
+    let dir = Dir::new();
+    let (key, out) = keygen(&dir);
+    let der = std::process::Command::new("openssl")
+        .args(["pkey", "-pubout", "-outform", "DER", "-in"])
+        .arg(&key)
+        .output()
+        .expect("openssl (the CI installs it)");
+    assert!(
+        der.status.success(),
+        "{}",
+        String::from_utf8_lossy(&der.stderr)
+    );
+    // An Ed25519 SubjectPublicKeyInfo ends with the 32-byte raw key.
+    let raw = &der.stdout[der.stdout.len() - 32..];
+    use base64::Engine;
+    let x = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw);
+    assert!(out.contains(&format!("\"{x}\"")), "{out}");
+}
+
 #[test]
 fn keygen_never_overwrites_a_key() {
     let dir = Dir::new();

@@ -34,7 +34,7 @@ impl Caches {
         self.tenants_by_slug
             .remove_where(|k, v| Some(k.as_str()) == slug || v.id == id);
         self.tokens.remove_where(|_, t| t.tenant_id == Some(id));
-        self.data_keys.remove_where(|k, _| *k == id);
+        self.data_keys.remove(&id);
     }
 
     /// Drops the tenant alone, by id (its plan or billing changed).
@@ -42,8 +42,13 @@ impl Caches {
         self.tenants_by_slug.remove_where(|_, v| v.id == id);
     }
 
-    pub(crate) fn forget_token(&self, id: TokenId) {
-        self.tokens.remove_where(|_, t| t.token_id == id);
+    /// Drops a token: by its hash, the cache's key, when it is known; by a
+    /// scan for its id otherwise.
+    pub(crate) fn forget_token(&self, id: TokenId, hash: Option<[u8; 32]>) {
+        match hash {
+            Some(hash) => self.tokens.remove(&hash),
+            None => self.tokens.remove_where(|_, t| t.token_id == id),
+        }
     }
 
     /// Drops everything: notifications may have been missed.

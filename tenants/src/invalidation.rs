@@ -25,24 +25,35 @@ const POLL: Duration = Duration::from_millis(50);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Invalidation {
-    Token(TokenId),
+    /// A token, with the SHA-256 its cache entry is keyed by; a payload
+    /// without it (from a node of an earlier version) names the id alone.
+    Token(TokenId, Option<[u8; 32]>),
     Tenant(TenantId),
 }
 
 impl Invalidation {
     fn payload(&self) -> String {
         match self {
-            Invalidation::Token(id) => format!("token:{id}"),
+            Invalidation::Token(id, Some(hash)) => format!("token:{id}:{}", hex::encode(hash)),
+            Invalidation::Token(id, None) => format!("token:{id}"),
             Invalidation::Tenant(id) => format!("tenant:{id}"),
         }
     }
 
     fn parse(payload: &str) -> Option<Self> {
-        let (kind, id) = payload.split_once(':')?;
+        let (kind, rest) = payload.split_once(':')?;
+        let (id, hash) = match rest.split_once(':') {
+            Some((id, hash)) => {
+                let mut bytes = [0u8; 32];
+                hex::decode_to_slice(hash, &mut bytes).ok()?;
+                (id, Some(bytes))
+            }
+            None => (rest, None),
+        };
         let id = uuid::Uuid::parse_str(id).ok()?;
-        match kind {
-            "token" => Some(Invalidation::Token(TokenId(id))),
-            "tenant" => Some(Invalidation::Tenant(TenantId(id))),
+        match (kind, hash) {
+            ("token", hash) => Some(Invalidation::Token(TokenId(id), hash)),
+            ("tenant", None) => Some(Invalidation::Tenant(TenantId(id))),
             _ => None,
         }
     }
@@ -60,7 +71,7 @@ impl Invalidation {
 
     pub(crate) fn apply(&self, caches: &Caches) {
         match *self {
-            Invalidation::Token(id) => caches.forget_token(id),
+            Invalidation::Token(id, hash) => caches.forget_token(id, hash),
             Invalidation::Tenant(id) => caches.forget_tenant(None, id),
         }
     }
@@ -122,7 +133,8 @@ mod tests {
     #[test]
     fn a_payload_round_trips() {
         for change in [
-            Invalidation::Token(TokenId::new()),
+            Invalidation::Token(TokenId::new(), Some([7; 32])),
+            Invalidation::Token(TokenId::new(), None),
             Invalidation::Tenant(TenantId::new()),
         ] {
             assert_eq!(Invalidation::parse(&change.payload()), Some(change));
@@ -133,5 +145,12 @@ mod tests {
     fn a_foreign_payload_is_ignored() {
         assert_eq!(Invalidation::parse("user:123"), None);
         assert_eq!(Invalidation::parse("garbage"), None);
+        let id = TenantId::new();
+        assert_eq!(Invalidation::parse(&format!("tenant:{id}:00")), None);
+        assert_eq!(
+            Invalidation::parse(&format!("token:{id}:0a")),
+            None,
+            "a short hash"
+        );
     }
 }

@@ -1,14 +1,17 @@
-use std::collections::HashMap;
 use std::future::Future;
 use std::hash::Hash;
-use std::sync::Mutex;
+use std::sync::RwLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-/// A small map whose entries expire after a fixed time.
+/// A bounded concurrent map whose entries expire after a fixed time.
 ///
 /// Every node of a cluster keeps its own; the short lifetime bounds how long
 /// a node can act on a revoked token or a suspended tenant that another node
-/// changed.
+/// changed. The map is `quick_cache`'s (sharded, so lookups on different
+/// keys do not wait for each other; when full it evicts the entries least
+/// worth keeping instead of emptying itself); the lifetime and the
+/// invalidation rules below are ours.
 ///
 /// A lookup that misses reads the database and then fills the entry; a
 /// revocation committed between that read and the fill would leave the
@@ -16,28 +19,25 @@ use std::time::{Duration, Instant};
 /// already emptied the entry. So every removal moves an epoch, a miss notes
 /// the epoch before it reads, and the fill is dropped when any removal came
 /// in between: such a reader returns what it read (its request was in
-/// flight beside the change) but caches nothing.
+/// flight beside the change) but caches nothing. Fills share a gate that a
+/// removal holds alone, so no fill can check the epoch before a removal and
+/// store after it.
 pub(crate) struct TtlCache<K, V> {
     ttl: Duration,
-    capacity: usize,
-    state: Mutex<State<K, V>>,
-}
-
-struct State<K, V> {
-    entries: HashMap<K, (Instant, V)>,
+    entries: quick_cache::sync::Cache<K, (Instant, V)>,
     /// How many removals this cache has seen.
-    epoch: u64,
+    epoch: AtomicU64,
+    /// Shared by fills, held alone by removals.
+    gate: RwLock<()>,
 }
 
 impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
     pub(crate) fn new(ttl: Duration, capacity: usize) -> Self {
         TtlCache {
             ttl,
-            capacity,
-            state: Mutex::new(State {
-                entries: HashMap::new(),
-                epoch: 0,
-            }),
+            entries: quick_cache::sync::Cache::new(capacity.max(1)),
+            epoch: AtomicU64::new(0),
+            gate: RwLock::new(()),
         }
     }
 
@@ -48,75 +48,68 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
         key: K,
         fetch: impl Future<Output = Result<V, E>>,
     ) -> Result<V, E> {
-        let epoch = match self.lookup(&key) {
-            Ok(hit) => return Ok(hit),
-            Err(epoch) => epoch,
-        };
+        let epoch = self.epoch.load(Ordering::Acquire);
+        if let Some(hit) = self.get(&key) {
+            return Ok(hit);
+        }
         let value = fetch.await?;
         self.fill(epoch, key, value.clone());
         Ok(value)
     }
 
     pub(crate) fn get(&self, key: &K) -> Option<V> {
-        self.lookup(key).ok()
+        match self.entries.get(key) {
+            Some((at, value)) if at.elapsed() < self.ttl => Some(value),
+            _ => None,
+        }
     }
 
     /// Caches a value computed afresh (a continuation, a status just
     /// computed); a value read to answer a miss goes through
     /// [`TtlCache::get_or_fill`], which may drop it.
     pub(crate) fn insert(&self, key: K, value: V) {
-        if let Ok(mut state) = self.state.lock() {
-            self.store(&mut state, key, value);
-        }
-    }
-
-    /// The live entry of `key`, or the epoch a fill must still find.
-    fn lookup(&self, key: &K) -> Result<V, u64> {
-        let Ok(state) = self.state.lock() else {
-            return Err(u64::MAX);
-        };
-        match state.entries.get(key) {
-            Some((at, value)) if at.elapsed() < self.ttl => Ok(value.clone()),
-            _ => Err(state.epoch),
+        if !self.ttl.is_zero() {
+            self.entries.insert(key, (Instant::now(), value));
         }
     }
 
     fn fill(&self, epoch: u64, key: K, value: V) {
-        if let Ok(mut state) = self.state.lock()
-            && state.epoch == epoch
-        {
-            self.store(&mut state, key, value);
-        }
-    }
-
-    fn store(&self, state: &mut State<K, V>, key: K, value: V) {
-        if self.ttl.is_zero() {
+        let Ok(_gate) = self.gate.read() else {
             return;
+        };
+        if self.epoch.load(Ordering::Acquire) == epoch {
+            self.insert(key, value);
         }
-        if state.entries.len() >= self.capacity {
-            let ttl = self.ttl;
-            state.entries.retain(|_, (at, _)| at.elapsed() < ttl);
-            if state.entries.len() >= self.capacity {
-                state.entries.clear();
-            }
-        }
-        state.entries.insert(key, (Instant::now(), value));
     }
 
-    /// Drops the matching entries, and refuses the fills of lookups that
-    /// were reading meanwhile (they may have read what is being dropped).
-    pub(crate) fn remove_where(&self, mut f: impl FnMut(&K, &V) -> bool) {
-        if let Ok(mut state) = self.state.lock() {
-            state.epoch = state.epoch.wrapping_add(1);
-            state.entries.retain(|k, (_, v)| !f(k, v));
-        }
+    /// Moves the epoch, so that lookups reading meanwhile (they may have
+    /// read what is being dropped) do not cache it, and runs `drop` while no
+    /// fill can land.
+    fn removing(&self, drop: impl FnOnce()) {
+        let _gate = self.gate.write();
+        self.epoch.fetch_add(1, Ordering::AcqRel);
+        drop();
+    }
+
+    /// Drops the entry of `key`.
+    pub(crate) fn remove(&self, key: &K) {
+        self.removing(|| {
+            self.entries.remove(key);
+        });
+    }
+
+    /// Drops the matching entries: a scan of every shard, for changes that
+    /// do not know the keys they touch (a tenant's tokens when it is
+    /// suspended; everything when notifications may have been missed).
+    pub(crate) fn remove_where(&self, f: impl Fn(&K, &V) -> bool) {
+        self.removing(|| self.entries.retain(|k, (_, v)| !f(k, v)));
     }
 
     /// How many removals this cache has seen (for tests that wait for an
     /// invalidation to arrive).
     #[cfg(test)]
     pub(crate) fn removals(&self) -> u64 {
-        self.state.lock().map(|s| s.epoch).unwrap_or_default()
+        self.epoch.load(Ordering::Acquire)
     }
 }
 
@@ -145,18 +138,19 @@ mod tests {
     fn an_entry_is_served_until_it_expires() {
         let cache = TtlCache::new(Duration::from_millis(50), 10);
         fill(&cache, 1, "a");
-        assert_eq!(cache.lookup(&1), Ok("a"));
+        assert_eq!(cache.get(&1), Some("a"));
         std::thread::sleep(Duration::from_millis(60));
-        assert!(cache.lookup(&1).is_err());
+        assert_eq!(cache.get(&1), None);
     }
 
     #[test]
     fn a_full_cache_makes_room() {
         let cache = TtlCache::new(Duration::from_secs(60), 2);
-        fill(&cache, 1, "a");
-        fill(&cache, 2, "b");
-        fill(&cache, 3, "c");
-        assert_eq!(cache.lookup(&3), Ok("c"));
+        for key in 0..100 {
+            fill(&cache, key, "v");
+        }
+        assert_eq!(cache.get(&99), Some("v"));
+        assert!(cache.entries.len() <= 2, "{}", cache.entries.len());
     }
 
     #[test]
@@ -176,8 +170,24 @@ mod tests {
             Ok::<_, Infallible>("stale")
         }));
         assert_eq!(got, Ok("stale"));
-        assert!(cache.lookup(&1).is_err(), "the stale copy was cached");
+        assert_eq!(cache.get(&1), None, "the stale copy was cached");
         fill(&cache, 1, "fresh");
-        assert_eq!(cache.lookup(&1), Ok("fresh"));
+        assert_eq!(cache.get(&1), Some("fresh"));
+    }
+
+    #[test]
+    fn a_removal_by_key_drops_that_entry_alone() {
+        let cache = TtlCache::new(Duration::from_secs(60), 10);
+        fill(&cache, 1, "a");
+        fill(&cache, 2, "b");
+        cache.remove(&1);
+        assert_eq!((cache.get(&1), cache.get(&2)), (None, Some("b")));
+    }
+
+    #[test]
+    fn a_zero_lifetime_caches_nothing() {
+        let cache = TtlCache::new(Duration::ZERO, 10);
+        fill(&cache, 1, "a");
+        assert_eq!(cache.get(&1), None);
     }
 }

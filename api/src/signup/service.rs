@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use poem::Request;
+use poem::web::cookie::{Cookie, SameSite};
 
 use super::mail;
 use crate::ratelimit::RateLimiter;
@@ -50,38 +51,29 @@ impl Signup {
 
     /// `Set-Cookie` for a new session.
     pub(super) fn session_cookie(&self, secret: &str) -> String {
-        format!(
-            "{SESSION_COOKIE}={secret}; Path=/; Max-Age={}; HttpOnly; SameSite=Strict{}",
-            self.session_ttl.as_secs(),
-            self.secure_attribute()
-        )
+        self.cookie(secret, self.session_ttl)
     }
 
     pub(super) fn clear_cookie(&self) -> String {
-        format!(
-            "{SESSION_COOKIE}=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict{}",
-            self.secure_attribute()
-        )
+        self.cookie("", Duration::ZERO)
     }
 
-    fn secure_attribute(&self) -> &'static str {
-        if self.public_url.starts_with("https://") {
-            "; Secure"
-        } else {
-            ""
-        }
+    fn cookie(&self, value: &str, max_age: Duration) -> String {
+        let mut cookie = Cookie::new_with_str(SESSION_COOKIE, value);
+        cookie.set_path("/");
+        cookie.set_max_age(max_age);
+        cookie.set_http_only(true);
+        cookie.set_same_site(SameSite::Strict);
+        cookie.set_secure(self.public_url.starts_with("https://"));
+        cookie.to_string()
     }
 }
 
-/// The console session secret a request's `Cookie` header carries.
+/// The console session secret a request's `Cookie` header carries (parsed
+/// by the app's `CookieJarManager`).
 pub fn session_cookie(req: &Request) -> Option<String> {
-    req.headers()
-        .get_all(poem::http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == SESSION_COOKIE)
-        .map(|(_, value)| value.to_owned())
+    req.cookie()
+        .get(SESSION_COOKIE)
+        .map(|c| c.value_str().to_owned())
         .filter(|v| !v.is_empty())
 }

@@ -9,7 +9,9 @@
 use std::sync::Arc;
 
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
+use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey, KeypairBytes, SecretDocument};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -28,12 +30,6 @@ pub const VENDOR_PUBLIC_KEYS: &[(&str, &str)] = &[(
 
 /// The `typ` header of a licence, so no other JWS passes for one.
 pub const LICENSE_TYPE: &str = "latchkey-license+jwt";
-
-/// The DER prefix of a PKCS#8 v1 Ed25519 private key (RFC 8410); the 32-byte
-/// seed follows it.
-const PKCS8_ED25519_PREFIX: [u8; 16] = [
-    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
-];
 
 /// The claims of a licence, as signed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -236,9 +232,10 @@ pub struct PublicKey {
     pub x: String,
 }
 
-/// A vendor's private licence-signing key (an Ed25519 seed).
+/// A vendor's private licence-signing key.
 pub struct SigningKeyPair {
-    seed: Zeroizing<[u8; 32]>,
+    // Zeroized on drop by ed25519-dalek.
+    key: ed25519_dalek::SigningKey,
 }
 
 impl SigningKeyPair {
@@ -246,49 +243,41 @@ impl SigningKeyPair {
         use rand::RngCore;
         let mut seed = Zeroizing::new([0u8; 32]);
         rand::rngs::OsRng.fill_bytes(seed.as_mut());
-        SigningKeyPair { seed }
-    }
-
-    /// Reads a PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`), as `keygen` writes
-    /// it and `openssl genpkey -algorithm ed25519` does.
-    pub fn from_pem(pem: &str) -> Result<SigningKeyPair> {
-        let bad = || Error::invalid("signing_key", "not an Ed25519 PKCS#8 PEM private key");
-        let body: String = pem
-            .lines()
-            .map(str::trim)
-            .skip_while(|l| *l != "-----BEGIN PRIVATE KEY-----")
-            .skip(1)
-            .take_while(|l| *l != "-----END PRIVATE KEY-----")
-            .collect();
-        let der = Zeroizing::new(STANDARD.decode(body.as_bytes()).map_err(|_| bad())?);
-        if der.len() != 48 || der[..16] != PKCS8_ED25519_PREFIX {
-            return Err(bad());
+        SigningKeyPair {
+            key: ed25519_dalek::SigningKey::from_bytes(&seed),
         }
-        let mut seed = Zeroizing::new([0u8; 32]);
-        seed.copy_from_slice(&der[16..]);
-        Ok(SigningKeyPair { seed })
     }
 
-    fn pkcs8_der(&self) -> Zeroizing<Vec<u8>> {
-        let mut der = Zeroizing::new(Vec::with_capacity(48));
-        der.extend_from_slice(&PKCS8_ED25519_PREFIX);
-        der.extend_from_slice(self.seed.as_ref());
-        der
+    /// Reads a PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`) of either version
+    /// (RFC 5958: v1 holds the seed, v2 adds the public key, which must
+    /// match), as `keygen` and `openssl genpkey -algorithm ed25519` write it.
+    pub fn from_pem(pem: &str) -> Result<SigningKeyPair> {
+        let key = ed25519_dalek::SigningKey::from_pkcs8_pem(pem.trim())
+            .map_err(|_| Error::invalid("signing_key", "not an Ed25519 PKCS#8 PEM private key"))?;
+        Ok(SigningKeyPair { key })
     }
 
-    /// The private key as PKCS#8 PEM.
-    pub fn to_pem(&self) -> Zeroizing<String> {
-        let b64 = Zeroizing::new(STANDARD.encode(self.pkcs8_der().as_slice()));
-        Zeroizing::new(format!(
-            "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
-            b64.as_str()
-        ))
+    /// The private key as PKCS#8 v1 DER: the version every OpenSSL reads
+    /// (1.1.1 refuses v2 for Ed25519).
+    fn pkcs8_der(&self) -> Result<SecretDocument> {
+        KeypairBytes {
+            secret_key: self.key.to_bytes(),
+            public_key: None,
+        }
+        .to_pkcs8_der()
+        .map_err(|e| Error::Internal(format!("encoding a licence key: {e}")))
+    }
+
+    /// The private key as PKCS#8 v1 PEM.
+    pub fn to_pem(&self) -> Result<Zeroizing<String>> {
+        self.pkcs8_der()?
+            .to_pem("PRIVATE KEY", LineEnding::LF)
+            .map_err(|e| Error::Internal(format!("encoding a licence key: {e}")))
     }
 
     /// The public key; its `kid` is derived from it, so it is stable.
     pub fn public(&self) -> PublicKey {
-        let signing = ed25519_dalek::SigningKey::from_bytes(&self.seed);
-        let raw = signing.verifying_key().to_bytes();
+        let raw = self.key.verifying_key().to_bytes();
         let digest = Sha256::digest(raw);
         PublicKey {
             kid: format!("lk-{}", hex::encode(&digest[..6])),
@@ -301,7 +290,7 @@ impl SigningKeyPair {
         let mut header = Header::new(Algorithm::EdDSA);
         header.kid = Some(self.public().kid);
         header.typ = Some(LICENSE_TYPE.to_owned());
-        let key = EncodingKey::from_ed_der(&self.pkcs8_der());
+        let key = EncodingKey::from_ed_der(self.pkcs8_der()?.as_bytes());
         jsonwebtoken::encode(&header, claims, &key)
             .map_err(|e| Error::Internal(format!("signing a licence: {e}")))
     }
@@ -431,7 +420,7 @@ mod tests {
     #[test]
     fn a_private_key_round_trips_through_pem_and_keeps_its_kid() {
         let key = SigningKeyPair::generate();
-        let again = SigningKeyPair::from_pem(&key.to_pem()).unwrap();
+        let again = SigningKeyPair::from_pem(&key.to_pem().unwrap()).unwrap();
         assert_eq!(again.public(), key.public());
         assert!(
             SigningKeyPair::from_pem(
@@ -439,6 +428,53 @@ mod tests {
             )
             .is_err()
         );
+    }
+
+    /// Written by `openssl genpkey -algorithm ed25519` (PKCS#8 v1).
+    const OPENSSL_KEY: &str = "-----BEGIN PRIVATE KEY-----
+MC4CAQAwBQYDK2VwBCIEIOVTfeq75RUwU18ZZTlVL89TnJoXC8wFzVwBZMNOgsVD
+-----END PRIVATE KEY-----
+";
+
+    #[test]
+    fn a_key_openssl_generated_reads_with_the_public_key_openssl_derives() {
+        let key = SigningKeyPair::from_pem(OPENSSL_KEY).unwrap();
+        // `openssl pkey -pubout -outform DER | tail -c 32`, base64url.
+        assert_eq!(
+            key.public().x,
+            "qy5bwnc1kAXYLLDhEaTIJJ9d2bgNlMh6UNWja_yb4zU"
+        );
+    }
+
+    #[test]
+    fn a_key_is_written_as_pkcs8_version_1_as_openssl_writes_it() {
+        let key = SigningKeyPair::from_pem(OPENSSL_KEY).unwrap();
+        assert_eq!(key.to_pem().unwrap().as_str(), OPENSSL_KEY);
+    }
+
+    fn version_2_pem(secret: &SigningKeyPair, public: &SigningKeyPair) -> String {
+        KeypairBytes {
+            secret_key: secret.key.to_bytes(),
+            public_key: Some(ed25519_dalek::pkcs8::PublicKeyBytes(
+                public.key.verifying_key().to_bytes(),
+            )),
+        }
+        .to_pkcs8_pem(LineEnding::LF)
+        .unwrap()
+        .to_string()
+    }
+
+    #[test]
+    fn a_pkcs8_version_2_key_with_its_public_key_reads() {
+        let key = SigningKeyPair::generate();
+        let again = SigningKeyPair::from_pem(&version_2_pem(&key, &key)).unwrap();
+        assert_eq!(again.public(), key.public());
+    }
+
+    #[test]
+    fn a_pkcs8_version_2_key_whose_public_key_is_another_is_refused() {
+        let (key, other) = (SigningKeyPair::generate(), SigningKeyPair::generate());
+        assert!(SigningKeyPair::from_pem(&version_2_pem(&key, &other)).is_err());
     }
 
     #[test]

@@ -73,6 +73,11 @@ pub(super) fn parse_token(bearer: &str) -> Result<ParsedToken> {
     })
 }
 
+/// A stored `token_hash` as the token cache's key.
+pub(super) fn stored_hash(stored: &[u8]) -> Option<[u8; 32]> {
+    stored.try_into().ok()
+}
+
 pub(super) fn hash(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
 }

@@ -179,16 +179,20 @@ impl PlatformTokens<'_> {
                 )
                 .set(platform_tokens::revoked_at.eq(Some(now)))
                 .execute(conn)?;
-                Invalidation::Token(id).send(conn)?;
-                platform_tokens::table
+                let row = platform_tokens::table
                     .find(id)
                     .select(PlatformTokenRow::as_select())
                     .first(conn)
                     .optional()?
-                    .ok_or(Error::NotFound(Resource::Token))
+                    .ok_or(Error::NotFound(Resource::Token))?;
+                Invalidation::Token(id, super::format::stored_hash(&row.token_hash)).send(conn)?;
+                Ok(row)
             })
             .await?;
-        self.store.shared.caches.forget_token(id);
+        self.store
+            .shared
+            .caches
+            .forget_token(id, super::format::stored_hash(&row.token_hash));
         Ok(row.public())
     }
 }

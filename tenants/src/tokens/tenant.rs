@@ -177,12 +177,17 @@ impl Tokens<'_> {
                         &id.to_string(),
                         json!({ "name": row.name }),
                     )?;
-                    Invalidation::Token(id).send(tx.conn)?;
+                    Invalidation::Token(id, super::format::stored_hash(&row.token_hash))
+                        .send(tx.conn)?;
                 }
                 Ok(row)
             })
             .await?;
-        self.scope.store.shared.caches.forget_token(id);
+        self.scope
+            .store
+            .shared
+            .caches
+            .forget_token(id, super::format::stored_hash(&row.token_hash));
         row.public()
     }
 }
