@@ -4,9 +4,10 @@
 #   scripts/schemathesis.sh [sqlite|postgres] [max-examples]
 #
 # Starts the server on a free port with a fresh database (a temporary SQLite
-# file, or a throw-away PostgreSQL database on 127.0.0.1:5432), seeds one
-# tenant, user and group so the generated requests reach real resources, and
-# fails on any server error or any response that breaks the spec.
+# file, or a throw-away PostgreSQL database on the server
+# scripts/test-postgres.sh finds or starts), seeds one tenant, user and group
+# so the generated requests reach real resources, and fails on any server
+# error or any response that breaks the spec.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,9 +22,10 @@ work="$(mktemp -d)"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 token="$("$bin" token generate)"
 db_name=""
+admin_url=""
 cleanup() {
   [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-  [ -n "$db_name" ] && psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $db_name WITH (FORCE)" >/dev/null || true
+  [ -n "$db_name" ] && psql -q "$admin_url" -c "DROP DATABASE IF EXISTS $db_name WITH (FORCE)" >/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -33,8 +35,10 @@ export LATCHKEY_LISTEN="127.0.0.1:$port" LATCHKEY_DATA_DIR="$work" LATCHKEY_BOOT
 export LATCHKEY_RATE_LIMIT_PER_ADDRESS=0 LATCHKEY_RATE_LIMIT_PER_TOKEN=0
 if [ "$backend" = postgres ]; then
   db_name="latchkey_schemathesis_$$"
-  psql -q -h 127.0.0.1 -U postgres -c "CREATE DATABASE $db_name" >/dev/null
-  export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db_name"
+  admin_url="$(scripts/test-postgres.sh url)"
+  psql -q "$admin_url" -c "CREATE DATABASE $db_name" >/dev/null
+  DATABASE_URL="$(LATCHKEY_TEST_POSTGRES_URL="$admin_url" scripts/test-postgres.sh url "$db_name")"
+  export DATABASE_URL
 fi
 "$bin" serve >"$work/server.log" 2>&1 &
 pid=$!

@@ -4,9 +4,10 @@
 #
 #   scripts/scim-tester.sh [sqlite|postgres] [runner options]
 #       Starts target/debug/latchkey on a free port with a fresh database (a
-#       temporary SQLite file, or a throw-away PostgreSQL database on
-#       127.0.0.1:5432), creates tenant `acme` and a SCIM token for it, and
-#       checks http://127.0.0.1:PORT/t/acme/scim/v2.
+#       temporary SQLite file, or a throw-away PostgreSQL database on the
+#       server scripts/test-postgres.sh finds or starts), creates tenant
+#       `acme` and a SCIM token for it, and checks
+#       http://127.0.0.1:PORT/t/acme/scim/v2.
 #   scripts/scim-tester.sh url [runner options]
 #       Checks a server already running: $SCIM_URL (the SCIM base, e.g.
 #       http://127.0.0.1:8080/t/acme/scim/v2) with the bearer token $SCIM_TOKEN.
@@ -56,10 +57,11 @@ trace="target/scim-tester-$backend.trace"
 work="$(mktemp -d)"
 pid=""
 db_name=""
+admin_url=""
 cleanup() {
   if [ -n "$pid" ]; then kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true; fi
   if [ -n "$db_name" ]; then
-    psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $db_name WITH (FORCE)" >/dev/null || true
+    psql -q "$admin_url" -c "DROP DATABASE IF EXISTS $db_name WITH (FORCE)" >/dev/null || true
   fi
   rm -rf "$work"
 }
@@ -98,8 +100,10 @@ case "$backend" in
     export LATCHKEY_RATE_LIMIT_PER_ADDRESS=0 LATCHKEY_RATE_LIMIT_PER_TOKEN=0
     if [ "$backend" = postgres ]; then
       db_name="latchkey_scim_tester_$$"
-      psql -q -h 127.0.0.1 -U postgres -c "CREATE DATABASE $db_name" >/dev/null
-      export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db_name"
+      admin_url="$(scripts/test-postgres.sh url)"
+      psql -q "$admin_url" -c "CREATE DATABASE $db_name" >/dev/null
+      DATABASE_URL="$(LATCHKEY_TEST_POSTGRES_URL="$admin_url" scripts/test-postgres.sh url "$db_name")"
+      export DATABASE_URL
     fi
     "$bin" serve >"$work/server.log" 2>&1 &
     pid=$!

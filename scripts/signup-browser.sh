@@ -34,10 +34,11 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 port="$(free_port)"
 smtp_port="$(free_port)"
 db_name=""
+admin_url=""
 cleanup() {
   [ -n "${pid:-}" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
   [ -n "${smtp_pid:-}" ] && kill "$smtp_pid" 2>/dev/null && wait "$smtp_pid" 2>/dev/null || true
-  [ -n "$db_name" ] && psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $db_name WITH (FORCE)" >/dev/null || true
+  [ -n "$db_name" ] && psql -q "$admin_url" -c "DROP DATABASE IF EXISTS $db_name WITH (FORCE)" >/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -52,8 +53,10 @@ export LATCHKEY_SIGNUP_ENABLED=true LATCHKEY_SMTP_URL="smtp://127.0.0.1:$smtp_po
 export LATCHKEY_MAIL_FROM="Latchkey <no-reply@latchkey.test>"
 if [ "$backend" = postgres ]; then
   db_name="latchkey_browser_$$"
-  psql -q -h 127.0.0.1 -U postgres -c "CREATE DATABASE $db_name" >/dev/null
-  export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db_name"
+  admin_url="$(scripts/test-postgres.sh url)"
+  psql -q "$admin_url" -c "CREATE DATABASE $db_name" >/dev/null
+  DATABASE_URL="$(LATCHKEY_TEST_POSTGRES_URL="$admin_url" scripts/test-postgres.sh url "$db_name")"
+  export DATABASE_URL
 fi
 "$bin" serve >"$work/server.log" 2>&1 &
 pid=$!

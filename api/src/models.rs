@@ -205,6 +205,7 @@ impl From<User> for UserDto {
     }
 }
 
+/// A new user. `kind` defaults to `internal`.
 #[derive(Debug, Clone, Object)]
 #[oai(example)]
 pub struct CreateUser {
@@ -220,7 +221,9 @@ pub struct CreateUser {
     /// Defaults to `true`.
     #[oai(nullable)]
     pub active: Option<bool>,
-    /// Defaults to `internal`.
+    // Its default is told in the object's description: a description here
+    // would make poem-openapi wrap the `UserKind` reference in an `allOf`,
+    // which openapi-python-client cannot read (it then drops `createUser`).
     pub kind: Option<UserKindDto>,
     #[oai(nullable)]
     pub external_id: Option<Text>,

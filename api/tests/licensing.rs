@@ -73,6 +73,27 @@ both_backends! {
         lab.install("hello").await.expect_problem(StatusCode::BAD_REQUEST, "invalid-request");
     }
 
+    async fn a_licence_sent_as_octet_stream_installs_as_the_contract_declares(db: TestDb) {
+        let lab = lab(db).await;
+        let license = lab.license("lic-bin", 5, 365, &[]);
+        let s = lab
+            .install_as("application/octet-stream", license.into_bytes())
+            .await
+            .expect(StatusCode::OK)
+            .body;
+        assert_eq!(s["licenses"][0]["id"], "lic-bin");
+        assert_eq!(s["status"], "valid");
+    }
+
+    async fn a_body_that_is_not_utf8_is_refused_with_a_problem(db: TestDb) {
+        let lab = lab(db).await;
+        let r = lab
+            .install_as("application/octet-stream", vec![0xff, 0xfe, 0x00])
+            .await
+            .expect_problem(StatusCode::BAD_REQUEST, "invalid-request");
+        assert_eq!(r.body["errors"][0]["field"], "license", "{}", r.body);
+    }
+
     async fn a_licence_bound_to_this_installation_installs_and_one_for_another_does_not(db: TestDb) {
         let lab = lab(db).await;
         let here = lab.status().await["installation_id"].as_str().unwrap().to_owned();

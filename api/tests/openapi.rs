@@ -39,6 +39,38 @@ fn every_error_is_documented_as_problem_json() {
     }
 }
 
+/// poem-openapi wraps a described reference in an `allOf` of the reference
+/// and an untyped schema holding the description; openapi-python-client
+/// cannot read that ("Cannot take allOf a non-object") and drops every
+/// operation that uses the schema. Describe such a field in its object instead.
+#[test]
+fn no_schema_is_an_all_of() {
+    let spec: serde_json::Value =
+        serde_json::from_str(&latchkey_api::cli::openapi_document().unwrap()).unwrap();
+    let mut found = Vec::new();
+    all_of_in(&spec, "#", &mut found);
+    assert!(found.is_empty(), "allOf at {found:?}");
+}
+
+fn all_of_in(value: &serde_json::Value, at: &str, out: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if map.contains_key("allOf") {
+                out.push(at.to_owned());
+            }
+            for (key, v) in map {
+                all_of_in(v, &format!("{at}/{key}"), out);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                all_of_in(v, &format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// An optional response field is `null` on the wire (`None` serialises as
 /// `null`) unless it is left out when empty (`skip_serializing_if_is_none`,
 /// which the document cannot show): the contract must say `nullable`, or a

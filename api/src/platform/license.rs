@@ -4,13 +4,13 @@
 use latchkey_tenants::licensing::LicenseState;
 use latchkey_tenants::licensing::status::LicenseStatus;
 use poem_openapi::param::Path;
-use poem_openapi::payload::{Json, PlainText};
+use poem_openapi::payload::{Binary, Json};
 use poem_openapi::{ApiResponse, Object, OpenApi};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::auth::BearerToken;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::tags::ApiTags;
 
@@ -167,7 +167,8 @@ impl LicenseApi {
 
     /// Install a licence
     ///
-    /// The body is the licence text (`text/plain`) as the vendor issued it.
+    /// The body is the licence file as the vendor issued it, sent as is
+    /// (`application/octet-stream`; `text/plain` is accepted as well).
     /// A licence with the same id replaces the installed one; several
     /// licences add their seats up, and the earliest expiry counts. A licence
     /// that does not verify (signature, installation) or has expired is
@@ -176,10 +177,17 @@ impl LicenseApi {
     async fn install(
         &self,
         auth: BearerToken,
-        body: PlainText<String>,
+        // Declared as `application/octet-stream`, not `text/plain`: OpenAPI
+        // generators such as openapi-python-client cannot send a text/plain
+        // body and leave the operation out. `Binary` takes any content type,
+        // so clients that send `text/plain` (the form documented first)
+        // keep working.
+        body: Binary<Vec<u8>>,
     ) -> ApiResult<Json<LicenseStatusDto>> {
         self.state.platform(&auth).await?;
-        self.state.store.install_license(&body.0).await?;
+        let license = std::str::from_utf8(&body.0)
+            .map_err(|_| ApiError::invalid("license", "is not UTF-8 text"))?;
+        self.state.store.install_license(license).await?;
         let status = self.state.store.license_status().await?;
         Ok(Json(status.as_ref().into()))
     }

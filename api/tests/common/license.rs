@@ -70,13 +70,19 @@ impl Lab {
     }
 
     pub async fn install(&self, license: &str) -> Reply {
+        self.install_as("text/plain", license.as_bytes().to_vec())
+            .await
+    }
+
+    /// Installs a body sent with the given `Content-Type`.
+    pub async fn install_as(&self, content_type: &str, body: Vec<u8>) -> Reply {
         let req = self
             .app
             .client
             .put("/api/v1/license")
             .header("Authorization", format!("Bearer {}", self.app.platform))
-            .content_type("text/plain")
-            .body(license.to_owned());
+            .content_type(content_type)
+            .body(body);
         let resp = req.send().await.0;
         let status = resp.status();
         let headers = resp.headers().clone();

@@ -6,8 +6,11 @@
 //! parallel without seeing each other, and each is removed when the `TestDb`
 //! is dropped.
 //!
-//! PostgreSQL is reached at `LATCHKEY_TEST_POSTGRES_URL` (default
-//! [`DEFAULT_POSTGRES_URL`]). A PostgreSQL that cannot be reached is a test
+//! PostgreSQL is reached at `LATCHKEY_TEST_POSTGRES_URL`; without it, at
+//! [`DEFAULT_POSTGRES_URL`] when that server takes the user `postgres`;
+//! otherwise the harness starts a private cluster for the checkout (and
+//! installs Debian's `postgresql` first when it is missing and the tests run
+//! as root): see [`server`]. A PostgreSQL that cannot be had is a test
 //! *failure*, never a skip: the harness panics and says how to fix it.
 //!
 //! ```ignore
@@ -22,6 +25,8 @@
 //! // -> tests `a_store_opens::sqlite` and `a_store_opens::postgres`
 //! ```
 
+pub mod server;
+
 use std::future::Future;
 use std::path::PathBuf;
 
@@ -33,7 +38,8 @@ use crate::db::{Backend, DatabaseUrl};
 use crate::keys::sealing::MasterKey;
 use crate::store::{Store, StoreConfig};
 
-/// The server the PostgreSQL tests use unless `LATCHKEY_TEST_POSTGRES_URL` says otherwise.
+/// The server the PostgreSQL tests use unless `LATCHKEY_TEST_POSTGRES_URL`
+/// says otherwise, when it takes the user `postgres` without a password.
 pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 /// The setting naming the PostgreSQL server (any database on it; the harness
@@ -77,20 +83,23 @@ impl TestDb {
         }
     }
 
-    /// A fresh PostgreSQL database `latchkey_test_<uuid>` on the server named
-    /// by `LATCHKEY_TEST_POSTGRES_URL`.
+    /// A fresh PostgreSQL database `latchkey_test_<uuid>` on the tests'
+    /// server ([`server::admin_url`]).
     ///
     /// # Panics
     ///
-    /// When the server cannot be reached or refuses to create a database: a
+    /// When no server can be had, or it refuses to create a database: a
     /// missing PostgreSQL fails the tests that need it.
     pub fn postgres() -> TestDb {
-        let admin_url =
-            std::env::var(POSTGRES_URL_VAR).unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
+        TestDb::postgres_on(server::admin_url())
+    }
+
+    fn postgres_on(admin_url: &str) -> TestDb {
         assert!(
             admin_url.starts_with("postgres://") || admin_url.starts_with("postgresql://"),
             "{POSTGRES_URL_VAR} must be a postgres:// URL"
         );
+        let admin_url = admin_url.to_owned();
         let name = format!("latchkey_test_{}", Uuid::now_v7().simple());
         let mut admin = connect_admin(&admin_url);
         admin
@@ -255,9 +264,9 @@ fn connect_admin(admin_url: &str) -> PgConnection {
         let e = e.to_string();
         let e = e.trim();
         panic!(
-            "PostgreSQL is required for the PostgreSQL tests and is not reachable \
-             ({e}). Start PostgreSQL 15+ at {DEFAULT_POSTGRES_URL} (trust auth) or set \
-             {POSTGRES_URL_VAR} to a postgres:// URL of a role that may CREATE DATABASE."
+            "PostgreSQL is required for the PostgreSQL tests and {admin_url} is not \
+             reachable ({e}). Unset {POSTGRES_URL_VAR} to let the harness find or start \
+             one, or set it to a postgres:// URL of a role that may CREATE DATABASE."
         )
     })
 }
