@@ -8,8 +8,8 @@ use poem::{Endpoint, EndpointExt, IntoResponse, Route};
 use poem_openapi::OpenApiService;
 
 use crate::admin::{
-    AuditWebhookApi, EntitlementsApi, EventsApi, GroupsApi, KeysApi, ScimLogApi, TokensApi,
-    UsersApi,
+    AuditWebhookApi, EntitlementsApi, EventsApi, GroupsApi, KeysApi, ScimLogApi, SessionsApi,
+    TokensApi, UsersApi,
 };
 use crate::billing::api::BillingApi;
 use crate::fields::FieldLocator;
@@ -49,7 +49,8 @@ pub type Apis = (
     TenantsApi,
     PlatformTokensApi,
     LicenseApi,
-    UsersApi,
+    // Tuples of APIs implement `OpenApi` up to 16: a user and their sessions share one.
+    (UsersApi, SessionsApi),
     GroupsApi,
     TokensApi,
     KeysApi,
@@ -72,7 +73,7 @@ pub fn api_service(state: &AppState) -> OpenApiService<Apis, ()> {
             TenantsApi { state: s() },
             PlatformTokensApi { state: s() },
             LicenseApi { state: s() },
-            UsersApi { state: s() },
+            (UsersApi { state: s() }, SessionsApi { state: s() }),
             GroupsApi { state: s() },
             TokensApi { state: s() },
             KeysApi { state: s() },

@@ -157,6 +157,7 @@ fn not_found_code(resource: Resource) -> &'static str {
         Resource::Token => "token-not-found",
         Resource::SigningKey => "signing-key-not-found",
         Resource::License => "license-not-found",
+        Resource::Session => "session-not-found",
     }
 }
 
@@ -226,6 +227,9 @@ pub fn classify(err: Error) -> Classified {
             Problem::new(StatusCode::PRECONDITION_FAILED, "version-mismatch", detail)
         }
         Error::Unauthenticated(f) => Problem::new(StatusCode::UNAUTHORIZED, auth_code(f), detail),
+        Error::Throttled { .. } => {
+            Problem::new(StatusCode::TOO_MANY_REQUESTS, "sign-in-throttled", detail)
+        }
         Error::InsufficientScope(_) => {
             Problem::new(StatusCode::FORBIDDEN, "insufficient-scope", detail)
         }

@@ -353,6 +353,41 @@ impl From<Member> for MemberDto {
     }
 }
 
+/// A user's browser session, as an admin lists it: never its secret.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "Session")]
+pub struct SessionDto {
+    pub id: Uuid,
+    /// How the user authenticated, as RFC 8176 names it (`pwd`, …).
+    pub amr: Vec<String>,
+    /// When the user authenticated.
+    pub auth_time: OffsetDateTime,
+    /// When the session was last used (recorded at most once a minute).
+    pub last_seen_at: OffsetDateTime,
+    /// When the session ends however it is used.
+    pub expires_at: OffsetDateTime,
+    /// The browser's `User-Agent` at sign-in.
+    #[oai(nullable)]
+    pub user_agent: Option<String>,
+    /// The client's address at sign-in.
+    #[oai(nullable)]
+    pub address: Option<String>,
+}
+
+impl From<latchkey_tenants::signin::SessionSummary> for SessionDto {
+    fn from(s: latchkey_tenants::signin::SessionSummary) -> Self {
+        SessionDto {
+            id: s.id.as_uuid(),
+            amr: s.amr,
+            auth_time: s.auth_time,
+            last_seen_at: s.last_seen_at,
+            expires_at: s.expires_at,
+            user_agent: s.user_agent,
+            address: s.address,
+        }
+    }
+}
+
 /// A token as listed: never its secret.
 #[derive(Debug, Clone, Object)]
 #[oai(rename = "Token")]
@@ -550,4 +585,5 @@ list_type!(UserList, UserDto);
 list_type!(GroupList, GroupDto);
 list_type!(MemberList, MemberDto);
 list_type!(TokenList, TokenDto);
+list_type!(SessionList, SessionDto);
 list_type!(AuditEventList, AuditEventDto);

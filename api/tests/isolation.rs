@@ -53,6 +53,24 @@ fn endpoints() -> Vec<Endpoint> {
             Some(json!({"active": false, "email": null})),
             Some("user-not-found"),
         ),
+        ep(
+            "GET",
+            "/users/{user}/sessions",
+            None,
+            Some("user-not-found"),
+        ),
+        ep(
+            "DELETE",
+            "/users/{user}/sessions/{token}",
+            None,
+            Some("user-not-found"),
+        ),
+        ep(
+            "DELETE",
+            "/users/{user}/sessions",
+            None,
+            Some("user-not-found"),
+        ),
         ep("DELETE", "/users/{user}", None, Some("user-not-found")),
         // groups
         ep("GET", "/groups", None, None),

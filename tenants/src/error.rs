@@ -26,6 +26,11 @@ pub enum Error {
     #[error("{0}")]
     Unauthenticated(AuthFailure),
 
+    /// Too many sign-in attempts for an account or from an address; the
+    /// attempt was not checked. Throttling slows guessing and ends by itself.
+    #[error("too many sign-in attempts; retry in {} s", retry_after.as_secs().max(1))]
+    Throttled { retry_after: std::time::Duration },
+
     #[error("this token lacks the `{0}` scope")]
     InsufficientScope(&'static str),
 
@@ -134,6 +139,7 @@ pub enum Resource {
     Token,
     SigningKey,
     License,
+    Session,
 }
 
 impl fmt::Display for Resource {
@@ -146,6 +152,7 @@ impl fmt::Display for Resource {
             Resource::Token => "token",
             Resource::SigningKey => "signing key",
             Resource::License => "licence",
+            Resource::Session => "session",
         })
     }
 }

@@ -96,6 +96,10 @@ id_type!(
     /// An API token's id (platform, tenant or SCIM).
     TokenId
 );
+id_type!(
+    /// A user's browser session's id.
+    SessionId
+);
 
 // Tenants and tokens are minted with these ids; users and groups are still
 // written through `Id` rows (SCIM resources share one id space there).
@@ -110,5 +114,12 @@ impl TokenId {
     /// A new id (UUIDv7: byte order is creation order).
     pub(crate) fn new() -> Self {
         TokenId(Uuid::now_v7())
+    }
+}
+
+impl SessionId {
+    /// A new id (UUIDv7: byte order is creation order).
+    pub(crate) fn new() -> Self {
+        SessionId(Uuid::now_v7())
     }
 }

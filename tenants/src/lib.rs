@@ -18,6 +18,8 @@ pub mod licensing;
 pub mod page;
 pub mod password;
 pub mod scim;
+mod session_secret;
+pub mod signin;
 pub mod signup;
 pub mod store;
 pub mod tenant;
@@ -29,5 +31,5 @@ mod validate;
 
 pub use db::Id;
 pub use error::{Error, Result};
-pub use ids::{GroupId, TenantId, TokenId, UserId};
+pub use ids::{GroupId, SessionId, TenantId, TokenId, UserId};
 pub use store::{Actor, Store, StoreConfig, TenantScope};

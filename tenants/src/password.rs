@@ -53,6 +53,20 @@ fn decoy_hash() -> &'static String {
     })
 }
 
+/// Whether a stored hash was made with other parameters than [`hash`] uses
+/// now (or another algorithm): a successful sign-in then stores a new one.
+pub fn needs_rehash(stored: &str) -> bool {
+    let Ok(parsed) = PasswordHash::new(stored) else {
+        return true;
+    };
+    let current = Params::new(MEMORY_KIB, ITERATIONS, LANES, None);
+    let made_with = Params::try_from(&parsed);
+    parsed.algorithm != argon2::ARGON2ID_IDENT
+        || parsed.version != Some(Version::V0x13 as u32)
+        || !matches!((made_with, current), (Ok(a), Ok(b)) if a.m_cost() == b.m_cost()
+            && a.t_cost() == b.t_cost() && a.p_cost() == b.p_cost())
+}
+
 /// [`hash`] on a blocking thread: a hash is deliberately slow.
 pub async fn hash_off_thread(password: Option<String>) -> Result<Option<String>> {
     match password {
@@ -72,6 +86,26 @@ mod tests {
     fn a_hash_names_the_parameters_it_was_made_with() {
         let phc = hash("correct horse battery staple").unwrap();
         assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
+    }
+
+    #[test]
+    fn a_hash_made_with_other_parameters_needs_a_new_one() {
+        assert!(!needs_rehash(
+            &hash("correct horse battery staple").unwrap()
+        ));
+        let weaker = Argon2::new(
+            Algorithm::Argon2id,
+            Version::V0x13,
+            Params::new(8 * 1024, 1, 1, None).unwrap(),
+        )
+        .hash_password(
+            b"correct horse battery staple",
+            &SaltString::generate(&mut OsRng),
+        )
+        .unwrap()
+        .to_string();
+        assert!(needs_rehash(&weaker));
+        assert!(needs_rehash("not a PHC string"));
     }
 
     #[test]

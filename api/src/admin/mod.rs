@@ -7,6 +7,7 @@ mod events;
 mod groups;
 mod keys;
 mod scim_log;
+mod sessions;
 mod tokens;
 mod users;
 
@@ -16,6 +17,7 @@ pub use events::EventsApi;
 pub use groups::GroupsApi;
 pub use keys::KeysApi;
 pub use scim_log::ScimLogApi;
+pub use sessions::SessionsApi;
 pub use tokens::TokensApi;
 pub(crate) use tokens::issue as issue_token;
 pub use users::UsersApi;

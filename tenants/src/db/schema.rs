@@ -291,6 +291,34 @@ diesel::table! {
 diesel::allow_tables_to_appear_in_same_query!(tenant_admins, console_sessions);
 
 diesel::table! {
+    user_sessions (tenant_id, id) {
+        tenant_id -> Binary,
+        id -> Binary,
+        user_id -> Binary,
+        token_hash -> Binary,
+        amr -> Text,
+        auth_time -> Timestamp,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        expires_at -> Timestamp,
+        user_agent -> Nullable<Text>,
+        address -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    sign_in_throttles (tenant_id, key) {
+        tenant_id -> Binary,
+        key -> Text,
+        attempts -> Integer,
+        window_ends_at -> Timestamp,
+    }
+}
+
+diesel::allow_tables_to_appear_in_same_query!(user_sessions, users);
+diesel::allow_tables_to_appear_in_same_query!(user_sessions, user_profiles);
+
+diesel::table! {
     job_runs (name) {
         name -> Text,
         next_run_at -> Timestamp,

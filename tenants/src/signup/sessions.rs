@@ -2,12 +2,8 @@
 
 use std::time::Duration;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use diesel::prelude::*;
-use rand::RngCore;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use super::{ConsoleSession, OpenedSession, Signups, password};
 use crate::audit::AuditEvent;
@@ -16,6 +12,7 @@ use crate::db::schema::{audit_events, console_sessions, tenant_admins};
 use crate::db::{Id, TxMode};
 use crate::error::{AuthFailure, Error, Resource, Result};
 use crate::ids::TenantId;
+use crate::session_secret;
 use crate::store::Actor;
 use crate::tenant::Tenant;
 
@@ -23,7 +20,6 @@ use crate::tenant::Tenant;
 type AdminRow = (Id, String, String, Option<time::PrimitiveDateTime>);
 
 const SESSION_PREFIX: &str = "lkc_";
-const SESSION_SECRET_LEN: usize = 32;
 
 impl Signups<'_> {
     /// Signs a console admin in with the organization's slug, email and
@@ -223,28 +219,13 @@ impl Signups<'_> {
 }
 
 fn hash(secret: &str) -> [u8; 32] {
-    Sha256::digest(secret.as_bytes()).into()
+    session_secret::hash(secret)
 }
 
-/// `lkc_` + base64url(tenant id ‖ 32 random bytes), like tenant tokens: the
-/// tenant is known before any of its rows is read.
 fn mint_session(tenant: TenantId) -> String {
-    let mut raw = Vec::with_capacity(16 + SESSION_SECRET_LEN);
-    raw.extend_from_slice(tenant.0.as_bytes());
-    let mut secret = [0u8; SESSION_SECRET_LEN];
-    rand::rngs::OsRng.fill_bytes(&mut secret);
-    raw.extend_from_slice(&secret);
-    format!("{SESSION_PREFIX}{}", URL_SAFE_NO_PAD.encode(raw))
+    session_secret::mint(SESSION_PREFIX, tenant)
 }
 
 fn session_tenant(secret: &str) -> Option<TenantId> {
-    let body = secret.strip_prefix(SESSION_PREFIX)?;
-    if body.len() > 128 {
-        return None;
-    }
-    let raw = URL_SAFE_NO_PAD.decode(body).ok()?;
-    if raw.len() != 16 + SESSION_SECRET_LEN {
-        return None;
-    }
-    Id::from_bytes(&raw[..16]).map(TenantId::from)
+    session_secret::tenant_of(SESSION_PREFIX, secret)
 }

@@ -355,6 +355,16 @@ fn delete_rows(conn: &mut DbConnection, id: TenantId) -> Result<usize> {
     n += diesel::delete(group_subgroups::table.filter(group_subgroups::tenant_id.eq(id)))
         .execute(conn)?;
     n += diesel::delete(groups::table.filter(groups::tenant_id.eq(id))).execute(conn)?;
+    n += diesel::delete(
+        crate::db::schema::user_sessions::table
+            .filter(crate::db::schema::user_sessions::tenant_id.eq(id)),
+    )
+    .execute(conn)?;
+    n += diesel::delete(
+        crate::db::schema::sign_in_throttles::table
+            .filter(crate::db::schema::sign_in_throttles::tenant_id.eq(id)),
+    )
+    .execute(conn)?;
     n += diesel::delete(user_values::table.filter(user_values::tenant_id.eq(id))).execute(conn)?;
     n += diesel::delete(user_profiles::table.filter(user_profiles::tenant_id.eq(id)))
         .execute(conn)?;

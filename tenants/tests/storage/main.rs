@@ -17,6 +17,7 @@ mod nodes;
 mod owner_paths;
 mod postgres;
 mod scim;
+mod sign_in;
 mod signups;
 mod tenants;
 mod tokens;

@@ -1,0 +1,2 @@
+DROP TABLE sign_in_throttles;
+DROP TABLE user_sessions;
