@@ -195,8 +195,11 @@ pub fn endpoint(state: AppState, limits: HttpLimits) -> impl Endpoint {
     let spec = api.spec_endpoint();
     let docs = api.swagger_ui();
     let store = state.store.clone();
-    Route::new()
+    let sign_in = crate::signin::Pages::new(state.clone(), limits.rate.proxies.clone());
+    let route = Route::new()
         .nest("/signup", crate::pages::routes(state.clone()))
+        .at("/assets/latchkey.css", crate::pages::stylesheet());
+    crate::signin::mount(route, sign_in)
         .at(
             crate::billing::webhook::PATH,
             poem::post(crate::billing::webhook::receive).data(state.clone()),

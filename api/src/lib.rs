@@ -27,6 +27,7 @@ pub mod platform;
 pub mod ratelimit;
 pub mod request_id;
 pub mod scim;
+pub mod signin;
 pub mod signup;
 pub mod state;
 pub mod tags;

@@ -33,7 +33,7 @@ pub fn routes(state: AppState) -> impl IntoEndpoint {
 }
 
 /// Names the page in logs, traces and metrics as operations are named.
-fn named(
+pub(crate) fn named(
     route: &'static str,
 ) -> impl Fn(Response) -> std::future::Ready<Response> + Clone + Send + Sync {
     move |mut resp: Response| {
@@ -65,7 +65,8 @@ struct MessagePage<'a> {
     message: &'a str,
 }
 
-fn html(status: StatusCode, body: Result<String, askama::Error>) -> Response {
+/// A page: its status, body and the headers every page carries.
+pub(crate) fn html(status: StatusCode, body: Result<String, askama::Error>) -> Response {
     match body {
         Ok(body) => Response::builder()
             .status(status)
@@ -119,6 +120,15 @@ fn css(state: Data<&AppState>) -> Response {
         Ok(_) => asset("text/css; charset=utf-8", CSS),
         Err(r) => r,
     }
+}
+
+/// The stylesheet of every page (signup's and the tenants' sign-in pages),
+/// served whether or not signup is on.
+pub(crate) fn stylesheet() -> impl poem::Endpoint<Output = Response> {
+    get(poem::endpoint::make_sync(|_| {
+        asset("text/css; charset=utf-8", CSS)
+    }))
+    .map(named("stylesheet"))
 }
 
 #[handler]
