@@ -37,6 +37,7 @@ const GUIDES: &[&str] = &[
     "docs/scim.md",
     "docs/tenancy-and-keys.md",
     "docs/configuration.md",
+    "docs/sign-in.md",
 ];
 
 /// The marker of a block that does not run in CI.
