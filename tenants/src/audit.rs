@@ -131,6 +131,34 @@ impl TenantTx<'_> {
             .execute(self.conn)?;
         Ok(())
     }
+
+    /// [`Self::audit`] for what a signed-in user did themselves (`user:<id>`),
+    /// whoever the scope's actor is (a sign-in page acts anonymously until
+    /// it knows the user).
+    pub(crate) fn audit_by_user(
+        &mut self,
+        user: crate::ids::UserId,
+        action: &str,
+        detail: serde_json::Value,
+    ) -> Result<()> {
+        let actor = Actor {
+            id: format!("user:{user}"),
+            request_id: self.actor.request_id.clone(),
+        };
+        let event = AuditEvent::row(
+            self.tenant,
+            self.now,
+            &actor,
+            action,
+            "user",
+            &user.to_string(),
+            &detail,
+        );
+        diesel::insert_into(audit_events::table)
+            .values(&event)
+            .execute(self.conn)?;
+        Ok(())
+    }
 }
 
 impl TenantScope {

@@ -450,6 +450,12 @@ async fn sign_out_everywhere(
     let Some((_, session)) = pages.session(&scope, req).await else {
         return Redirect::see_other(format!("/t/{slug}/login")).into_response();
     };
+    // The user acts on their own sessions: the audit log names them.
+    let actor = Actor {
+        id: format!("user:{}", session.user_id),
+        request_id: current_request_id().unwrap_or_default(),
+    };
+    let scope = pages.state.store.tenant(scope.tenant().clone(), actor);
     if let Err(e) = scope.sessions().end_all(session.user_id).await {
         return pages.failure(Some(scope.tenant()), e);
     }

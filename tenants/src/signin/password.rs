@@ -155,10 +155,9 @@ impl SignIn<'_> {
                 }
                 let methods = [Method::Password];
                 let opened = sessions::open(tx, (user, user_name), &methods, &client, lifetimes)?;
-                tx.audit(
+                tx.audit_by_user(
+                    user,
                     "user.sign_in",
-                    "user",
-                    &user.to_string(),
                     json!({
                         "session": opened.session.id.to_string(),
                         "amr": opened.session.amr,

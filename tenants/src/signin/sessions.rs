@@ -222,12 +222,7 @@ impl Sessions<'_> {
                 .get_result(tx.conn)
                 .optional()?;
                 if let Some((id, user)) = ended {
-                    tx.audit(
-                        "user.sign_out",
-                        "user",
-                        &user.to_string(),
-                        json!({ "session": id.to_string() }),
-                    )?;
+                    tx.audit_by_user(user, "user.sign_out", json!({ "session": id.to_string() }))?;
                 }
                 Ok(())
             })

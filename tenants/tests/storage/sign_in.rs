@@ -89,6 +89,21 @@ both_backends! {
         assert!(audit_actions(&scope).await.contains(&"user.sign_in".to_owned()));
     }
 
+    async fn a_sign_in_and_a_sign_out_are_audited_as_the_users_own(db: TestDb) {
+        let store = db.store().await;
+        let scope = new_tenant(&store, "acme").await;
+        let id = ada(&scope).await;
+        let secret = sign_in(&scope, "ada", PASSWORD).await.unwrap();
+        scope.sessions().sign_out(&secret).await.unwrap();
+        let events = scope.audit().list(AuditQuery::default(), PageRequest::first(10)).await.unwrap().items;
+        let by_user: Vec<_> = events
+            .iter()
+            .filter(|e| e.actor == format!("user:{id}"))
+            .map(|e| (e.action.as_str(), e.target_id.clone()))
+            .collect();
+        assert_eq!(by_user, [("user.sign_out", id.to_string()), ("user.sign_in", id.to_string())]);
+    }
+
     async fn every_refusal_is_the_same_error_and_the_audit_log_says_why(db: TestDb) {
         let store = db.store().await;
         let scope = new_tenant(&store, "acme").await;
