@@ -158,6 +158,7 @@ fn not_found_code(resource: Resource) -> &'static str {
         Resource::SigningKey => "signing-key-not-found",
         Resource::License => "license-not-found",
         Resource::Session => "session-not-found",
+        Resource::Factor => "factor-not-found",
     }
 }
 
@@ -169,6 +170,7 @@ fn auth_code(failure: AuthFailure) -> &'static str {
         AuthFailure::Revoked => "token-revoked",
         AuthFailure::Credentials => "credentials-invalid",
         AuthFailure::Session => "session-invalid",
+        AuthFailure::Code => "code-invalid",
     }
 }
 

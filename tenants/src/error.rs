@@ -140,6 +140,7 @@ pub enum Resource {
     SigningKey,
     License,
     Session,
+    Factor,
 }
 
 impl fmt::Display for Resource {
@@ -153,6 +154,7 @@ impl fmt::Display for Resource {
             Resource::SigningKey => "signing key",
             Resource::License => "licence",
             Resource::Session => "session",
+            Resource::Factor => "factor",
         })
     }
 }
@@ -169,6 +171,8 @@ pub enum AuthFailure {
     Credentials,
     /// No console session, or one that has expired or was signed out.
     Session,
+    /// A second factor's code that is wrong, or was used already.
+    Code,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,6 +206,7 @@ impl fmt::Display for AuthFailure {
             AuthFailure::Session => {
                 "you are not signed in, or your session has ended; sign in again"
             }
+            AuthFailure::Code => "the code is not right, or it was used already",
         })
     }
 }

@@ -100,6 +100,10 @@ id_type!(
     /// A user's browser session's id.
     SessionId
 );
+id_type!(
+    /// The id of a second factor a user enrolled.
+    FactorId
+);
 
 // Tenants and tokens are minted with these ids; users and groups are still
 // written through `Id` rows (SCIM resources share one id space there).
@@ -121,5 +125,12 @@ impl SessionId {
     /// A new id (UUIDv7: byte order is creation order).
     pub(crate) fn new() -> Self {
         SessionId(Uuid::now_v7())
+    }
+}
+
+impl FactorId {
+    /// A new id (UUIDv7: byte order is creation order).
+    pub(crate) fn new() -> Self {
+        FactorId(Uuid::now_v7())
     }
 }

@@ -31,5 +31,5 @@ mod validate;
 
 pub use db::Id;
 pub use error::{Error, Result};
-pub use ids::{GroupId, SessionId, TenantId, TokenId, UserId};
+pub use ids::{FactorId, GroupId, SessionId, TenantId, TokenId, UserId};
 pub use store::{Actor, Store, StoreConfig, TenantScope};

@@ -315,6 +315,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    user_factors (tenant_id, id) {
+        tenant_id -> Binary,
+        id -> Binary,
+        user_id -> Binary,
+        kind -> Text,
+        name -> Text,
+        secret_sealed -> Binary,
+        last_used_step -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        confirmed_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(user_sessions, users);
 diesel::allow_tables_to_appear_in_same_query!(user_sessions, user_profiles);
 

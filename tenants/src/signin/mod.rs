@@ -12,11 +12,13 @@
 mod password;
 mod sessions;
 mod throttle;
+mod totp;
 
 use std::net::IpAddr;
 use std::time::Duration;
 
 pub use sessions::{OpenedSession, Session, SessionSummary};
+pub use totp::TotpEnrolment;
 
 use crate::store::TenantScope;
 
@@ -72,6 +74,11 @@ pub struct Sessions<'a> {
     scope: &'a TenantScope,
 }
 
+/// The second factors of one tenant's users.
+pub struct Factors<'a> {
+    scope: &'a TenantScope,
+}
+
 impl TenantScope {
     pub fn sign_in(&self) -> SignIn<'_> {
         SignIn { scope: self }
@@ -79,5 +86,9 @@ impl TenantScope {
 
     pub fn sessions(&self) -> Sessions<'_> {
         Sessions { scope: self }
+    }
+
+    pub fn factors(&self) -> Factors<'_> {
+        Factors { scope: self }
     }
 }

@@ -304,6 +304,21 @@ impl Sessions<'_> {
     }
 }
 
+/// The user name of a user of this tenant, or `user-not-found`.
+pub(super) async fn user_name(scope: &crate::store::TenantScope, user: UserId) -> Result<String> {
+    scope
+        .read(move |tx| {
+            users::table
+                .filter(users::tenant_id.eq(tx.tenant))
+                .filter(users::id.eq(user))
+                .select(users::user_name)
+                .first(tx.conn)
+                .optional()?
+                .ok_or(Error::NotFound(Resource::User))
+        })
+        .await
+}
+
 /// A user of this tenant, or `user-not-found` (another tenant's users
 /// included).
 fn ensure_user(tx: &mut TenantTx<'_>, user: UserId) -> Result<()> {

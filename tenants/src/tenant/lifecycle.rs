@@ -356,6 +356,11 @@ fn delete_rows(conn: &mut DbConnection, id: TenantId) -> Result<usize> {
         .execute(conn)?;
     n += diesel::delete(groups::table.filter(groups::tenant_id.eq(id))).execute(conn)?;
     n += diesel::delete(
+        crate::db::schema::user_factors::table
+            .filter(crate::db::schema::user_factors::tenant_id.eq(id)),
+    )
+    .execute(conn)?;
+    n += diesel::delete(
         crate::db::schema::user_sessions::table
             .filter(crate::db::schema::user_sessions::tenant_id.eq(id)),
     )

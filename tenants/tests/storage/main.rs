@@ -21,3 +21,4 @@ mod sign_in;
 mod signups;
 mod tenants;
 mod tokens;
+mod totp;

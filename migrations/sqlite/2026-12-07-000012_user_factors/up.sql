@@ -1,0 +1,25 @@
+-- The second factors users enrol (TOTP for now): one row per factor.
+CREATE TABLE user_factors (
+    tenant_id BLOB NOT NULL,
+    id BLOB NOT NULL,
+    user_id BLOB NOT NULL,
+    -- `totp`.
+    kind TEXT NOT NULL,
+    -- What the user calls it ("Phone").
+    name TEXT NOT NULL,
+    -- The TOTP secret, sealed with the tenant's data key and bound to this
+    -- row: copied to another row or tenant, it does not open.
+    secret_sealed BLOB NOT NULL,
+    -- The last TOTP time step accepted: each code signs in once.
+    last_used_step BIGINT,
+    created_at TIMESTAMP NOT NULL,
+    -- Null until the user proved it with a first code: until then it
+    -- signs nobody in.
+    confirmed_at TIMESTAMP,
+    last_used_at TIMESTAMP,
+    PRIMARY KEY (tenant_id, id),
+    FOREIGN KEY (tenant_id, user_id) REFERENCES users (tenant_id, id) ON DELETE CASCADE
+);
+CREATE INDEX user_factors_by_user ON user_factors (tenant_id, user_id);
+
+
