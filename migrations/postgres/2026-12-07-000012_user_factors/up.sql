@@ -29,3 +29,7 @@ ALTER TABLE user_factors FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON user_factors
     USING (tenant_id = decode(current_setting('latchkey.tenant_id', true), 'hex'))
     WITH CHECK (tenant_id = decode(current_setting('latchkey.tenant_id', true), 'hex'));
+
+-- A session opened by a password whose user has a second factor: it signs
+-- nothing in until the second factor is proved, which replaces it.
+ALTER TABLE user_sessions ADD COLUMN second_factor_due BOOLEAN NOT NULL DEFAULT FALSE;

@@ -23,3 +23,7 @@ CREATE TABLE user_factors (
 CREATE INDEX user_factors_by_user ON user_factors (tenant_id, user_id);
 
 
+
+-- A session opened by a password whose user has a second factor: it signs
+-- nothing in until the second factor is proved, which replaces it.
+ALTER TABLE user_sessions ADD COLUMN second_factor_due BOOLEAN NOT NULL DEFAULT FALSE;

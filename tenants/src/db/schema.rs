@@ -303,6 +303,7 @@ diesel::table! {
         expires_at -> Timestamp,
         user_agent -> Nullable<Text>,
         address -> Nullable<Text>,
+        second_factor_due -> Bool,
     }
 }
 

@@ -10,6 +10,7 @@
 //! accounts exist; the audit log records the real reason.
 
 mod password;
+mod second_factor;
 mod sessions;
 mod throttle;
 mod totp;
@@ -26,12 +27,15 @@ use crate::store::TenantScope;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
     Password,
+    /// A one-time code (TOTP).
+    OneTimeCode,
 }
 
 impl Method {
     pub fn amr(&self) -> &'static str {
         match self {
             Method::Password => "pwd",
+            Method::OneTimeCode => "otp",
         }
     }
 }

@@ -153,6 +153,10 @@ impl SignIn<'_> {
                         .set(user_profiles::password_hash.eq(Some(phc)))
                         .execute(tx.conn)?;
                 }
+                if has_second_factor(tx, user)? {
+                    // The sign-in event comes with the second factor.
+                    return sessions::open_awaiting_second_factor(tx, (user, user_name), &client);
+                }
                 let methods = [Method::Password];
                 let opened = sessions::open(tx, (user, user_name), &methods, &client, lifetimes)?;
                 tx.audit_by_user(
@@ -182,6 +186,19 @@ impl SignIn<'_> {
             })
             .await
     }
+}
+
+/// Whether the user has a confirmed second factor to prove.
+fn has_second_factor(tx: &mut crate::store::TenantTx<'_>, user: UserId) -> Result<bool> {
+    use crate::db::schema::user_factors;
+    let found: Option<crate::ids::FactorId> = user_factors::table
+        .filter(user_factors::tenant_id.eq(tx.tenant))
+        .filter(user_factors::user_id.eq(user))
+        .filter(user_factors::confirmed_at.is_not_null())
+        .select(user_factors::id)
+        .first(tx.conn)
+        .optional()?;
+    Ok(found.is_some())
 }
 
 /// [`password::verify`] on a blocking thread: a hash is deliberately slow.

@@ -18,6 +18,9 @@ use crate::store::TenantTx;
 /// The prefix of a user session's cookie value.
 const PREFIX: &str = "lku_";
 
+/// How long a password sign-in waits for its second factor.
+pub(super) const SECOND_FACTOR_WITHIN: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// A session's use is written back at most this often: checking a session
 /// must not cost a write per request.
 const TOUCH_EVERY: time::Duration = time::Duration::MINUTE;
@@ -42,7 +45,22 @@ pub struct Session {
 /// seen again.
 pub struct OpenedSession {
     pub secret: String,
+    /// The user has a second factor to prove: the session opens no page
+    /// until [`super::SignIn::with_totp`] replaces it.
+    pub second_factor_due: bool,
     pub session: Session,
+}
+
+/// Never the secret: a session printed in a log or a failed test names it
+/// by its id.
+impl std::fmt::Debug for OpenedSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenedSession")
+            .field("secret", &"[redacted]")
+            .field("second_factor_due", &self.second_factor_due)
+            .field("session", &self.session)
+            .finish()
+    }
 }
 
 /// A session in a list (the account page, the admin API).
@@ -99,6 +117,31 @@ pub(super) fn open(
     client: &Client,
     lifetimes: Lifetimes,
 ) -> Result<OpenedSession> {
+    open_as(tx, user, methods, client, lifetimes, false)
+}
+
+/// Opens the session a password opens for a user with a second factor: it
+/// lasts [`SECOND_FACTOR_WITHIN`] and opens no page.
+pub(super) fn open_awaiting_second_factor(
+    tx: &mut TenantTx<'_>,
+    user: (UserId, String),
+    client: &Client,
+) -> Result<OpenedSession> {
+    let lifetimes = Lifetimes {
+        idle: SECOND_FACTOR_WITHIN,
+        max: SECOND_FACTOR_WITHIN,
+    };
+    open_as(tx, user, &[Method::Password], client, lifetimes, true)
+}
+
+fn open_as(
+    tx: &mut TenantTx<'_>,
+    user: (UserId, String),
+    methods: &[Method],
+    client: &Client,
+    lifetimes: Lifetimes,
+    second_factor_due: bool,
+) -> Result<OpenedSession> {
     let (user_id, user_name) = user;
     let now = tx.now;
     let expires_at = now + lifetimes.max;
@@ -130,10 +173,12 @@ pub(super) fn open(
             user_sessions::expires_at.eq(to_db(expires_at)),
             user_sessions::user_agent.eq(user_agent),
             user_sessions::address.eq(client.address.map(|a| a.to_string())),
+            user_sessions::second_factor_due.eq(second_factor_due),
         ))
         .execute(tx.conn)?;
     Ok(OpenedSession {
         secret,
+        second_factor_due,
         session: Session {
             id,
             user_id,
@@ -150,6 +195,20 @@ impl Sessions<'_> {
     /// The session a cookie names, if it is this tenant's, current, and its
     /// user still an active user of the directory; its use is recorded.
     pub async fn current(&self, secret: &str, lifetimes: Lifetimes) -> Result<Session> {
+        self.find(secret, false, lifetimes).await
+    }
+
+    /// The session a password opened that waits for its second factor (see
+    /// [`super::SignIn::with_totp`]); it opens no page.
+    pub async fn awaiting_second_factor(&self, secret: &str) -> Result<Session> {
+        let lifetimes = Lifetimes {
+            idle: SECOND_FACTOR_WITHIN,
+            max: SECOND_FACTOR_WITHIN,
+        };
+        self.find(secret, true, lifetimes).await
+    }
+
+    async fn find(&self, secret: &str, due: bool, lifetimes: Lifetimes) -> Result<Session> {
         let refused = || Error::Unauthenticated(AuthFailure::Session);
         if session_secret::tenant_of(PREFIX, secret) != Some(self.scope.tenant.id) {
             return Err(refused());
@@ -168,6 +227,7 @@ impl Sessions<'_> {
                     )
                     .filter(user_sessions::tenant_id.eq(tx.tenant))
                     .filter(user_sessions::token_hash.eq(&digest))
+                    .filter(user_sessions::second_factor_due.eq(due))
                     .filter(users::active.eq(true))
                     .select((SessionRow::as_select(), users::id, users::user_name))
                     .first::<(SessionRow, UserId, String)>(tx.conn)
@@ -238,6 +298,7 @@ impl Sessions<'_> {
                 let mut q = user_sessions::table
                     .filter(user_sessions::tenant_id.eq(tx.tenant))
                     .filter(user_sessions::user_id.eq(user))
+                    .filter(user_sessions::second_factor_due.eq(false))
                     .filter(user_sessions::expires_at.gt(tx.now_db()))
                     .select(SessionRow::as_select())
                     .order(user_sessions::id)

@@ -173,3 +173,114 @@ both_backends! {
         );
     }
 }
+
+const PASSWORD: &str = "violet-harbour-tangent-42";
+
+/// Gives `s.user` the password `PASSWORD`, through SCIM as an HR system would.
+async fn with_password(s: &Setup) {
+    use latchkey_tenants::scim::{Projection, ResourceKind};
+    let projection =
+        Projection::from_query(ResourceKind::User.resource_type(), None, None).unwrap();
+    let body = serde_json::json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": "ada",
+        "password": PASSWORD,
+    });
+    s.scope
+        .scim("http://test/t/x/scim/v2".into())
+        .replace(
+            ResourceKind::User,
+            Id::from(s.user.as_uuid()),
+            &body,
+            None,
+            &projection,
+        )
+        .await
+        .unwrap();
+}
+
+async fn password_step(s: &Setup) -> latchkey_tenants::signin::OpenedSession {
+    s.scope
+        .sign_in()
+        .with_password("ada", PASSWORD, &Client::default(), Lifetimes::default())
+        .await
+        .unwrap()
+}
+
+use latchkey_tenants::signin::{Client, Lifetimes};
+
+both_backends! {
+    async fn with_a_second_factor_a_password_alone_opens_no_page(db: TestDb) {
+        let s = setup(&db).await;
+        with_password(&s).await;
+        enrolled(&s).await;
+        let half = password_step(&s).await;
+        assert!(half.second_factor_due);
+        assert_err!(
+            s.scope.sessions().current(&half.secret, Lifetimes::default()).await,
+            Error::Unauthenticated(AuthFailure::Session)
+        );
+        assert!(!audit_actions(&s.scope).await.contains(&"user.sign_in".to_owned()));
+    }
+
+    async fn the_code_replaces_the_half_signed_in_session_with_a_full_one(db: TestDb) {
+        let s = setup(&db).await;
+        with_password(&s).await;
+        let (_, enrolment) = enrolled(&s).await;
+        let half = password_step(&s).await;
+        s.clock.advance(time::Duration::seconds(30));
+        let now = code(&enrolment, s.clock.now());
+        let full = s.scope.sign_in().with_totp(&half.secret, &now, &Client::default(), Lifetimes::default()).await.unwrap();
+        assert!(!full.second_factor_due);
+        assert_ne!(full.secret, half.secret);
+        let session = s.scope.sessions().current(&full.secret, Lifetimes::default()).await.unwrap();
+        assert_eq!(session.amr, ["pwd", "otp"]);
+        assert_err!(
+            s.scope.sessions().awaiting_second_factor(&half.secret).await,
+            Error::Unauthenticated(AuthFailure::Session)
+        );
+    }
+
+    async fn a_wrong_code_is_refused_and_audited_and_the_half_session_waits(db: TestDb) {
+        let s = setup(&db).await;
+        with_password(&s).await;
+        let (_, enrolment) = enrolled(&s).await;
+        let half = password_step(&s).await;
+        s.clock.advance(time::Duration::seconds(30));
+        let wrong = code(&enrolment, s.clock.now() + time::Duration::minutes(10));
+        assert_err!(
+            s.scope.sign_in().with_totp(&half.secret, &wrong, &Client::default(), Lifetimes::default()).await,
+            Error::Unauthenticated(AuthFailure::Code)
+        );
+        assert!(audit_actions(&s.scope).await.contains(&"user.sign_in_failed".to_owned()));
+        let right = code(&enrolment, s.clock.now());
+        s.scope.sign_in().with_totp(&half.secret, &right, &Client::default(), Lifetimes::default()).await.unwrap();
+    }
+
+    async fn a_half_signed_in_session_ends_after_five_minutes(db: TestDb) {
+        let s = setup(&db).await;
+        with_password(&s).await;
+        let (_, enrolment) = enrolled(&s).await;
+        let half = password_step(&s).await;
+        s.clock.advance(time::Duration::minutes(5));
+        let now = code(&enrolment, s.clock.now());
+        assert_err!(
+            s.scope.sign_in().with_totp(&half.secret, &now, &Client::default(), Lifetimes::default()).await,
+            Error::Unauthenticated(AuthFailure::Session)
+        );
+    }
+
+    async fn a_full_session_cannot_be_proved_again(db: TestDb) {
+        let s = setup(&db).await;
+        with_password(&s).await;
+        let full = password_step(&s).await;
+        assert!(!full.second_factor_due, "no factor yet");
+        let (_, enrolment) = enrolled(&s).await;
+        s.clock.advance(time::Duration::seconds(30));
+        let now = code(&enrolment, s.clock.now());
+        assert_err!(
+            s.scope.sign_in().with_totp(&full.secret, &now, &Client::default(), Lifetimes::default()).await,
+            Error::Unauthenticated(AuthFailure::Session)
+        );
+    }
+}
