@@ -675,4 +675,44 @@ both_backends! {
             .count();
         assert_eq!(sets, 2, "{events}");
     }
+
+    async fn a_user_created_with_a_password_reads_over_scim_as_active(db: TestDb) {
+        let (app, slug, token) = setup(db).await;
+        let ada = app
+            .post(&users(&slug), &token, json!({"user_name": "ada", "password": PASSWORD}))
+            .await
+            .expect(StatusCode::CREATED)
+            .body;
+        let scim = app.scim_token(&slug).await;
+        let path = format!("/Users/{}", ada["id"].as_str().unwrap());
+        let got = app.scim("GET", &slug, &path, &scim, None).await.expect(StatusCode::OK).body;
+        assert_eq!(got["active"], true, "{got}");
+        assert!(got.get("password").is_none(), "{got}");
+    }
+
+    async fn a_password_change_keeps_what_scim_stored_about_the_user(db: TestDb) {
+        let (app, slug, token) = setup(db).await;
+        let scim = app.scim_token(&slug).await;
+        let ada = app
+            .scim(
+                "POST",
+                &slug,
+                "/Users",
+                &scim,
+                Some(json!({
+                    "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                    "userName": "ada", "nickName": "Countess", "password": PASSWORD,
+                })),
+            )
+            .await
+            .expect(StatusCode::CREATED)
+            .body;
+        app.patch(&user(&slug, &ada["id"]), &token, json!({"password": NEW_PASSWORD}))
+            .await
+            .expect(StatusCode::OK);
+        let path = format!("/Users/{}", ada["id"].as_str().unwrap());
+        let got = app.scim("GET", &slug, &path, &scim, None).await.expect(StatusCode::OK).body;
+        assert_eq!(got["nickName"], "Countess", "{got}");
+        assert!(signs_in(&app, &slug, "ada", NEW_PASSWORD).await);
+    }
 }
