@@ -206,7 +206,8 @@ impl From<User> for UserDto {
 }
 
 /// A new user. `kind` defaults to `internal`.
-#[derive(Debug, Clone, Object)]
+// No `Debug`: it would print the password.
+#[derive(Clone, Object)]
 #[oai(example)]
 pub struct CreateUser {
     pub user_name: Text,
@@ -227,6 +228,11 @@ pub struct CreateUser {
     pub kind: Option<UserKindDto>,
     #[oai(nullable)]
     pub external_id: Option<Text>,
+    /// A password the user signs in with; never returned. At least 12
+    /// characters, not a common password, and not containing the user name,
+    /// the email address, or the tenant's slug or name. Stored only hashed.
+    #[oai(write_only)]
+    pub password: Option<Text>,
 }
 
 impl poem_openapi::types::Example for CreateUser {
@@ -240,6 +246,7 @@ impl poem_openapi::types::Example for CreateUser {
             active: None,
             kind: None,
             external_id: None,
+            password: None,
         }
     }
 }
@@ -248,7 +255,8 @@ impl poem_openapi::types::Example for CreateUser {
 // into the default (`Undefined`) for a field with a default, which would make
 // `null` a no-op instead of clearing the field.
 /// A partial update: absent fields stay as they are, `null` clears a field.
-#[derive(Debug, Clone, Object)]
+// No `Debug`: it would print the password.
+#[derive(Clone, Object)]
 #[oai(example)]
 pub struct UpdateUser {
     pub user_name: MaybeUndefined<Text>,
@@ -264,6 +272,10 @@ pub struct UpdateUser {
     pub external_id: MaybeUndefined<Text>,
     pub active: MaybeUndefined<bool>,
     pub kind: MaybeUndefined<UserKindDto>,
+    /// A new password, under the same rules as on create; never returned.
+    /// `null` removes the password: the user can no longer sign in with one.
+    #[oai(nullable, write_only)]
+    pub password: MaybeUndefined<Text>,
 }
 
 impl poem_openapi::types::Example for UpdateUser {
@@ -277,6 +289,7 @@ impl poem_openapi::types::Example for UpdateUser {
             external_id: MaybeUndefined::Undefined,
             active: MaybeUndefined::Value(false),
             kind: MaybeUndefined::Undefined,
+            password: MaybeUndefined::Undefined,
         }
     }
 }

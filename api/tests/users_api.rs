@@ -3,9 +3,14 @@
 mod common;
 use common::*;
 
+use latchkey_tenants::Actor;
+use latchkey_tenants::signin::{Client, Lifetimes};
 use poem::http::StatusCode;
 use serde_json::{Value, json};
 use testing::TestDb;
+
+const PASSWORD: &str = "violet-harbour-tangent-42";
+const NEW_PASSWORD: &str = "quiet-lantern-meridian-77";
 
 /// A tenant `acme` with an admin token.
 async fn setup(db: TestDb) -> (TestApp, String, String) {
@@ -50,6 +55,17 @@ async fn raw(app: &TestApp, method: &str, path: &str, token: &str, body: &str) -
         headers,
         body,
     }
+}
+
+/// Whether `login` signs in with `password`, as the sign-in page does.
+async fn signs_in(app: &TestApp, slug: &str, login: &str, password: &str) -> bool {
+    let tenant = app.store.tenants().get(slug).await.unwrap();
+    app.store
+        .tenant(tenant, Actor::cli())
+        .sign_in()
+        .with_password(login, password, &Client::default(), Lifetimes::default())
+        .await
+        .is_ok()
 }
 
 /// The user names of a list reply, in order.
@@ -527,5 +543,176 @@ both_backends! {
             .await;
         assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
         assert_eq!(r.header("content-type"), Some("application/problem+json"));
+    }
+}
+
+both_backends! {
+    async fn a_password_set_on_create_is_never_returned_and_signs_the_user_in(db: TestDb) {
+        let (app, slug, token) = setup(db).await;
+        let created = app
+            .post(&users(&slug), &token, json!({"user_name": "ada", "password": PASSWORD}))
+            .await
+            .expect(StatusCode::CREATED)
+            .body;
+        let fetched = app.get(&user(&slug, &created["id"]), &token).await.expect(StatusCode::OK).body;
+        let listed = app.get(&users(&slug), &token).await.expect(StatusCode::OK).body;
+        for body in [&created, &fetched, &listed] {
+            assert!(!body.to_string().contains("password"), "{body}");
+            assert!(!body.to_string().contains(PASSWORD), "{body}");
+        }
+        assert!(signs_in(&app, &slug, "ada", PASSWORD).await);
+    }
+
+    async fn a_password_breaking_the_rules_is_refused_naming_password_and_nothing_is_stored(db: TestDb) {
+        let (app, slug, token) = setup(db).await;
+        for weak in [
+            "Sh0rt!pass",              // under 12 characters
+            "password123456",          // a common password with digits appended
+            "ada-violet-harbour-42",   // contains the user name
+            "ada@example.com-42",      // contains the email address
+            "our-acme-violet-harbour", // contains the tenant's slug
+        ] {
+            let r = app
+                .post(
+                    &users(&slug),
+                    &token,
+                    json!({"user_name": "ada", "email": "ada@example.com", "password": weak}),
+                )
+                .await
+                .expect_problem(StatusCode::BAD_REQUEST, "invalid-request");
+            assert_eq!(r.body["errors"][0]["field"], "password", "{weak}: {}", r.body);
+            assert!(!r.body.to_string().contains(weak), "{}", r.body);
+        }
+        let all = app.get(&users(&slug), &token).await.expect(StatusCode::OK);
+        assert!(names(&all.body).is_empty(), "{}", all.body);
+    }
+
+    async fn patching_the_password_replaces_it(db: TestDb) {
+        let (app, slug, token) = setup(db).await;
+        let ada = app
+            .post(&users(&slug), &token, json!({"user_name": "ada", "password": PASSWORD}))
+            .await
+            .expect(StatusCode::CREATED)
+            .body;
+        let patched = app
+            .patch(&user(&slug, &ada["id"]), &token, json!({"password": NEW_PASSWORD}))
+            .await
+            .expect(StatusCode::OK)
+            .body;
+        assert!(!patched.to_string().contains(NEW_PASSWORD), "{patched}");
+        assert!(!signs_in(&app, &slug, "ada", PASSWORD).await);
+        assert!(signs_in(&app, &slug, "ada", NEW_PASSWORD).await);
+    }
+
+    async fn a_user_created_without_a_password_gets_one_by_patch(db: TestDb) {
+        let (app, slug, token) = setup(db).await;
+        let ada = app.user(&slug, &token, "ada").await;
+        app.patch(&user(&slug, &ada["id"]), &token, json!({"password": PASSWORD}))
+            .await
+            .expect(StatusCode::OK);
+        assert!(signs_in(&app, &slug, "ada", PASSWORD).await);
+    }
+
+    async fn patching_a_password_breaking_the_rules_is_refused_and_the_old_one_stays(db: TestDb) {
+        let (app, slug, token) = setup(db).await;
+        let ada = app
+            .post(&users(&slug), &token, json!({"user_name": "ada", "password": PASSWORD}))
+            .await
+            .expect(StatusCode::CREATED)
+            .body;
+        // The rules name the user as the patch leaves them: here renamed.
+        let r = app
+            .patch(
+                &user(&slug, &ada["id"]),
+                &token,
+                json!({"user_name": "lovelace", "password": "lovelace-harbour-42"}),
+            )
+            .await
+            .expect_problem(StatusCode::BAD_REQUEST, "invalid-request");
+        assert_eq!(r.body["errors"][0]["field"], "password", "{}", r.body);
+        let got = app.get(&user(&slug, &ada["id"]), &token).await.expect(StatusCode::OK).body;
+        assert_eq!(got["user_name"], "ada");
+        assert_eq!(got["version"], ada["version"]);
+        assert!(signs_in(&app, &slug, "ada", PASSWORD).await);
+    }
+
+    async fn patching_the_password_to_null_removes_it(db: TestDb) {
+        let (app, slug, token) = setup(db).await;
+        let ada = app
+            .post(&users(&slug), &token, json!({"user_name": "ada", "password": PASSWORD}))
+            .await
+            .expect(StatusCode::CREATED)
+            .body;
+        app.patch(&user(&slug, &ada["id"]), &token, json!({"password": null}))
+            .await
+            .expect(StatusCode::OK);
+        assert!(!signs_in(&app, &slug, "ada", PASSWORD).await);
+    }
+
+    async fn the_password_never_appears_in_the_audit_events(db: TestDb) {
+        let (app, slug, token) = setup(db).await;
+        let ada = app
+            .post(&users(&slug), &token, json!({"user_name": "ada", "password": PASSWORD}))
+            .await
+            .expect(StatusCode::CREATED)
+            .body;
+        app.patch(&user(&slug, &ada["id"]), &token, json!({"password": NEW_PASSWORD}))
+            .await
+            .expect(StatusCode::OK);
+        let events = app
+            .get(&format!("/api/v1/tenants/{slug}/events"), &token)
+            .await
+            .expect(StatusCode::OK)
+            .body;
+        let text = events.to_string();
+        assert!(!text.contains(PASSWORD) && !text.contains(NEW_PASSWORD), "{events}");
+        assert!(!text.contains("argon2"), "{events}");
+        let sets = events["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["detail"]["password_set"] == json!(true))
+            .count();
+        assert_eq!(sets, 2, "{events}");
+    }
+
+    async fn a_user_created_with_a_password_reads_over_scim_as_active(db: TestDb) {
+        let (app, slug, token) = setup(db).await;
+        let ada = app
+            .post(&users(&slug), &token, json!({"user_name": "ada", "password": PASSWORD}))
+            .await
+            .expect(StatusCode::CREATED)
+            .body;
+        let scim = app.scim_token(&slug).await;
+        let path = format!("/Users/{}", ada["id"].as_str().unwrap());
+        let got = app.scim("GET", &slug, &path, &scim, None).await.expect(StatusCode::OK).body;
+        assert_eq!(got["active"], true, "{got}");
+        assert!(got.get("password").is_none(), "{got}");
+    }
+
+    async fn a_password_change_keeps_what_scim_stored_about_the_user(db: TestDb) {
+        let (app, slug, token) = setup(db).await;
+        let scim = app.scim_token(&slug).await;
+        let ada = app
+            .scim(
+                "POST",
+                &slug,
+                "/Users",
+                &scim,
+                Some(json!({
+                    "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                    "userName": "ada", "nickName": "Countess", "password": PASSWORD,
+                })),
+            )
+            .await
+            .expect(StatusCode::CREATED)
+            .body;
+        app.patch(&user(&slug, &ada["id"]), &token, json!({"password": NEW_PASSWORD}))
+            .await
+            .expect(StatusCode::OK);
+        let path = format!("/Users/{}", ada["id"].as_str().unwrap());
+        let got = app.scim("GET", &slug, &path, &scim, None).await.expect(StatusCode::OK).body;
+        assert_eq!(got["nickName"], "Countess", "{got}");
+        assert!(signs_in(&app, &slug, "ada", NEW_PASSWORD).await);
     }
 }

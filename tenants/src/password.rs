@@ -1,7 +1,8 @@
 //! Password hashing, one way for every password the service stores (console
-//! admins, passwords SCIM sets): argon2id with 19 MiB of memory, 2 iterations
-//! and 1 lane, OWASP's recommended minimum (Password Storage Cheat Sheet), as
-//! a PHC string that names its own parameters.
+//! admins, passwords SCIM or the REST API set): argon2id with 19 MiB of
+//! memory, 2 iterations and 1 lane, OWASP's recommended minimum (Password
+//! Storage Cheat Sheet), as a PHC string that names its own parameters; and
+//! the rules a password chosen for an account must meet.
 
 use std::sync::OnceLock;
 
@@ -10,6 +11,69 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::{Algorithm, Argon2, Params, Version};
 
 use crate::error::{Error, Result};
+
+pub const MIN_LEN: usize = 12;
+pub const MAX_LEN: usize = 128;
+
+const COMMON: &str = include_str!("common_passwords.txt");
+
+/// Refuses a password that is too short or long, made of too few different
+/// characters, one of the most common passwords (also with digits and symbols
+/// appended), or that contains one of the `avoid` values: each a
+/// `(what, value)` pair, `what` naming the value in the refusal ("must not
+/// contain {what}"). A value is also looked for without its punctuation and
+/// spaces (`Acme Corp` in `acmecorp!`), and an email address by its name
+/// part too; values shorter than 3 characters are ignored.
+pub fn check_rules(password: &str, avoid: &[(&str, &str)]) -> Result<()> {
+    let bad = |why: String| Err(Error::invalid("password", why));
+    let len = password.chars().count();
+    if len < MIN_LEN {
+        return bad(format!("must be at least {MIN_LEN} characters long"));
+    }
+    if len > MAX_LEN {
+        return bad(format!("must be at most {MAX_LEN} characters long"));
+    }
+    if password.chars().any(char::is_control) {
+        return bad("must not contain control characters".into());
+    }
+    let mut distinct: Vec<char> = password.chars().collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if distinct.len() < 5 {
+        return bad("uses too few different characters".into());
+    }
+    let lower = password.to_lowercase();
+    let stem = lower.trim_end_matches(|c: char| !c.is_alphabetic());
+    let stem = stem.trim_start_matches(|c: char| !c.is_alphabetic());
+    if is_common(&lower) || (!stem.is_empty() && is_common(stem)) {
+        return bad("is one of the most commonly used passwords; choose another".into());
+    }
+    let squeezed = alphanumeric(&lower);
+    for (what, value) in avoid {
+        let value = value.trim().to_lowercase();
+        let local = value.split_once('@').map(|(local, _)| local.to_owned());
+        let parts = [Some(alphanumeric(&value)), local, Some(value)];
+        let contained = parts.iter().flatten().any(|part| {
+            part.chars().count() >= 3 && (lower.contains(part) || squeezed.contains(part))
+        });
+        if contained {
+            return bad(format!("must not contain {what}"));
+        }
+    }
+    Ok(())
+}
+
+fn alphanumeric(s: &str) -> String {
+    s.chars().filter(|c| c.is_alphanumeric()).collect()
+}
+
+fn is_common(candidate: &str) -> bool {
+    COMMON
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .any(|l| l == candidate)
+}
 
 const MEMORY_KIB: u32 = 19 * 1024;
 const ITERATIONS: u32 = 2;
@@ -81,6 +145,21 @@ pub async fn hash_off_thread(password: Option<String>) -> Result<Option<String>>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_password_containing_a_value_to_avoid_is_refused_naming_it() {
+        let avoid = [("the user's name", "Grace.Hopper")];
+        let err = check_rules("my-grace-hopper-2026", &avoid).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "password: must not contain the user's name"
+        );
+    }
+
+    #[test]
+    fn values_to_avoid_shorter_than_three_characters_are_ignored() {
+        assert!(check_rules("violet-harbour-tangent-42", &[("the user's name", "vi")]).is_ok());
+    }
 
     #[test]
     fn a_hash_names_the_parameters_it_was_made_with() {

@@ -70,6 +70,8 @@ impl UsersApi {
     ///
     /// `user_name` is unique in the tenant ignoring case (`409 user-name-taken`).
     /// `kind` is `internal` (workforce, counted as a seat) or `external`.
+    /// A `password` that breaks the password rules is `400 invalid-request`
+    /// naming `password`.
     #[oai(
         path = "/api/v1/tenants/:tenant/users",
         method = "post",
@@ -94,6 +96,7 @@ impl UsersApi {
                 given_name: b.given_name.map(String::from),
                 family_name: b.family_name.map(String::from),
                 active: b.active.unwrap_or(true),
+                password: b.password.map(String::from),
             })
             .await?;
         let location = format!("/api/v1/tenants/{}/users/{}", tenant.0, user.id);
@@ -156,7 +159,8 @@ impl UsersApi {
     /// Update a user
     ///
     /// Partial update: absent fields stay, `null` clears an optional field.
-    /// Set `active: false` to deactivate without deleting. With `If-Match`,
+    /// Set `active: false` to deactivate without deleting; `password: null`
+    /// removes the user's password. With `If-Match`,
     /// refuses with `412 version-mismatch` unless the user is at that version.
     #[oai(
         path = "/api/v1/tenants/:tenant/users/:id",
@@ -183,6 +187,7 @@ impl UsersApi {
             given_name: opt(b.given_name),
             family_name: opt(b.family_name),
             active: required("active", b.active)?,
+            password: opt(b.password),
         };
         Ok(found(
             scope

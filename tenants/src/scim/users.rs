@@ -103,6 +103,43 @@ pub(crate) fn profile_row(
     }
 }
 
+/// The profile of a user made through the REST API with a password: no
+/// other profile attribute, and `active` as given (not omitted), so SCIM
+/// reads the user as it would without a profile row.
+pub(crate) fn password_profile(tenant: TenantId, user: Id, password_hash: String) -> ProfileRow {
+    ProfileRow {
+        active_omitted: false,
+        ..profile_row(tenant, user, &UserInput::default(), Some(password_hash))
+    }
+}
+
+/// Stores a user's new password hash, or removes it (`None`), keeping the
+/// rest of their profile; a user without a profile row gets one.
+pub(crate) fn set_password_hash(
+    tx: &mut TenantTx<'_>,
+    user: Id,
+    password_hash: Option<String>,
+) -> Result<()> {
+    match password_hash {
+        Some(hash) => {
+            let profile = password_profile(tx.tenant, user, hash.clone());
+            on_backend!(&mut *tx.conn, |c| diesel::insert_into(user_profiles::table)
+                .values(&profile)
+                .on_conflict((user_profiles::tenant_id, user_profiles::user_id))
+                .do_update()
+                .set(user_profiles::password_hash.eq(Some(hash)))
+                .execute(c))?;
+        }
+        // Without a profile row there is no password to remove.
+        None => {
+            diesel::update(user_profiles::table.find((tx.tenant, user)))
+                .set(user_profiles::password_hash.eq(None::<String>))
+                .execute(tx.conn)?;
+        }
+    }
+    Ok(())
+}
+
 /// Whether the `value` of this attribute compares ignoring case (its key
 /// column holds it lowercased).
 fn value_ignores_case(attr: &str) -> bool {

@@ -1,68 +1,22 @@
 //! Passwords of console admins: strength rules (hashing is `crate::password`'s).
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 pub use crate::password::{hash, verify};
 
-pub const MIN_LEN: usize = 12;
-pub const MAX_LEN: usize = 128;
+pub use crate::password::{MAX_LEN, MIN_LEN};
 
-const COMMON: &str = include_str!("common_passwords.txt");
-
-/// Refuses a password that is too short or long, made of too few different
-/// characters, one of the most common passwords (also with digits and symbols
-/// appended), or that contains the account's email address, its name part, or
-/// the organization's slug or name.
+/// Refuses a password that breaks [`crate::password::check_rules`] or that
+/// contains the account's email address, its name part, or the
+/// organization's slug or name.
 pub fn check_strength(password: &str, email: &str, slug: &str, org_name: &str) -> Result<()> {
-    let bad = |why: String| Err(Error::invalid("password", why));
-    let len = password.chars().count();
-    if len < MIN_LEN {
-        return bad(format!("must be at least {MIN_LEN} characters long"));
-    }
-    if len > MAX_LEN {
-        return bad(format!("must be at most {MAX_LEN} characters long"));
-    }
-    if password.chars().any(char::is_control) {
-        return bad("must not contain control characters".into());
-    }
-    let mut distinct: Vec<char> = password.chars().collect();
-    distinct.sort_unstable();
-    distinct.dedup();
-    if distinct.len() < 5 {
-        return bad("uses too few different characters".into());
-    }
-    let lower = password.to_lowercase();
-    let stem = lower.trim_end_matches(|c: char| !c.is_alphabetic());
-    let stem = stem.trim_start_matches(|c: char| !c.is_alphabetic());
-    if is_common(&lower) || (!stem.is_empty() && is_common(stem)) {
-        return bad("is one of the most commonly used passwords; choose another".into());
-    }
-    let email = email.trim().to_lowercase();
-    let local = email.split('@').next().unwrap_or_default();
-    let org: String = org_name
-        .to_lowercase()
-        .chars()
-        .filter(|c| c.is_alphanumeric())
-        .collect();
-    let squeezed: String = lower.chars().filter(|c| c.is_alphanumeric()).collect();
-    for (what, part) in [
-        ("your email address", email.as_str()),
-        ("your email address", local),
-        ("the organization's slug", &slug.to_lowercase()),
-        ("the organization's name", &org),
-    ] {
-        if part.chars().count() >= 3 && (lower.contains(part) || squeezed.contains(part)) {
-            return bad(format!("must not contain {what}"));
-        }
-    }
-    Ok(())
-}
-
-fn is_common(candidate: &str) -> bool {
-    COMMON
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .any(|l| l == candidate)
+    crate::password::check_rules(
+        password,
+        &[
+            ("your email address", email),
+            ("the organization's slug", slug),
+            ("the organization's name", org_name),
+        ],
+    )
 }
 
 #[cfg(test)]

@@ -62,7 +62,8 @@ pub struct User {
     pub updated_at: OffsetDateTime,
 }
 
-#[derive(Debug, Clone, Default)]
+// No `Debug`: it would print the password.
+#[derive(Clone, Default)]
 pub struct NewUser {
     pub user_name: String,
     pub external_id: Option<String>,
@@ -72,10 +73,13 @@ pub struct NewUser {
     pub given_name: Option<String>,
     pub family_name: Option<String>,
     pub active: bool,
+    /// Checked against [`crate::password::check_rules`], stored only hashed.
+    pub password: Option<String>,
 }
 
 /// A partial update: `None` leaves a field alone, `Some(None)` clears it.
-#[derive(Debug, Clone, Default)]
+// No `Debug`: it would print the password.
+#[derive(Clone, Default)]
 pub struct UserPatch {
     pub user_name: Option<String>,
     pub external_id: Option<Option<String>>,
@@ -85,6 +89,9 @@ pub struct UserPatch {
     pub given_name: Option<Option<String>>,
     pub family_name: Option<Option<String>>,
     pub active: Option<bool>,
+    /// `Some(None)` removes the password: the user can no longer sign in
+    /// with one.
+    pub password: Option<Option<String>>,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -8,14 +8,22 @@ use super::write::{
 };
 use super::{NewUser, User, UserPatch, Users};
 use crate::db::Id;
-use crate::db::schema::user_values;
+use crate::db::schema::{user_profiles, user_values};
 use crate::directory::cascade::PrimaryEmail;
 use crate::error::Result;
 use crate::ids::UserId;
+use crate::password;
+use crate::scim::users::{password_profile, set_password_hash};
 
 impl Users<'_> {
-    pub async fn create(&self, new: NewUser) -> Result<User> {
+    pub async fn create(&self, mut new: NewUser) -> Result<User> {
         new.validate()?;
+        if let Some(password) = &new.password {
+            self.check_password(password, &new.user_name, new.email.as_deref())?;
+        }
+        // Hashed before the write: a hash is deliberately slow, and the
+        // write transaction must not wait for it.
+        let hash = password::hash_off_thread(new.password.take()).await?;
         let mut row = UserRow::blank(
             self.scope.tenant.id,
             crate::clock::to_db(self.scope.store.now()),
@@ -34,18 +42,25 @@ impl Users<'_> {
             .write_statement(move |tx| {
                 let email =
                     (row.email.as_deref()).map(|email| PrimaryEmail::new(tx.tenant, row.id, email));
-                let event = tx.audit_row(
-                    "user.create",
-                    "user",
-                    &row.id.to_string(),
-                    json!({ "user_name": row.user_name, "kind": row.kind, "active": row.active }),
-                );
+                let mut detail =
+                    json!({ "user_name": row.user_name, "kind": row.kind, "active": row.active });
+                if hash.is_some() {
+                    detail["password_set"] = json!(true);
+                }
+                let event = tx.audit_row("user.create", "user", &row.id.to_string(), detail);
+                let profile = hash.map(|h| password_profile(tx.tenant, row.id, h));
                 insert_user(tx, &row, &event, |chain| {
-                    chain.then_some(
-                        email
-                            .as_ref()
-                            .map(|e| diesel::insert_into(user_values::table).values(e)),
-                    )
+                    chain
+                        .then_some(
+                            email
+                                .as_ref()
+                                .map(|e| diesel::insert_into(user_values::table).values(e)),
+                        )
+                        .then_some(
+                            profile
+                                .as_ref()
+                                .map(|p| diesel::insert_into(user_profiles::table).values(p)),
+                        )
                 })?;
                 Ok(row)
             })
@@ -66,16 +81,38 @@ impl Users<'_> {
     pub async fn update(
         &self,
         id: UserId,
-        patch: UserPatch,
+        mut patch: UserPatch,
         if_match: Option<i64>,
     ) -> Result<User> {
         patch.validate()?;
+        let password = patch.password.take();
+        if let Some(Some(new)) = &password {
+            // The rules name the user as they will be after the change.
+            let current = self.get(id).await?;
+            let user_name = patch.user_name.as_deref().unwrap_or(&current.user_name);
+            let email = match &patch.email {
+                Some(email) => email.as_deref(),
+                None => current.email.as_deref(),
+            };
+            self.check_password(new, user_name, email)?;
+        }
+        // `Some(None)` removes the password; hashed before the write, as on
+        // create.
+        let password = match password {
+            Some(new) => Some(password::hash_off_thread(new).await?),
+            None => None,
+        };
         let id = Id::from(id);
         let row = self
             .scope
             .write_admitting(move |tx| {
                 let mut row = begin_change(tx, id, if_match)?;
-                let detail = patch.describe();
+                let mut detail = patch.describe();
+                match &password {
+                    Some(Some(_)) => detail["password_set"] = json!(true),
+                    Some(None) => detail["password_removed"] = json!(true),
+                    None => {}
+                }
                 let read_version = row.version;
                 let email_change = patch.email.clone();
                 patch.apply(&mut row);
@@ -86,11 +123,30 @@ impl Users<'_> {
                 if let Some(email) = email_change {
                     crate::directory::cascade::sync_primary_email(tx, id, email.as_deref())?;
                 }
+                if let Some(hash) = password {
+                    set_password_hash(tx, id, hash)?;
+                }
                 tx.audit("user.update", "user", &id.to_string(), detail)?;
                 Ok(row)
             })
             .await?;
         row.try_into()
+    }
+
+    /// The password rules, with what a password of this user must not
+    /// contain: their user name, their email address, and the tenant's slug
+    /// and name.
+    fn check_password(&self, password: &str, user_name: &str, email: Option<&str>) -> Result<()> {
+        let tenant = &self.scope.tenant;
+        password::check_rules(
+            password,
+            &[
+                ("the user name", user_name),
+                ("the email address", email.unwrap_or_default()),
+                ("the tenant's slug", &tenant.slug),
+                ("the tenant's name", &tenant.display_name),
+            ],
+        )
     }
 
     /// Deletes the user and their memberships (by cascade) in one transaction.
