@@ -318,3 +318,107 @@ latchkey_tenants::both_backends! {
         assert_eq!(Browser::new(&app).get("/t/nowhere/login").await.status, StatusCode::NOT_FOUND);
     }
 }
+
+/// The code an authenticator app set up with `secret` (base32) shows now.
+fn app_code(secret: &str) -> String {
+    app_code_at(secret, 0)
+}
+
+/// The code it shows `seconds` from now.
+fn app_code_at(secret: &str, seconds: u64) -> String {
+    let bytes = totp_rs::Secret::Encoded(secret.to_owned())
+        .to_bytes()
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    totp_rs::TOTP::new_unchecked(
+        totp_rs::Algorithm::SHA1,
+        6,
+        1,
+        30,
+        bytes,
+        None,
+        String::new(),
+    )
+    .generate(now + seconds)
+}
+
+/// Sets up an authenticator app from the account page; returns its secret.
+async fn set_up_app(browser: &mut Browser<'_>) -> String {
+    let page = browser.get("/t/acme/account/totp").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("<svg"), "a QR code");
+    assert!(page.body.contains("href=\"otpauth://totp/"));
+    let at = page.body.find("id=\"totp-secret\">").unwrap() + 17;
+    let secret = page.body[at..at + 32].to_owned();
+    let at = page.body.find("name=\"factor\" value=\"").unwrap() + 21;
+    let factor = page.body[at..at + 36].to_owned();
+    let done = browser
+        .post(
+            "/t/acme/account/totp",
+            &[
+                ("csrf", &Browser::csrf(&page)),
+                ("factor", &factor),
+                ("code", &app_code(&secret)),
+            ],
+        )
+        .await;
+    assert_eq!(done.location.as_deref(), Some("/t/acme/account"));
+    secret
+}
+
+latchkey_tenants::both_backends! {
+    async fn a_user_sets_up_an_authenticator_app_from_the_account_page(db: TestDb) {
+        let app = setup(db).await;
+        let mut browser = Browser::new(&app);
+        browser.sign_in("acme", "ada", PASSWORD).await;
+        set_up_app(&mut browser).await;
+        let account = browser.get("/t/acme/account").await;
+        assert!(account.body.contains("Authenticator app"), "{}", account.body);
+        assert!(!account.body.contains("id=\"set-up-totp\""));
+    }
+
+    async fn with_an_app_the_password_leads_to_the_code_and_the_code_signs_in(db: TestDb) {
+        let app = setup(db).await;
+        let mut browser = Browser::new(&app);
+        browser.sign_in("acme", "ada", PASSWORD).await;
+        let secret = set_up_app(&mut browser).await;
+
+        let mut later = Browser::new(&app);
+        let half = later.sign_in("acme", "ada", PASSWORD).await;
+        assert_eq!(half.location.as_deref(), Some("/t/acme/login/code"));
+        // The password alone opens no page.
+        assert_eq!(later.get("/t/acme/account").await.status, StatusCode::SEE_OTHER);
+        let form = later.get("/t/acme/login/code").await;
+        assert!(form.body.contains("autocomplete=\"one-time-code\""));
+        let wrong = later.post("/t/acme/login/code", &[("csrf", &Browser::csrf(&form)), ("code", "000000")]).await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+        // The code that confirmed the app is used up: the app's next one
+        // (accepted one step early) signs in.
+        let code = app_code_at(&secret, 30);
+        let done = later.post("/t/acme/login/code", &[("csrf", &Browser::csrf(&form)), ("code", &code)]).await;
+        assert_eq!(done.location.as_deref(), Some("/t/acme/account"));
+        assert_eq!(later.get("/t/acme/account").await.status, StatusCode::OK);
+        // The same code again, in another browser: refused.
+        let mut replay = Browser::new(&app);
+        replay.sign_in("acme", "ada", PASSWORD).await;
+        let form = replay.get("/t/acme/login/code").await;
+        let again = replay.post("/t/acme/login/code", &[("csrf", &Browser::csrf(&form)), ("code", &code)]).await;
+        assert_eq!(again.status, StatusCode::UNAUTHORIZED);
+    }
+
+    async fn the_code_page_without_a_password_first_sends_the_browser_to_sign_in(db: TestDb) {
+        let app = setup(db).await;
+        let mut browser = Browser::new(&app);
+        let page = browser.get("/t/acme/login/code").await;
+        assert_eq!(page.location.as_deref(), Some("/t/acme/login"));
+        let form = browser.get("/t/acme/login").await;
+        let post = browser.post("/t/acme/login/code", &[("csrf", &Browser::csrf(&form)), ("code", "123456")]).await;
+        assert_eq!(post.location.as_deref(), Some("/t/acme/login"));
+        // A full session is no half session either.
+        browser.sign_in("acme", "ada", PASSWORD).await;
+        assert_eq!(browser.get("/t/acme/login/code").await.location.as_deref(), Some("/t/acme/login"));
+    }
+}

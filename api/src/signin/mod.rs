@@ -5,26 +5,27 @@
 //! parse the form, call it and draw the answer.
 
 mod guard;
+mod self_service;
+mod steps;
 
 use std::net::IpAddr;
 use std::time::Duration;
 
 use askama::Template;
-use latchkey_tenants::error::AuthFailure;
-use latchkey_tenants::page::PageRequest;
-use latchkey_tenants::signin::{Client, Lifetimes, Session};
+use latchkey_tenants::signin::{Client, Lifetimes, OpenedSession, Session};
 use latchkey_tenants::tenant::Tenant;
 use latchkey_tenants::{Actor, Error, TenantScope};
 use poem::http::StatusCode;
-use poem::web::{Data, Form, Path, Query, Redirect};
-use poem::{EndpointExt, IntoResponse, Request, Response, Route, get, handler, post};
+use poem::{EndpointExt, Request, Response, Route, get, post};
 use serde::Deserialize;
 
 use crate::client_address::ProxyTrust;
 use crate::pages::html;
 use crate::request_id::current_request_id;
 use crate::state::AppState;
-use guard::{Transport, same_origin_path};
+use guard::Transport;
+use self_service::{account, confirm_totp, logout, sign_out_everywhere, totp_page};
+use steps::{code, code_page, login, login_page};
 
 /// What the pages need beyond the app state.
 #[derive(Clone)]
@@ -59,6 +60,13 @@ pub fn mount(route: Route, pages: Pages) -> Route {
                 .data(pages.clone()),
         )
         .at(
+            "/t/:tenant/login/code",
+            get(code_page)
+                .post(code)
+                .map(named("secondFactorPage"))
+                .data(pages.clone()),
+        )
+        .at(
             "/t/:tenant/logout",
             post(logout).map(named("signOutPage")).data(pages.clone()),
         )
@@ -67,40 +75,18 @@ pub fn mount(route: Route, pages: Pages) -> Route {
             get(account).map(named("accountPage")).data(pages.clone()),
         )
         .at(
+            "/t/:tenant/account/totp",
+            get(totp_page)
+                .post(confirm_totp)
+                .map(named("totpEnrolmentPage"))
+                .data(pages.clone()),
+        )
+        .at(
             "/t/:tenant/account/sign-out-everywhere",
             post(sign_out_everywhere)
                 .map(named("accountPage"))
                 .data(pages),
         )
-}
-
-#[derive(Template)]
-#[template(path = "signin_login.html")]
-struct LoginPage<'a> {
-    organization: &'a str,
-    slug: &'a str,
-    csrf: &'a str,
-    return_to: &'a str,
-    login: &'a str,
-    error: Option<&'a str>,
-}
-
-#[derive(Template)]
-#[template(path = "signin_account.html")]
-struct AccountPage<'a> {
-    organization: &'a str,
-    slug: &'a str,
-    csrf: &'a str,
-    user_name: &'a str,
-    sessions: Vec<SessionLine>,
-}
-
-struct SessionLine {
-    id: String,
-    current: bool,
-    user_agent: String,
-    address: String,
-    since: String,
 }
 
 #[derive(Template)]
@@ -124,26 +110,14 @@ fn message(status: StatusCode, organization: &str, title: &str, text: &str) -> R
 }
 
 #[derive(Deserialize)]
-struct ReturnTo {
-    return_to: Option<String>,
+pub(super) struct ReturnTo {
+    pub(super) return_to: Option<String>,
 }
 
 #[derive(Deserialize)]
-struct LoginForm {
+pub(super) struct CsrfForm {
     #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    login: String,
-    #[serde(default)]
-    password: String,
-    #[serde(default)]
-    return_to: String,
-}
-
-#[derive(Deserialize)]
-struct CsrfForm {
-    #[serde(default)]
-    csrf: String,
+    pub(super) csrf: String,
 }
 
 impl Pages {
@@ -238,227 +212,47 @@ impl Pages {
             Duration::ZERO,
         ));
     }
-}
 
-#[handler]
-async fn login_page(
-    pages: Data<&Pages>,
-    req: &Request,
-    Path(slug): Path<String>,
-    Query(params): Query<ReturnTo>,
-) -> Response {
-    let scope = match pages.tenant(&slug, "anonymous").await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let return_to = params
-        .return_to
-        .as_deref()
-        .and_then(same_origin_path)
-        .unwrap_or("");
-    if pages.session(&scope, req).await.is_some() {
-        let to = if return_to.is_empty() {
-            Pages::account_path(&slug)
+    /// Puts a just-opened session's secret into the browser.
+    fn set_session(&self, req: &Request, scope: &TenantScope, opened: &OpenedSession) {
+        let max_age = (opened.session.expires_at - opened.session.auth_time)
+            .try_into()
+            .unwrap_or_default();
+        req.cookie().add(self.transport.cookie(
+            self.transport.session_name(scope.tenant().id),
+            &opened.secret,
+            max_age,
+        ));
+    }
+
+    /// Where a finished sign-in goes: `return_to`, else the account page.
+    fn landing(slug: &str, return_to: &str) -> String {
+        if return_to.is_empty() {
+            Self::account_path(slug)
         } else {
             return_to.to_owned()
+        }
+    }
+
+    /// The same scope, acting as the signed-in user (for the audit log).
+    fn as_user(&self, scope: &TenantScope, session: &Session) -> TenantScope {
+        let actor = Actor {
+            id: format!("user:{}", session.user_id),
+            request_id: current_request_id().unwrap_or_default(),
         };
-        return Redirect::see_other(to).into_response();
-    }
-    let csrf = pages.transport.csrf_token(req);
-    html(
-        StatusCode::OK,
-        LoginPage {
-            organization: &scope.tenant().display_name,
-            slug: &scope.tenant().slug,
-            csrf: &csrf,
-            return_to,
-            login: "",
-            error: None,
-        }
-        .render(),
-    )
-}
-
-#[handler]
-async fn login(
-    pages: Data<&Pages>,
-    req: &Request,
-    Path(slug): Path<String>,
-    Form(form): Form<LoginForm>,
-) -> Response {
-    let scope = match pages.tenant(&slug, "anonymous").await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let organization = scope.tenant().display_name.clone();
-    if !pages
-        .transport
-        .form_is_ours(req, &pages.state.public_url, &form.csrf)
-    {
-        return pages.forbidden(&organization);
-    }
-    let return_to = same_origin_path(&form.return_to).unwrap_or("");
-    let attempt = scope
-        .sign_in()
-        .with_password(
-            &form.login,
-            &form.password,
-            &pages.client(req),
-            Lifetimes::default(),
-        )
-        .await;
-    let again = |status: StatusCode, error: &str| {
-        html(
-            status,
-            LoginPage {
-                organization: &organization,
-                slug: &slug,
-                csrf: &form.csrf,
-                return_to,
-                login: &form.login,
-                error: Some(error),
-            }
-            .render(),
-        )
-    };
-    match attempt {
-        Ok(opened) => {
-            let max_age = (opened.session.expires_at - opened.session.auth_time)
-                .try_into()
-                .unwrap_or_default();
-            req.cookie().add(pages.transport.cookie(
-                pages.transport.session_name(scope.tenant().id),
-                &opened.secret,
-                max_age,
-            ));
-            let to = if return_to.is_empty() {
-                Pages::account_path(&slug)
-            } else {
-                return_to.to_owned()
-            };
-            Redirect::see_other(to).into_response()
-        }
-        Err(Error::Unauthenticated(AuthFailure::Credentials)) => again(
-            StatusCode::UNAUTHORIZED,
-            "That user name or email and password do not match.",
-        ),
-        Err(Error::Throttled { retry_after }) => {
-            let mut resp = again(
-                StatusCode::TOO_MANY_REQUESTS,
-                &format!(
-                    "Too many attempts. Try again in {} minutes.",
-                    retry_after.as_secs().div_ceil(60).max(1)
-                ),
-            );
-            if let Ok(value) = retry_after.as_secs().max(1).to_string().parse() {
-                resp.headers_mut().insert("retry-after", value);
-            }
-            resp
-        }
-        Err(e) => pages.failure(Some(scope.tenant()), e),
+        self.state.store.tenant(scope.tenant().clone(), actor)
     }
 }
 
-#[handler]
-async fn logout(
-    pages: Data<&Pages>,
-    req: &Request,
-    Path(slug): Path<String>,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    let scope = match pages.tenant(&slug, "anonymous").await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    if !pages
-        .transport
-        .form_is_ours(req, &pages.state.public_url, &form.csrf)
-    {
-        return pages.forbidden(&scope.tenant().display_name);
+/// `429` with `Retry-After`.
+fn with_retry_after(mut resp: Response, retry_after: Duration) -> Response {
+    if let Ok(value) = retry_after.as_secs().max(1).to_string().parse() {
+        resp.headers_mut().insert("retry-after", value);
     }
-    if let Some(secret) = pages.transport.session(req, scope.tenant().id)
-        && let Err(e) = scope.sessions().sign_out(&secret).await
-    {
-        return pages.failure(Some(scope.tenant()), e);
-    }
-    pages.clear_session(req, &scope);
-    Redirect::see_other(format!("/t/{slug}/login")).into_response()
+    resp
 }
 
-#[handler]
-async fn account(pages: Data<&Pages>, req: &Request, Path(slug): Path<String>) -> Response {
-    let scope = match pages.tenant(&slug, "anonymous").await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let Some((_, session)) = pages.session(&scope, req).await else {
-        let back = Pages::account_path(&slug);
-        return Redirect::see_other(format!("/t/{slug}/login?return_to={back}")).into_response();
-    };
-    let listed = match scope
-        .sessions()
-        .list(session.user_id, PageRequest::first(50))
-        .await
-    {
-        Ok(page) => page.items,
-        Err(e) => return pages.failure(Some(scope.tenant()), e),
-    };
-    let sessions = listed
-        .into_iter()
-        .map(|s| SessionLine {
-            id: s.id.to_string(),
-            current: s.id == session.id,
-            user_agent: s.user_agent.unwrap_or_else(|| "A browser".into()),
-            address: s.address.unwrap_or_default(),
-            since: s
-                .auth_time
-                .format(&time::format_description::well_known::Rfc3339)
-                .unwrap_or_default(),
-        })
-        .collect();
-    let csrf = pages.transport.csrf_token(req);
-    html(
-        StatusCode::OK,
-        AccountPage {
-            organization: &scope.tenant().display_name,
-            slug: &scope.tenant().slug,
-            csrf: &csrf,
-            user_name: &session.user_name,
-            sessions,
-        }
-        .render(),
-    )
-}
-
-#[handler]
-async fn sign_out_everywhere(
-    pages: Data<&Pages>,
-    req: &Request,
-    Path(slug): Path<String>,
-    Form(form): Form<CsrfForm>,
-) -> Response {
-    let scope = match pages.tenant(&slug, "anonymous").await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    if !pages
-        .transport
-        .form_is_ours(req, &pages.state.public_url, &form.csrf)
-    {
-        return pages.forbidden(&scope.tenant().display_name);
-    }
-    let Some((_, session)) = pages.session(&scope, req).await else {
-        return Redirect::see_other(format!("/t/{slug}/login")).into_response();
-    };
-    // The user acts on their own sessions: the audit log names them.
-    let actor = Actor {
-        id: format!("user:{}", session.user_id),
-        request_id: current_request_id().unwrap_or_default(),
-    };
-    let scope = pages.state.store.tenant(scope.tenant().clone(), actor);
-    if let Err(e) = scope.sessions().end_all(session.user_id).await {
-        return pages.failure(Some(scope.tenant()), e);
-    }
-    pages.clear_session(req, &scope);
-    Redirect::see_other(format!("/t/{slug}/login")).into_response()
+/// The minutes to show for a wait.
+fn minutes(retry_after: Duration) -> u64 {
+    retry_after.as_secs().div_ceil(60).max(1)
 }

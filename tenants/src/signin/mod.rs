@@ -9,6 +9,7 @@
 //! after the same password work, so the answer tells nothing about which
 //! accounts exist; the audit log records the real reason.
 
+mod factors;
 mod password;
 mod second_factor;
 mod sessions;
@@ -18,6 +19,7 @@ mod totp;
 use std::net::IpAddr;
 use std::time::Duration;
 
+pub use factors::FactorSummary;
 pub use sessions::{OpenedSession, Session, SessionSummary};
 pub use totp::TotpEnrolment;
 
