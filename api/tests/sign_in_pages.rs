@@ -191,6 +191,9 @@ latchkey_tenants::both_backends! {
         let page = app.client.get("/t/acme/login").send().await.0;
         let csp = page.headers().get("content-security-policy").unwrap().to_str().unwrap().to_owned();
         assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        // Not `no-referrer`: a browser would then post the forms with
+        // `Origin: null`, which the origin check refuses.
+        assert_eq!(page.headers().get("referrer-policy").unwrap(), "same-origin");
     }
 
     async fn a_wrong_password_redraws_the_form_with_the_same_answer_as_an_unknown_user(db: TestDb) {

@@ -20,7 +20,6 @@ use poem::{EndpointExt, Request, Response, Route, get, post};
 use serde::Deserialize;
 
 use crate::client_address::ProxyTrust;
-use crate::pages::html;
 use crate::request_id::current_request_id;
 use crate::state::AppState;
 use guard::Transport;
@@ -98,7 +97,7 @@ struct MessagePage<'a> {
 }
 
 fn message(status: StatusCode, organization: &str, title: &str, text: &str) -> Response {
-    html(
+    page(
         status,
         MessagePage {
             organization,
@@ -242,6 +241,18 @@ impl Pages {
         };
         self.state.store.tenant(scope.tenant().clone(), actor)
     }
+}
+
+/// A sign-in page: as every page, except that the browser keeps the
+/// `Referer` within our origin: with none at all it would send `Origin: null`
+/// on the forms' posts, which the origin check must refuse.
+fn page(status: StatusCode, body: Result<String, askama::Error>) -> Response {
+    let mut resp = crate::pages::html(status, body);
+    resp.headers_mut().insert(
+        "referrer-policy",
+        poem::http::HeaderValue::from_static("same-origin"),
+    );
+    resp
 }
 
 /// `429` with `Retry-After`.

@@ -10,8 +10,7 @@ use poem::web::{Data, Form, Path, Redirect};
 use poem::{IntoResponse, Request, Response, handler};
 use serde::Deserialize;
 
-use super::{CsrfForm, Pages, minutes, with_retry_after};
-use crate::pages::html;
+use super::{CsrfForm, Pages, minutes, page, with_retry_after};
 
 #[derive(Template)]
 #[template(path = "signin_account.html")]
@@ -124,7 +123,7 @@ pub(super) async fn account(
         })
         .collect();
     let csrf = pages.transport.csrf_token(req);
-    html(
+    page(
         StatusCode::OK,
         AccountPage {
             organization: &scope.tenant().display_name,
@@ -197,7 +196,7 @@ pub(super) async fn totp_page(
         None => return pages.failure(Some(scope.tenant()), Error::Internal("QR code".into())),
     };
     let csrf = pages.transport.csrf_token(req);
-    html(
+    page(
         StatusCode::OK,
         TotpPage {
             organization: &scope.tenant().display_name,

@@ -10,8 +10,7 @@ use poem::{IntoResponse, Request, Response, handler};
 use serde::Deserialize;
 
 use super::guard::same_origin_path;
-use super::{Pages, ReturnTo, minutes, with_retry_after};
-use crate::pages::html;
+use super::{Pages, ReturnTo, minutes, page, with_retry_after};
 
 #[derive(Template)]
 #[template(path = "signin_login.html")]
@@ -76,7 +75,7 @@ pub(super) async fn login_page(
         return Redirect::see_other(Pages::landing(&slug, return_to)).into_response();
     }
     let csrf = pages.transport.csrf_token(req);
-    html(
+    page(
         StatusCode::OK,
         LoginPage {
             organization: &scope.tenant().display_name,
@@ -119,7 +118,7 @@ pub(super) async fn login(
         )
         .await;
     let again = |status: StatusCode, error: &str| {
-        html(
+        page(
             status,
             LoginPage {
                 organization: &organization,
@@ -204,7 +203,7 @@ pub(super) async fn code_page(
         .and_then(same_origin_path)
         .unwrap_or("");
     let csrf = pages.transport.csrf_token(req);
-    html(
+    page(
         StatusCode::OK,
         CodePage {
             organization: &scope.tenant().display_name,
@@ -240,7 +239,7 @@ pub(super) async fn code(
     };
     let return_to = same_origin_path(&form.return_to).unwrap_or("");
     let again = |status: StatusCode, error: &str| {
-        html(
+        page(
             status,
             CodePage {
                 organization: &organization,
