@@ -204,6 +204,9 @@ fn scim_status(kind: ScimError) -> (StatusCode, &'static str) {
     }
 }
 
+/// The code of a sign-in attempt refused by the throttle.
+const THROTTLED: &str = "sign-in-throttled";
+
 /// The one map from domain errors to HTTP: every error has one status on
 /// the REST API and on SCIM.
 pub fn classify(err: Error) -> Classified {
@@ -229,9 +232,7 @@ pub fn classify(err: Error) -> Classified {
             Problem::new(StatusCode::PRECONDITION_FAILED, "version-mismatch", detail)
         }
         Error::Unauthenticated(f) => Problem::new(StatusCode::UNAUTHORIZED, auth_code(f), detail),
-        Error::Throttled { .. } => {
-            Problem::new(StatusCode::TOO_MANY_REQUESTS, "sign-in-throttled", detail)
-        }
+        Error::Throttled { .. } => Problem::new(StatusCode::TOO_MANY_REQUESTS, THROTTLED, detail),
         Error::InsufficientScope(_) => {
             Problem::new(StatusCode::FORBIDDEN, "insufficient-scope", detail)
         }

@@ -16,7 +16,8 @@ use latchkey_tenants::signin::{Client, Lifetimes, OpenedSession, Session};
 use latchkey_tenants::tenant::Tenant;
 use latchkey_tenants::{Actor, Error, TenantScope};
 use poem::http::StatusCode;
-use poem::{EndpointExt, Request, Response, Route, get, post};
+use poem::web::Redirect;
+use poem::{EndpointExt, IntoResponse, Request, Response, Route, get, post};
 use serde::Deserialize;
 
 use crate::client_address::ProxyTrust;
@@ -224,6 +225,37 @@ impl Pages {
         ));
     }
 
+    /// The tenant of a form post our own page made; a refusal otherwise.
+    async fn posted(&self, slug: &str, req: &Request, csrf: &str) -> Result<TenantScope, Response> {
+        let scope = self.tenant(slug, "anonymous").await?;
+        if !self
+            .transport
+            .form_is_ours(req, &self.state.public_url, csrf)
+        {
+            return Err(self.forbidden(&scope.tenant().display_name));
+        }
+        Ok(scope)
+    }
+
+    /// A form post of a signed-in user's own page: the scope acts as the
+    /// user (the audit log names them); without a session, to sign in.
+    async fn user_post(
+        &self,
+        slug: &str,
+        req: &Request,
+        csrf: &str,
+    ) -> Result<(TenantScope, Session), Response> {
+        let scope = self.posted(slug, req, csrf).await?;
+        let Some((_, session)) = self.session(&scope, req).await else {
+            return Err(Self::to_login(slug));
+        };
+        Ok((self.as_user(&scope, &session), session))
+    }
+
+    fn to_login(slug: &str) -> Response {
+        Redirect::see_other(format!("/t/{slug}/login")).into_response()
+    }
+
     /// Where a finished sign-in goes: `return_to`, else the account page.
     fn landing(slug: &str, return_to: &str) -> String {
         if return_to.is_empty() {
@@ -263,7 +295,8 @@ fn with_retry_after(mut resp: Response, retry_after: Duration) -> Response {
     resp
 }
 
-/// The minutes to show for a wait.
-fn minutes(retry_after: Duration) -> u64 {
-    retry_after.as_secs().div_ceil(60).max(1)
+/// What a throttled form says.
+fn too_many(retry_after: Duration) -> String {
+    let minutes = retry_after.as_secs().div_ceil(60).max(1);
+    format!("Too many attempts. Try again in {minutes} minutes.")
 }

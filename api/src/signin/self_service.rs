@@ -10,7 +10,7 @@ use poem::web::{Data, Form, Path, Redirect};
 use poem::{IntoResponse, Request, Response, handler};
 use serde::Deserialize;
 
-use super::{CsrfForm, Pages, minutes, page, with_retry_after};
+use super::{CsrfForm, Pages, page, too_many, with_retry_after};
 
 #[derive(Template)]
 #[template(path = "signin_account.html")]
@@ -64,23 +64,17 @@ pub(super) async fn logout(
     Path(slug): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let scope = match pages.tenant(&slug, "anonymous").await {
+    let scope = match pages.posted(&slug, req, &form.csrf).await {
         Ok(s) => s,
         Err(r) => return r,
     };
-    if !pages
-        .transport
-        .form_is_ours(req, &pages.state.public_url, &form.csrf)
-    {
-        return pages.forbidden(&scope.tenant().display_name);
-    }
     if let Some(secret) = pages.transport.session(req, scope.tenant().id)
         && let Err(e) = scope.sessions().sign_out(&secret).await
     {
         return pages.failure(Some(scope.tenant()), e);
     }
     pages.clear_session(req, &scope);
-    Redirect::see_other(format!("/t/{slug}/login")).into_response()
+    Pages::to_login(&slug)
 }
 
 #[handler]
@@ -144,26 +138,15 @@ pub(super) async fn sign_out_everywhere(
     Path(slug): Path<String>,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let scope = match pages.tenant(&slug, "anonymous").await {
-        Ok(s) => s,
+    let (scope, session) = match pages.user_post(&slug, req, &form.csrf).await {
+        Ok(signed_in) => signed_in,
         Err(r) => return r,
     };
-    if !pages
-        .transport
-        .form_is_ours(req, &pages.state.public_url, &form.csrf)
-    {
-        return pages.forbidden(&scope.tenant().display_name);
-    }
-    let Some((_, session)) = pages.session(&scope, req).await else {
-        return Redirect::see_other(format!("/t/{slug}/login")).into_response();
-    };
-    // The user acts on their own sessions: the audit log names them.
-    let scope = pages.as_user(&scope, &session);
     if let Err(e) = scope.sessions().end_all(session.user_id).await {
         return pages.failure(Some(scope.tenant()), e);
     }
     pages.clear_session(req, &scope);
-    Redirect::see_other(format!("/t/{slug}/login")).into_response()
+    Pages::to_login(&slug)
 }
 
 /// Starts setting up an authenticator app: a new secret each time the page
@@ -220,20 +203,10 @@ pub(super) async fn confirm_totp(
     Path(slug): Path<String>,
     Form(form): Form<TotpForm>,
 ) -> Response {
-    let scope = match pages.tenant(&slug, "anonymous").await {
-        Ok(s) => s,
+    let (scope, session) = match pages.user_post(&slug, req, &form.csrf).await {
+        Ok(signed_in) => signed_in,
         Err(r) => return r,
     };
-    if !pages
-        .transport
-        .form_is_ours(req, &pages.state.public_url, &form.csrf)
-    {
-        return pages.forbidden(&scope.tenant().display_name);
-    }
-    let Some((_, session)) = pages.session(&scope, req).await else {
-        return Redirect::see_other(format!("/t/{slug}/login")).into_response();
-    };
-    let scope = pages.as_user(&scope, &session);
     let Ok(factor) = form.factor.parse::<uuid::Uuid>() else {
         return pages.forbidden(&scope.tenant().display_name);
     };
@@ -256,13 +229,7 @@ pub(super) async fn confirm_totp(
             "That code is not right. Set up the app again and enter the code it shows.",
         ),
         Err(Error::Throttled { retry_after }) => with_retry_after(
-            retry(
-                StatusCode::TOO_MANY_REQUESTS,
-                &format!(
-                    "Too many attempts. Try again in {} minutes.",
-                    minutes(retry_after)
-                ),
-            ),
+            retry(StatusCode::TOO_MANY_REQUESTS, &too_many(retry_after)),
             retry_after,
         ),
         Err(e) => pages.failure(Some(scope.tenant()), e),

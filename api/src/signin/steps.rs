@@ -10,7 +10,7 @@ use poem::{IntoResponse, Request, Response, handler};
 use serde::Deserialize;
 
 use super::guard::same_origin_path;
-use super::{Pages, ReturnTo, minutes, page, with_retry_after};
+use super::{Pages, ReturnTo, page, too_many, with_retry_after};
 
 #[derive(Template)]
 #[template(path = "signin_login.html")]
@@ -96,17 +96,11 @@ pub(super) async fn login(
     Path(slug): Path<String>,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    let scope = match pages.tenant(&slug, "anonymous").await {
+    let scope = match pages.posted(&slug, req, &form.csrf).await {
         Ok(s) => s,
         Err(r) => return r,
     };
     let organization = scope.tenant().display_name.clone();
-    if !pages
-        .transport
-        .form_is_ours(req, &pages.state.public_url, &form.csrf)
-    {
-        return pages.forbidden(&organization);
-    }
     let return_to = same_origin_path(&form.return_to).unwrap_or("");
     let attempt = scope
         .sign_in()
@@ -149,13 +143,7 @@ pub(super) async fn login(
             "That user name or email and password do not match.",
         ),
         Err(Error::Throttled { retry_after }) => with_retry_after(
-            again(
-                StatusCode::TOO_MANY_REQUESTS,
-                &format!(
-                    "Too many attempts. Try again in {} minutes.",
-                    minutes(retry_after)
-                ),
-            ),
+            again(StatusCode::TOO_MANY_REQUESTS, &too_many(retry_after)),
             retry_after,
         ),
         Err(e) => pages.failure(Some(scope.tenant()), e),
@@ -195,7 +183,7 @@ pub(super) async fn code_page(
         None => false,
     };
     if !waiting {
-        return Redirect::see_other(format!("/t/{slug}/login")).into_response();
+        return Pages::to_login(&slug);
     }
     let return_to = params
         .return_to
@@ -223,19 +211,13 @@ pub(super) async fn code(
     Path(slug): Path<String>,
     Form(form): Form<CodeForm>,
 ) -> Response {
-    let scope = match pages.tenant(&slug, "anonymous").await {
+    let scope = match pages.posted(&slug, req, &form.csrf).await {
         Ok(s) => s,
         Err(r) => return r,
     };
     let organization = scope.tenant().display_name.clone();
-    if !pages
-        .transport
-        .form_is_ours(req, &pages.state.public_url, &form.csrf)
-    {
-        return pages.forbidden(&organization);
-    }
     let Some(secret) = pages.transport.session(req, scope.tenant().id) else {
-        return Redirect::see_other(format!("/t/{slug}/login")).into_response();
+        return Pages::to_login(&slug);
     };
     let return_to = same_origin_path(&form.return_to).unwrap_or("");
     let again = |status: StatusCode, error: &str| {
@@ -269,17 +251,9 @@ pub(super) async fn code(
             StatusCode::UNAUTHORIZED,
             "That code is not right, or it was used already. Wait for the next one.",
         ),
-        Err(Error::Unauthenticated(AuthFailure::Session)) => {
-            Redirect::see_other(format!("/t/{slug}/login")).into_response()
-        }
+        Err(Error::Unauthenticated(AuthFailure::Session)) => Pages::to_login(&slug),
         Err(Error::Throttled { retry_after }) => with_retry_after(
-            again(
-                StatusCode::TOO_MANY_REQUESTS,
-                &format!(
-                    "Too many attempts. Try again in {} minutes.",
-                    minutes(retry_after)
-                ),
-            ),
+            again(StatusCode::TOO_MANY_REQUESTS, &too_many(retry_after)),
             retry_after,
         ),
         Err(e) => pages.failure(Some(scope.tenant()), e),
