@@ -401,6 +401,37 @@ impl From<latchkey_tenants::signin::SessionSummary> for SessionDto {
     }
 }
 
+/// A second factor a user enrolled, as an admin lists it: never its secret.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "Factor")]
+pub struct FactorDto {
+    pub id: Uuid,
+    /// `totp` (an authenticator app).
+    pub kind: String,
+    pub name: String,
+    pub created_at: OffsetDateTime,
+    #[oai(nullable)]
+    pub last_used_at: Option<OffsetDateTime>,
+}
+
+impl From<latchkey_tenants::signin::FactorSummary> for FactorDto {
+    fn from(f: latchkey_tenants::signin::FactorSummary) -> Self {
+        FactorDto {
+            id: f.id.as_uuid(),
+            kind: f.kind,
+            name: f.name,
+            created_at: f.created_at,
+            last_used_at: f.last_used_at,
+        }
+    }
+}
+
+/// A user's factors (a handful at most: one page).
+#[derive(Debug, Clone, Object)]
+pub struct FactorList {
+    pub items: Vec<FactorDto>,
+}
+
 /// A token as listed: never its secret.
 #[derive(Debug, Clone, Object)]
 #[oai(rename = "Token")]

@@ -71,6 +71,13 @@ fn endpoints() -> Vec<Endpoint> {
             None,
             Some("user-not-found"),
         ),
+        ep("GET", "/users/{user}/factors", None, Some("user-not-found")),
+        ep(
+            "DELETE",
+            "/users/{user}/factors/{token}",
+            None,
+            Some("user-not-found"),
+        ),
         ep("DELETE", "/users/{user}", None, Some("user-not-found")),
         // groups
         ep("GET", "/groups", None, None),

@@ -113,3 +113,76 @@ latchkey_tenants::both_backends! {
             .expect_problem(StatusCode::FORBIDDEN, "insufficient-scope");
     }
 }
+
+/// Turns on an authenticator app for `ada`, as her account page does.
+async fn app_for_ada(app: &TestApp, slug: &str, user: &str) -> String {
+    let tenant = app.store.tenants().get(slug).await.unwrap();
+    let scope = app.store.tenant(tenant, Actor::cli());
+    let user: uuid::Uuid = user.parse().unwrap();
+    let enrolment = scope
+        .factors()
+        .begin_totp(user.into(), "Phone")
+        .await
+        .unwrap();
+    let bytes = totp_rs::Secret::Encoded(enrolment.secret.to_string())
+        .to_bytes()
+        .unwrap();
+    let code = totp_rs::TOTP::new_unchecked(
+        totp_rs::Algorithm::SHA1,
+        6,
+        1,
+        30,
+        bytes,
+        None,
+        String::new(),
+    )
+    .generate_current()
+    .unwrap();
+    scope
+        .factors()
+        .confirm_totp(user.into(), enrolment.factor_id, &code)
+        .await
+        .unwrap();
+    enrolment.factor_id.to_string()
+}
+
+fn factors(slug: &str, user: &str) -> String {
+    format!("/api/v1/tenants/{slug}/users/{user}/factors")
+}
+
+latchkey_tenants::both_backends! {
+    async fn an_admin_lists_a_users_factors_without_their_secrets(db: TestDb) {
+        let (app, slug, token, user) = setup(db).await;
+        let factor = app_for_ada(&app, &slug, &user).await;
+        let listed = app.get(&factors(&slug, &user), &token).await.expect(StatusCode::OK).body;
+        assert_eq!(listed["items"].as_array().unwrap().len(), 1);
+        let item = &listed["items"][0];
+        assert_eq!((item["id"].as_str(), item["kind"].as_str(), item["name"].as_str()), (Some(factor.as_str()), Some("totp"), Some("Phone")));
+        assert_eq!(item.as_object().unwrap().len(), 5, "id, kind, name, created_at, last_used_at: {item}");
+    }
+
+    async fn after_an_admin_removes_the_factor_the_password_signs_in_alone(db: TestDb) {
+        let (app, slug, token, user) = setup(db).await;
+        let factor = app_for_ada(&app, &slug, &user).await;
+        let tenant = app.store.tenants().get(&slug).await.unwrap();
+        let scope = app.store.tenant(tenant, Actor::cli());
+        let half = scope.sign_in().with_password("ada", PASSWORD, &Client::default(), Lifetimes::default()).await.unwrap();
+        assert!(half.second_factor_due);
+        app.delete(&format!("{}/{factor}", factors(&slug, &user)), &token).await.expect(StatusCode::NO_CONTENT);
+        let full = scope.sign_in().with_password("ada", PASSWORD, &Client::default(), Lifetimes::default()).await.unwrap();
+        assert!(!full.second_factor_due);
+        app.delete(&format!("{}/{factor}", factors(&slug, &user)), &token)
+            .await
+            .expect_problem(StatusCode::NOT_FOUND, "factor-not-found");
+    }
+
+    async fn a_read_token_lists_factors_but_cannot_remove_them(db: TestDb) {
+        let (app, slug, _, user) = setup(db).await;
+        let read = app.token(&slug, &["read"]).await;
+        let factor = app_for_ada(&app, &slug, &user).await;
+        app.get(&factors(&slug, &user), &read).await.expect(StatusCode::OK);
+        app.delete(&format!("{}/{factor}", factors(&slug, &user)), &read)
+            .await
+            .expect_problem(StatusCode::FORBIDDEN, "insufficient-scope");
+    }
+}

@@ -1,4 +1,5 @@
-//! A user's browser sessions, for admins: list them, end one or all.
+//! A user's browser sessions and second factors, for admins: list the
+//! sessions and end one or all; list the factors and remove one.
 
 use latchkey_tenants::page::PageRequest;
 use latchkey_tenants::tokens::Scope;
@@ -9,7 +10,7 @@ use uuid::Uuid;
 
 use crate::auth::BearerToken;
 use crate::error::ApiResult;
-use crate::models::SessionList;
+use crate::models::{FactorList, SessionList};
 use crate::state::AppState;
 use crate::tags::ApiTags;
 
@@ -23,6 +24,13 @@ enum SessionsEnded {
     /// every node.
     #[oai(status = 204)]
     Ended,
+}
+
+#[derive(ApiResponse)]
+enum FactorRemoved {
+    /// Removed.
+    #[oai(status = 204)]
+    Removed,
 }
 
 #[OpenApi(tag = "ApiTags::Users")]
@@ -87,5 +95,50 @@ impl SessionsApi {
         let scope = self.state.tenant(&auth, &tenant.0, Scope::Admin).await?;
         scope.sessions().end_all(id.0.into()).await?;
         Ok(SessionsEnded::Ended)
+    }
+
+    /// List a user's second factors
+    ///
+    /// The authenticator apps the user turned on; never their secrets.
+    #[oai(
+        path = "/api/v1/tenants/:tenant/users/:id/factors",
+        method = "get",
+        operation_id = "listUserFactors"
+    )]
+    async fn factors(
+        &self,
+        auth: BearerToken,
+        tenant: Path<String>,
+        id: Path<Uuid>,
+    ) -> ApiResult<Json<FactorList>> {
+        let scope = self.state.tenant(&auth, &tenant.0, Scope::Read).await?;
+        let items = scope.factors().list(id.0.into()).await?;
+        Ok(Json(FactorList {
+            items: items.into_iter().map(Into::into).collect(),
+        }))
+    }
+
+    /// Remove a user's second factor
+    ///
+    /// For a lost phone: the user signs in without it, and can set up
+    /// another from their account page.
+    #[oai(
+        path = "/api/v1/tenants/:tenant/users/:id/factors/:factor_id",
+        method = "delete",
+        operation_id = "removeUserFactor"
+    )]
+    async fn remove_factor(
+        &self,
+        auth: BearerToken,
+        tenant: Path<String>,
+        id: Path<Uuid>,
+        factor_id: Path<Uuid>,
+    ) -> ApiResult<FactorRemoved> {
+        let scope = self.state.tenant(&auth, &tenant.0, Scope::Admin).await?;
+        scope
+            .factors()
+            .remove(id.0.into(), factor_id.0.into())
+            .await?;
+        Ok(FactorRemoved::Removed)
     }
 }

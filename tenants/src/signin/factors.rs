@@ -1,13 +1,14 @@
-//! The second factors a user has: listed for the account page (and, next,
-//! for admins).
+//! The second factors a user has: listed for the account page and for
+//! admins, and removed by an admin (a lost phone).
 
 use diesel::prelude::*;
+use serde_json::json;
 use time::OffsetDateTime;
 
 use super::Factors;
 use crate::clock::from_db;
 use crate::db::schema::user_factors;
-use crate::error::Result;
+use crate::error::{Error, Resource, Result};
 use crate::ids::{FactorId, UserId};
 
 /// A confirmed factor, as listed: never its secret.
@@ -33,6 +34,7 @@ impl Factors<'_> {
         )> = self
             .scope
             .read(move |tx| {
+                super::sessions::ensure_user(tx, user)?;
                 Ok(user_factors::table
                     .filter(user_factors::tenant_id.eq(tx.tenant))
                     .filter(user_factors::user_id.eq(user))
@@ -58,5 +60,31 @@ impl Factors<'_> {
                 last_used_at: last_used_at.map(from_db),
             })
             .collect())
+    }
+
+    /// Removes one of the user's factors (confirmed or not); the user signs
+    /// in without it from then on.
+    pub async fn remove(&self, user: UserId, factor: FactorId) -> Result<()> {
+        self.scope
+            .write(move |tx| {
+                super::sessions::ensure_user(tx, user)?;
+                let removed = diesel::delete(
+                    user_factors::table
+                        .filter(user_factors::tenant_id.eq(tx.tenant))
+                        .filter(user_factors::user_id.eq(user))
+                        .filter(user_factors::id.eq(factor)),
+                )
+                .execute(tx.conn)?;
+                if removed == 0 {
+                    return Err(Error::NotFound(Resource::Factor));
+                }
+                tx.audit(
+                    "user.factor_remove",
+                    "user",
+                    &user.to_string(),
+                    json!({ "factor": factor.to_string() }),
+                )
+            })
+            .await
     }
 }

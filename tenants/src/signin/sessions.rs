@@ -382,7 +382,7 @@ pub(super) async fn user_name(scope: &crate::store::TenantScope, user: UserId) -
 
 /// A user of this tenant, or `user-not-found` (another tenant's users
 /// included).
-fn ensure_user(tx: &mut TenantTx<'_>, user: UserId) -> Result<()> {
+pub(super) fn ensure_user(tx: &mut TenantTx<'_>, user: UserId) -> Result<()> {
     let found: Option<UserId> = users::table
         .filter(users::tenant_id.eq(tx.tenant))
         .filter(users::id.eq(user))
