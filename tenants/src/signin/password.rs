@@ -115,6 +115,9 @@ impl SignIn<'_> {
                     )
                     .filter(users::tenant_id.eq(tx.tenant))
                     .filter(users::user_name_key.eq(&key).or(users::email_key.eq(&key)))
+                    // The user-name match first (false sorts before true),
+                    // however many users share the email.
+                    .order(users::user_name_key.ne(&key))
                     .select((
                         users::id,
                         users::user_name,

@@ -331,3 +331,29 @@ both_backends! {
         sign_in(&scope, "ada", PASSWORD).await.unwrap();
     }
 }
+
+both_backends! {
+    async fn a_user_name_wins_over_emails_other_users_share(db: TestDb) {
+        let store = db.store().await;
+        let scope = new_tenant(&store, "acme").await;
+        for name in ["a1", "a2", "a3"] {
+            provision(&scope, json!({ "userName": name, "emails": [{ "value": "shared@example.com", "primary": true }] })).await;
+        }
+        let named = provision(&scope, json!({ "userName": "shared@example.com" })).await;
+        let secret = sign_in(&scope, "shared@example.com", PASSWORD).await.unwrap();
+        let session = scope.sessions().current(&secret, Lifetimes::default()).await.unwrap();
+        assert_eq!(session.user_id, named);
+    }
+
+    async fn an_email_several_users_share_signs_nobody_in(db: TestDb) {
+        let store = db.store().await;
+        let scope = new_tenant(&store, "acme").await;
+        for name in ["a1", "a2"] {
+            provision(&scope, json!({ "userName": name, "emails": [{ "value": "shared@example.com", "primary": true }] })).await;
+        }
+        assert_err!(
+            sign_in(&scope, "shared@example.com", PASSWORD).await,
+            Error::Unauthenticated(AuthFailure::Credentials)
+        );
+    }
+}
