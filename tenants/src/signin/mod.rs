@@ -27,17 +27,17 @@ use crate::store::TenantScope;
 
 /// How a user proved who they are, as RFC 8176 names it in `amr`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
+pub enum AuthMethod {
     Password,
     /// A one-time code (TOTP).
     OneTimeCode,
 }
 
-impl Method {
+impl AuthMethod {
     pub fn amr(&self) -> &'static str {
         match self {
-            Method::Password => "pwd",
-            Method::OneTimeCode => "otp",
+            AuthMethod::Password => "pwd",
+            AuthMethod::OneTimeCode => "otp",
         }
     }
 }

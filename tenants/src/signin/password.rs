@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::sessions::{self, OpenedSession};
 use super::throttle::{self, PER_ACCOUNT, PER_ADDRESS};
-use super::{Client, Lifetimes, Method, SignIn};
+use super::{AuthMethod, Client, Lifetimes, SignIn};
 use crate::db::schema::{user_profiles, users};
 use crate::error::{AuthFailure, Error, Result};
 use crate::ids::UserId;
@@ -160,7 +160,7 @@ impl SignIn<'_> {
                     // The sign-in event comes with the second factor.
                     return sessions::open_awaiting_second_factor(tx, (user, user_name), &client);
                 }
-                let methods = [Method::Password];
+                let methods = [AuthMethod::Password];
                 let opened = sessions::open(tx, (user, user_name), &methods, &client, lifetimes)?;
                 tx.audit_by_user(
                     user,

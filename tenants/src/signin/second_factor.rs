@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use super::sessions::{self, OpenedSession};
-use super::{Client, Lifetimes, Method, SignIn};
+use super::{AuthMethod, Client, Lifetimes, SignIn};
 use crate::db::schema::user_sessions;
 use crate::error::{AuthFailure, Error, Result};
 
@@ -38,7 +38,7 @@ impl SignIn<'_> {
                         if replaced == 0 {
                             return Err(Error::Unauthenticated(AuthFailure::Session));
                         }
-                        let methods = [Method::Password, Method::OneTimeCode];
+                        let methods = [AuthMethod::Password, AuthMethod::OneTimeCode];
                         let opened = sessions::open(
                             tx,
                             (user, pending.user_name.clone()),

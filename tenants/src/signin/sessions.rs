@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use serde_json::json;
 use time::OffsetDateTime;
 
-use super::{Client, Lifetimes, Method, Sessions};
+use super::{AuthMethod, Client, Lifetimes, Sessions};
 use crate::clock::{from_db, to_db};
 use crate::db::schema::{user_sessions, users};
 use crate::error::{AuthFailure, Error, Resource, Result};
@@ -113,7 +113,7 @@ fn split_amr(amr: &str) -> Vec<String> {
 pub(super) fn open(
     tx: &mut TenantTx<'_>,
     user: (UserId, String),
-    methods: &[Method],
+    methods: &[AuthMethod],
     client: &Client,
     lifetimes: Lifetimes,
 ) -> Result<OpenedSession> {
@@ -131,13 +131,13 @@ pub(super) fn open_awaiting_second_factor(
         idle: SECOND_FACTOR_WITHIN,
         max: SECOND_FACTOR_WITHIN,
     };
-    open_as(tx, user, &[Method::Password], client, lifetimes, true)
+    open_as(tx, user, &[AuthMethod::Password], client, lifetimes, true)
 }
 
 fn open_as(
     tx: &mut TenantTx<'_>,
     user: (UserId, String),
-    methods: &[Method],
+    methods: &[AuthMethod],
     client: &Client,
     lifetimes: Lifetimes,
     second_factor_due: bool,
