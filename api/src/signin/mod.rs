@@ -1,5 +1,7 @@
-//! The hosted sign-in pages of a tenant, under `/t/{tenant}/`: `login`,
-//! `logout` and `account`. Server-rendered forms that work without
+//! The hosted sign-in pages of a tenant, under `/t/{tenant}/`: `login` and
+//! its second step `login/code`, `logout`, `account` (with
+//! `account/totp` and `account/sign-out-everywhere`). Server-rendered forms
+//! that work without
 //! JavaScript; every post carries a CSRF token and must come from our own
 //! origin. The rules live in `latchkey_tenants::signin`; these handlers
 //! parse the form, call it and draw the answer.
