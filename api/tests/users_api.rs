@@ -57,6 +57,18 @@ async fn raw(app: &TestApp, method: &str, path: &str, token: &str, body: &str) -
     }
 }
 
+/// `ada`, created over REST with `PASSWORD`; returns her JSON.
+async fn ada_with_password(app: &TestApp, slug: &str, token: &str) -> Value {
+    app.post(
+        &users(slug),
+        token,
+        json!({"user_name": "ada", "password": PASSWORD}),
+    )
+    .await
+    .expect(StatusCode::CREATED)
+    .body
+}
+
 /// Whether `login` signs in with `password`, as the sign-in page does.
 async fn signs_in(app: &TestApp, slug: &str, login: &str, password: &str) -> bool {
     let tenant = app.store.tenants().get(slug).await.unwrap();
@@ -549,11 +561,7 @@ both_backends! {
 both_backends! {
     async fn a_password_set_on_create_is_never_returned_and_signs_the_user_in(db: TestDb) {
         let (app, slug, token) = setup(db).await;
-        let created = app
-            .post(&users(&slug), &token, json!({"user_name": "ada", "password": PASSWORD}))
-            .await
-            .expect(StatusCode::CREATED)
-            .body;
+        let created = ada_with_password(&app, &slug, &token).await;
         let fetched = app.get(&user(&slug, &created["id"]), &token).await.expect(StatusCode::OK).body;
         let listed = app.get(&users(&slug), &token).await.expect(StatusCode::OK).body;
         for body in [&created, &fetched, &listed] {
@@ -589,11 +597,7 @@ both_backends! {
 
     async fn patching_the_password_replaces_it(db: TestDb) {
         let (app, slug, token) = setup(db).await;
-        let ada = app
-            .post(&users(&slug), &token, json!({"user_name": "ada", "password": PASSWORD}))
-            .await
-            .expect(StatusCode::CREATED)
-            .body;
+        let ada = ada_with_password(&app, &slug, &token).await;
         let patched = app
             .patch(&user(&slug, &ada["id"]), &token, json!({"password": NEW_PASSWORD}))
             .await
@@ -615,11 +619,7 @@ both_backends! {
 
     async fn patching_a_password_breaking_the_rules_is_refused_and_the_old_one_stays(db: TestDb) {
         let (app, slug, token) = setup(db).await;
-        let ada = app
-            .post(&users(&slug), &token, json!({"user_name": "ada", "password": PASSWORD}))
-            .await
-            .expect(StatusCode::CREATED)
-            .body;
+        let ada = ada_with_password(&app, &slug, &token).await;
         // The rules name the user as the patch leaves them: here renamed.
         let r = app
             .patch(
@@ -638,11 +638,7 @@ both_backends! {
 
     async fn patching_the_password_to_null_removes_it(db: TestDb) {
         let (app, slug, token) = setup(db).await;
-        let ada = app
-            .post(&users(&slug), &token, json!({"user_name": "ada", "password": PASSWORD}))
-            .await
-            .expect(StatusCode::CREATED)
-            .body;
+        let ada = ada_with_password(&app, &slug, &token).await;
         app.patch(&user(&slug, &ada["id"]), &token, json!({"password": null}))
             .await
             .expect(StatusCode::OK);
@@ -651,11 +647,7 @@ both_backends! {
 
     async fn the_password_never_appears_in_the_audit_events(db: TestDb) {
         let (app, slug, token) = setup(db).await;
-        let ada = app
-            .post(&users(&slug), &token, json!({"user_name": "ada", "password": PASSWORD}))
-            .await
-            .expect(StatusCode::CREATED)
-            .body;
+        let ada = ada_with_password(&app, &slug, &token).await;
         app.patch(&user(&slug, &ada["id"]), &token, json!({"password": NEW_PASSWORD}))
             .await
             .expect(StatusCode::OK);
@@ -678,11 +670,7 @@ both_backends! {
 
     async fn a_user_created_with_a_password_reads_over_scim_as_active(db: TestDb) {
         let (app, slug, token) = setup(db).await;
-        let ada = app
-            .post(&users(&slug), &token, json!({"user_name": "ada", "password": PASSWORD}))
-            .await
-            .expect(StatusCode::CREATED)
-            .body;
+        let ada = ada_with_password(&app, &slug, &token).await;
         let scim = app.scim_token(&slug).await;
         let path = format!("/Users/{}", ada["id"].as_str().unwrap());
         let got = app.scim("GET", &slug, &path, &scim, None).await.expect(StatusCode::OK).body;
